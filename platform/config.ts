@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+/**
+ * The one place that reads ANGELIS_* environment variables.
+ * Every service calls `loadConfig()` at boot; a wrong variable stops startup with a
+ * message that names it.
+ */
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const url = z.string().url();
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  ANGELIS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  ANGELIS_POSTGRES_DB_HOST: z.string().min(1).optional(),
+  ANGELIS_POSTGRES_DB_PORT: port.default(5432),
+  ANGELIS_POSTGRES_DB_USER: z.string().min(1).default('postgres'),
+  ANGELIS_POSTGRES_DB_PASSWORD: z.string().optional(),
+  ANGELIS_POSTGRES_DB_NAME: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and underscores, at most 63')
+    .default('angelis_workforce'),
+  ANGELIS_POSTGRES_POOL_SIZE: positiveInt.default(10),
+  ANGELIS_POSTGRES_POOL_OVERFLOW: z.coerce.number().int().min(0).default(20),
+  ANGELIS_POSTGRES_STATEMENT_TIMEOUT_MS: positiveInt.default(15_000),
+  ANGELIS_POSTGRES_IDLE_CHECK_MS: z.coerce.number().int().min(0).default(30_000),
+
+  ANGELIS_EMBEDDED_POSTGRES_DIR: z.string().min(1).default('.angelis/postgres'),
+  ANGELIS_EMBEDDED_POSTGRES_PORT: port.default(54329),
+  ANGELIS_SEED: flag.default(true),
+
+  ANGELIS_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+  ANGELIS_GATEWAY_PORT: port.default(4000),
+  ANGELIS_WORKFORCE_HOST: z.string().min(1).default('127.0.0.1'),
+  ANGELIS_WORKFORCE_PORT: port.default(4001),
+  ANGELIS_WORKFORCE_URL: url.default('http://127.0.0.1:4001/graphql'),
+  ANGELIS_SUPERGRAPH_PATH: z.string().min(1).default('schema/supergraph.graphql'),
+  ANGELIS_GATEWAY_MAX_BODY_BYTES: positiveInt.default(1_000_000),
+});
+
+export type Config = z.infer<typeof schema>;
+
+/** Thrown when an environment variable is missing or malformed; names the variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the ANGELIS_* variables (and NODE_ENV) from `env`. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, so `ANGELIS_X=` falls back to the default.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const unknown = Object.keys(present).filter((k) => k.startsWith('ANGELIS_') && !(k in schema.shape));
+  const parsed = schema.safeParse(present);
+  const problems = unknown.map((k) => `${k}: unknown variable (typo?)`);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? '?');
+      problems.push(`${name}=${JSON.stringify(present[name] ?? '')}: ${issue.message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return parsed.data!;
+}
+
+/** The configuration keys, for documentation and for tests that build an env. */
+export const configKeys = Object.keys(schema.shape) as (keyof Config)[];

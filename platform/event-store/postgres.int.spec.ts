@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { createTestDatabase, type TestDatabase } from '../testing/postgres.ts';
+import { checkpointOf, EVENTS_CHANNEL, eventStoreMigration, postgresEventStore as store, StreamVersionConflict } from './postgres.ts';
+import { START, type Checkpoint, type EventMetadata, type RecordedEvent } from './types.ts';
+
+const meta: EventMetadata = { actor: { id: 'tester', kind: 'dev' } };
+let t: TestDatabase;
+
+beforeAll(async () => {
+  t = await createTestDatabase('es', [{ service: 'es', migrations: [eventStoreMigration] }], 25);
+});
+afterAll(async () => t?.drop());
+
+describe('postgres event store', () => {
+  it('appends with an expected version and reads the stream back in order', async () => {
+    const r1 = await t.db.transaction((tx) =>
+      store.append(tx, 's-basic', [{ type: 'A', data: { n: 1 } }, { type: 'B', data: { n: 2 } }], { expectedVersion: 0, metadata: meta }),
+    );
+    expect(r1.nextVersion).toBe(2);
+    expect(r1.events.map((e) => e.streamVersion)).toEqual([1, 2]);
+    const events = await store.readStream(t.db.pool, 's-basic');
+    expect(events.map((e) => [e.type, e.data])).toEqual([
+      ['A', { n: 1 }],
+      ['B', { n: 2 }],
+    ]);
+    expect(events[0].metadata.actor.id).toBe('tester');
+    expect(events[0].occurredAt).toBeInstanceOf(Date);
+  });
+
+  it('refuses a stale expected version and writes nothing', async () => {
+    await expect(
+      t.db.transaction((tx) => store.append(tx, 's-basic', [{ type: 'C', data: {} }], { expectedVersion: 1, metadata: meta })),
+    ).rejects.toMatchObject({ extensions: { code: 'CONFLICT', actualVersion: 2 } });
+    expect(await store.readStream(t.db.pool, 's-basic')).toHaveLength(2);
+    await expect(
+      t.db.transaction((tx) => store.append(tx, 's-basic', [{ type: 'C', data: {} }], { expectedVersion: 0, metadata: meta })),
+    ).rejects.toBeInstanceOf(StreamVersionConflict);
+  });
+
+  it('finds events by subject for the audit trail', async () => {
+    await t.db.transaction((tx) =>
+      store.append(tx, 's-subject', [{ type: 'X', data: {}, subjects: ['entity-42'] }], { metadata: { ...meta, subjects: ['s'] } }),
+    );
+    const found = await store.readBySubject(t.db.pool, 'entity-42', 0, 10);
+    expect(found.map((e) => e.type)).toEqual(['X']);
+    expect(found[0].metadata.subjects).toEqual(['s', 'entity-42']);
+  });
+
+  it('does not show an event committed with a higher position until earlier transactions finish', async () => {
+    const slow = await t.db.connect();
+    await slow.query('BEGIN');
+    await store.append(slow, 's-slow', [{ type: 'Slow', data: {} }], { metadata: meta });
+    await t.db.transaction((tx) => store.append(tx, 's-fast', [{ type: 'Fast', data: {} }], { metadata: meta }));
+    const before = await store.readAll(t.db.pool, START, 1000);
+    expect(before.map((e) => e.type)).not.toContain('Fast');
+    await slow.query('COMMIT');
+    t.db.release(slow);
+    const after = await store.readAll(t.db.pool, START, 1000);
+    const types = after.map((e) => e.type);
+    expect(types.indexOf('Slow')).toBeGreaterThanOrEqual(0);
+    expect(types.indexOf('Slow')).toBeLessThan(types.indexOf('Fast'));
+  });
+
+  it('notifies listeners on commit only', async () => {
+    const listener = new pg.Client({ ...t.settings, database: t.settings.database });
+    await listener.connect();
+    const got: string[] = [];
+    listener.on('notification', (n) => got.push(n.channel));
+    await listener.query(`LISTEN ${EVENTS_CHANNEL}`);
+    await expect(
+      t.db.transaction(async (tx) => {
+        await store.append(tx, 's-notify', [{ type: 'N', data: {} }], { metadata: meta });
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    await t.db.transaction((tx) => store.append(tx, 's-notify', [{ type: 'N', data: {} }], { metadata: meta }));
+    await new Promise((r) => setTimeout(r, 200));
+    await listener.end();
+    expect(got).toEqual([EVENTS_CHANNEL]);
+    expect(await store.readStream(t.db.pool, 's-notify')).toHaveLength(1);
+  });
+
+  it('20 concurrent writers on overlapping streams: a polling reader sees every event once, in stream order, and no update is lost', async () => {
+    const writers = 20;
+    const appendsPerWriter = 15;
+    const streams = ['c-0', 'c-1', 'c-2', 'c-3', 'c-4'];
+    let writing = true;
+    const seen: RecordedEvent[] = [];
+
+    const reader = (async () => {
+      let checkpoint: Checkpoint = START;
+      for (;;) {
+        const batch = await store.readAll(t.db.pool, checkpoint, 37);
+        for (const e of batch) seen.push(e);
+        if (batch.length) checkpoint = checkpointOf(batch[batch.length - 1]);
+        else if (!writing) return;
+        else await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+
+    const committed: { writer: number; seq: number }[] = [];
+    await Promise.all(
+      Array.from({ length: writers }, async (_, writer) => {
+        for (let seq = 0; seq < appendsPerWriter; seq++) {
+          const streamId = streams[(writer + seq) % streams.length];
+          // Read-decide-append with an expected version: a conflict means re-read and retry.
+          for (;;) {
+            const version = (await store.readStream(t.db.pool, streamId)).length;
+            try {
+              await t.db.transaction((tx) =>
+                store.append(tx, streamId, [{ type: 'W', data: { writer, seq } }], { expectedVersion: version, metadata: meta }),
+              );
+              committed.push({ writer, seq });
+              break;
+            } catch (err) {
+              if (!(err instanceof StreamVersionConflict)) throw err;
+            }
+          }
+        }
+      }),
+    );
+    writing = false;
+    await reader;
+
+    const ours = seen.filter((e) => e.streamId.startsWith('c-'));
+    expect(committed).toHaveLength(writers * appendsPerWriter);
+    expect(ours).toHaveLength(committed.length);
+    expect(new Set(ours.map((e) => e.eventId)).size).toBe(ours.length);
+    // Every committed write is there exactly once (no lost update).
+    const keys = ours.map((e) => `${(e.data as { writer: number }).writer}:${(e.data as { seq: number }).seq}`);
+    expect(new Set(keys)).toEqual(new Set(committed.map((c) => `${c.writer}:${c.seq}`)));
+    // Per stream, the reader saw versions 1..n in order.
+    for (const s of streams) {
+      const versions = ours.filter((e) => e.streamId === s).map((e) => e.streamVersion);
+      expect(versions).toEqual(versions.map((_, i) => i + 1));
+    }
+    const { rows } = await t.db.query<{ n: number }>(`SELECT count(*) AS n FROM events WHERE stream_id LIKE 'c-%'`);
+    expect(rows[0].n).toBe(ours.length);
+  });
+});
