@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { defineEvent, isoDate, uuid } from './contract.ts';
+
+/**
+ * Workforce domain events. Streams: `company-<id>` (company, its subscriptions and
+ * employments), `project-<id>` (project, its assignments and who is assigned),
+ * `profile-<id>` (worker and licences), `offering-<id>`.
+ */
+const source = 'workforce';
+
+export const CompanyRegistered = defineEvent({
+  source, type: 'CompanyRegistered', version: 1, description: 'A company became a customer.',
+  data: z.object({ companyId: uuid, name: z.string(), taxRut: z.string(), status: z.enum(['ACTIVE']) }),
+});
+export const OfferingCreated = defineEvent({
+  source, type: 'OfferingCreated', version: 1, description: 'A product Angelis sells.',
+  data: z.object({ offeringId: uuid, code: z.string(), name: z.string(), description: z.string().nullable() }),
+});
+export const SubscriptionStarted = defineEvent({
+  source, type: 'SubscriptionStarted', version: 1, description: 'A company subscribed to an offering for a number of seats.',
+  data: z.object({
+    subscriptionId: uuid, companyId: uuid, offeringId: uuid, seats: z.number().int(),
+    startsOn: isoDate, endsOn: isoDate.nullable(),
+  }),
+});
+export const SubscriptionCancelled = defineEvent({
+  source, type: 'SubscriptionCancelled', version: 1, description: 'A subscription ended before its end date.',
+  data: z.object({ subscriptionId: uuid, companyId: uuid, cancelledOn: isoDate, reason: z.string().nullable() }),
+});
+export const ProfileHired = defineEvent({
+  source, type: 'ProfileHired', version: 1, description: 'A profile started working for a company.',
+  data: z.object({ companyId: uuid, profileId: uuid, position: z.string().nullable(), startedOn: isoDate }),
+});
+export const SupervisorSet = defineEvent({
+  source, type: 'SupervisorSet', version: 1, description: "A profile's reporting head in a company changed (null: none).",
+  data: z.object({ companyId: uuid, profileId: uuid, supervisorId: uuid.nullable() }),
+});
+export const EmploymentEnded = defineEvent({
+  source, type: 'EmploymentEnded', version: 1, description: 'A profile stopped working for a company.',
+  data: z.object({ companyId: uuid, profileId: uuid, endedOn: isoDate }),
+});
+export const ProjectCreated = defineEvent({
+  source, type: 'ProjectCreated', version: 1, description: 'A company opened a project (faena).',
+  data: z.object({
+    projectId: uuid, companyId: uuid, name: z.string(), faenaCode: z.string(), location: z.string().nullable(),
+    startsOn: isoDate, endsOn: isoDate.nullable(),
+  }),
+});
+export const ProjectClosed = defineEvent({
+  source, type: 'ProjectClosed', version: 1, description: 'A project was closed; it takes no new assignments.',
+  data: z.object({ projectId: uuid, companyId: uuid, closedOn: isoDate }),
+});
+export const AssignmentCreated = defineEvent({
+  source, type: 'AssignmentCreated', version: 1, description: 'A role to fill within a project.',
+  data: z.object({
+    assignmentId: uuid, projectId: uuid, companyId: uuid, name: z.string(), startsOn: isoDate, endsOn: isoDate.nullable(),
+  }),
+});
+export const ProfileAssigned = defineEvent({
+  source, type: 'ProfileAssigned', version: 1, description: 'A profile was put on an assignment.',
+  data: z.object({ assignmentId: uuid, projectId: uuid, companyId: uuid, profileId: uuid }),
+});
+export const ProfileUnassigned = defineEvent({
+  source, type: 'ProfileUnassigned', version: 1, description: 'A profile was taken off an assignment.',
+  data: z.object({ assignmentId: uuid, projectId: uuid, companyId: uuid, profileId: uuid }),
+});
+export const ProfileCreated = defineEvent({
+  source, type: 'ProfileCreated', version: 1, description: 'A worker profile was created.',
+  data: z.object({
+    profileId: uuid, rut: z.string(), firstName: z.string(), lastName: z.string(), email: z.string().nullable(),
+    phone: z.string().nullable(), birthDate: isoDate.nullable(), createdBy: z.string(),
+  }),
+});
+export const ProfileUpdated = defineEvent({
+  source, type: 'ProfileUpdated', version: 1, description: "A profile's personal data changed; carries the full new values.",
+  data: z.object({
+    profileId: uuid, firstName: z.string(), lastName: z.string(), email: z.string().nullable(),
+    phone: z.string().nullable(), birthDate: isoDate.nullable(),
+  }),
+});
+export const LicenseGranted = defineEvent({
+  source, type: 'LicenseGranted', version: 1, description: 'A profile obtained a licence or certification.',
+  data: z.object({
+    licenseId: uuid, profileId: uuid, type: z.string(), number: z.string(), issuedOn: isoDate, expiresOn: isoDate,
+  }),
+});
+export const LicenseRenewed = defineEvent({
+  source, type: 'LicenseRenewed', version: 1, description: "A licence's expiry moved later.",
+  data: z.object({ licenseId: uuid, profileId: uuid, expiresOn: isoDate }),
+});
+export const LicenseRevoked = defineEvent({
+  source, type: 'LicenseRevoked', version: 1, description: 'A licence was revoked.',
+  data: z.object({ licenseId: uuid, profileId: uuid, revokedOn: isoDate, reason: z.string().nullable() }),
+});
+
+/** Every Workforce event contract, by type. */
+export const workforceEvents = {
+  CompanyRegistered, OfferingCreated, SubscriptionStarted, SubscriptionCancelled, ProfileHired, SupervisorSet,
+  EmploymentEnded, ProjectCreated, ProjectClosed, AssignmentCreated, ProfileAssigned, ProfileUnassigned,
+  ProfileCreated, ProfileUpdated, LicenseGranted, LicenseRenewed, LicenseRevoked,
+} as const;
+
+type Contracts = typeof workforceEvents;
+/** A Workforce event as decided by a command: `{ type, data }` typed per contract. */
+export type WorkforceEvent = {
+  [K in keyof Contracts]: { type: K; data: z.infer<Contracts[K]['data']>; subjects?: string[]; version?: number };
+}[keyof Contracts];
