@@ -20,7 +20,8 @@ export interface CommandOptions<S, E extends DomainEvent> {
   /** Updates the read tables from the new events, in the same transaction. */
   project(tx: pg.PoolClient, events: RecordedEvent<E>[]): Promise<void>;
   expectedVersion?: number;
-  metadata: EventMetadata;
+  /** Stored with every event; a function when it depends on the state (e.g. the tenant). */
+  metadata: EventMetadata | ((state: S) => EventMetadata);
 }
 
 export interface CommandResult<S, E extends DomainEvent> {
@@ -50,7 +51,7 @@ export class CommandHandler {
   private readonly listeners: CommitListener[] = [];
 
   constructor(
-    private readonly db: Db,
+    readonly db: Db,
     private readonly options: { cacheSize?: number; maxRetries?: number } = {},
   ) {}
 
@@ -101,7 +102,7 @@ export class CommandHandler {
     if (decided.length === 0) return { state: current.state, version: current.version, events: [] };
     const { nextVersion, events } = await postgresEventStore.append(tx, cmd.streamId, decided, {
       expectedVersion: current.version,
-      metadata: cmd.metadata,
+      metadata: typeof cmd.metadata === 'function' ? cmd.metadata(current.state) : cmd.metadata,
     });
     const recorded = events as RecordedEvent<E>[];
     await cmd.project(tx, recorded);

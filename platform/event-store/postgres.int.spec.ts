@@ -42,7 +42,7 @@ describe('postgres event store', () => {
     await t.db.transaction((tx) =>
       store.append(tx, 's-subject', [{ type: 'X', data: {}, subjects: ['entity-42'] }], { metadata: { ...meta, subjects: ['s'] } }),
     );
-    const found = await store.readBySubject(t.db.pool, 'entity-42', 0, 10);
+    const found = (await store.readBySubjects(t.db.pool, ['entity-42', 'nobody'], 0, 10)).get('entity-42')!;
     expect(found.map((e) => e.type)).toEqual(['X']);
     expect(found[0].metadata.subjects).toEqual(['s', 'entity-42']);
   });

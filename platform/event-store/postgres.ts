@@ -37,7 +37,7 @@ CREATE TABLE events (
   UNIQUE (stream_id, stream_version)
 );
 CREATE INDEX events_commit_order ON events (transaction_id, global_position);
-CREATE INDEX events_subjects ON events USING gin ((metadata -> 'subjects') jsonb_path_ops);
+CREATE INDEX events_subjects ON events USING gin ((metadata -> 'subjects'));
 
 CREATE VIEW audit_log AS
 SELECT global_position               AS position,
@@ -94,12 +94,15 @@ const READ_ALL = prepared(
    LIMIT $3`,
 );
 
-const READ_BY_SUBJECT = prepared(
-  'es_read_by_subject',
-  `SELECT ${COLUMNS} FROM events
-   WHERE metadata -> 'subjects' @> jsonb_build_array($1::text) AND global_position > $2
-   ORDER BY global_position
-   LIMIT $3`,
+const READ_BY_SUBJECTS = prepared(
+  'es_read_by_subjects',
+  `SELECT s.subject, e.* FROM unnest($1::text[]) AS s(subject)
+   CROSS JOIN LATERAL (
+     SELECT ${COLUMNS} FROM events
+     WHERE metadata -> 'subjects' @> jsonb_build_array(s.subject) AND global_position > $2
+     ORDER BY global_position
+     LIMIT $3
+   ) e`,
 );
 
 interface EventRow {
@@ -204,10 +207,15 @@ export const postgresEventStore = {
     return rows.map(toRecorded);
   },
 
-  /** Events about an entity (the audit trail), oldest first, after `afterPosition`. */
-  async readBySubject(q: Queryable, subjectId: string, afterPosition: number, limit: number): Promise<RecordedEvent[]> {
-    const { rows } = await run<EventRow>(q, READ_BY_SUBJECT, [subjectId, afterPosition, limit]);
-    return rows.map(toRecorded);
+  /**
+   * Events about each of several entities (audit trails), oldest first, up to `limit`
+   * each after `afterPosition`, in one statement.
+   */
+  async readBySubjects(q: Queryable, subjectIds: readonly string[], afterPosition: number, limit: number): Promise<Map<string, RecordedEvent[]>> {
+    const { rows } = await run<EventRow & { subject: string }>(q, READ_BY_SUBJECTS, [subjectIds, afterPosition, limit]);
+    const bySubject = new Map<string, RecordedEvent[]>(subjectIds.map((id) => [id, []]));
+    for (const row of rows) bySubject.get(row.subject)!.push(toRecorded(row));
+    return bySubject;
   },
 };
 

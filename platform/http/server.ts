@@ -1,0 +1,119 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import type { Logger } from '../logger.ts';
+
+export type Route = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
+
+export interface HttpServerOptions<C extends BaseContext> {
+  host: string;
+  port: number;
+  log: Logger;
+  apollo: ApolloServer<C>;
+  context: (req: http.IncomingMessage) => Promise<C>;
+  /** Answers GET /readyz: true when this service can serve traffic. */
+  ready: () => Promise<boolean>;
+  maxBodyBytes?: number;
+  /** Extra routes by path (e.g. /graphql/stream, /metrics). */
+  routes?: Record<string, Route>;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: http.Server;
+  stop(): Promise<void>;
+}
+
+class PayloadTooLarge extends Error {}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new PayloadTooLarge());
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * One HTTP server per service: Apollo on /graphql, /healthz (alive), /readyz (can serve),
+ * and any extra routes. Plain node:http so SSE can share the port later.
+ */
+export async function startHttpServer<C extends BaseContext>(o: HttpServerOptions<C>): Promise<RunningServer> {
+  const limit = o.maxBodyBytes ?? 1_000_000;
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
+      if (url.pathname === '/readyz') {
+        const ready = await o.ready().catch(() => false);
+        return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
+      }
+      const route = o.routes?.[url.pathname];
+      if (route) return await route(req, res);
+      if (url.pathname !== '/graphql') return json(res, 404, { error: 'not found' });
+
+      const headers = new HeaderMap();
+      for (const [k, v] of Object.entries(req.headers)) {
+        if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+      }
+      let body: unknown = undefined;
+      if (req.method === 'POST') {
+        const text = await readBody(req, limit);
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          return json(res, 400, { errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+        }
+      }
+      const result = await o.apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+        context: () => o.context(req),
+      });
+      for (const [k, v] of result.headers) res.setHeader(k, v);
+      res.statusCode = result.status ?? 200;
+      if (result.body.kind === 'complete') return void res.end(result.body.string);
+      for await (const chunk of result.body.asyncIterator) res.write(chunk);
+      res.end();
+    } catch (err) {
+      if (err instanceof PayloadTooLarge) {
+        return json(res, 413, { errors: [{ message: `Request body over ${limit} bytes`, extensions: { code: 'BAD_REQUEST' } }] });
+      }
+      o.log.error({ err }, 'http handler failed');
+      if (!res.headersSent) json(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else res.end();
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${o.host}:${port}/graphql`,
+    port,
+    server,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2_000).unref();
+      });
+      await o.apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,327 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { ConflictError, NotFoundError } from '../../platform/errors.ts';
+import * as input from '../../platform/domain/input.ts';
+import type { CommandHandler, Evolver } from '../../platform/event-store/command-handler.ts';
+import type { EventMetadata, RecordedEvent } from '../../platform/event-store/types.ts';
+import type { Actor } from '../../platform/graphql/context.ts';
+import { sqlState } from '../../platform/postgres/pool.ts';
+import { workforceEvents, type WorkforceEvent } from '../../schema/events/workforce.ts';
+import { company, companyStream, decideCompany, type CompanyState } from './domain/company.ts';
+import { decideOffering, offering, offeringStream } from './domain/offering.ts';
+import { decideProfile, profile, profileStream, type PersonalData } from './domain/profile.ts';
+import { decideProject, project, projectStream, type ProjectState } from './domain/project.ts';
+import { projectWorkforce } from './store/projection.ts';
+import { readModel } from './store/read-model.ts';
+
+/** Unique read-table constraints, as the conflict a person would understand. */
+const UNIQUE_MESSAGES: Record<string, string> = {
+  companies_tax_rut_key: 'A company with this tax RUT is already registered',
+  projects_faena_code_key: 'A project with this faena code already exists',
+  profiles_rut_key: 'A profile with this RUT already exists',
+  offerings_code_key: 'An offering with this code already exists',
+};
+
+export interface CommandContext {
+  actor: Actor;
+  correlationId: string;
+  /** The day rules are judged on (UTC); injectable for tests. */
+  today?: string;
+}
+
+/**
+ * The Workforce write side: each mutation becomes one command on one aggregate.
+ * Facts from other aggregates are read in the same transaction; the decision is pure.
+ */
+export class WorkforceCommands {
+  constructor(private readonly handler: CommandHandler) {}
+
+  private async run<S>(
+    ctx: CommandContext,
+    streamId: string,
+    evolver: Evolver<S, WorkforceEvent>,
+    decide: (state: S, tx: pg.PoolClient) => WorkforceEvent[] | Promise<WorkforceEvent[]>,
+    opts: { aggregateId: string; companyId: string | null | ((state: S) => string | null); expectedVersion?: number | null },
+  ) {
+    const metadata = (state: S): EventMetadata => ({
+      actor: { id: ctx.actor.id, kind: ctx.actor.kind },
+      companyId: typeof opts.companyId === 'function' ? opts.companyId(state) : opts.companyId,
+      correlationId: ctx.correlationId,
+      subjects: [opts.aggregateId],
+    });
+    if (opts.expectedVersion != null) input.intInRange(opts.expectedVersion, 'expectedVersion', 0, Number.MAX_SAFE_INTEGER);
+    try {
+      return await this.handler.handle<S, WorkforceEvent>({
+        streamId,
+        evolver,
+        metadata,
+        expectedVersion: opts.expectedVersion ?? undefined,
+        decide: async (state, _version, tx) => validated(await decide(state, tx)),
+        project: (tx, events) => projectWorkforce(tx, events as RecordedEvent[]),
+      });
+    } catch (err) {
+      const constraint = (err as pg.DatabaseError).constraint;
+      if (sqlState(err) === '23505' && constraint && UNIQUE_MESSAGES[constraint]) {
+        throw new ConflictError(UNIQUE_MESSAGES[constraint], { constraint });
+      }
+      throw err;
+    }
+  }
+
+  private today(ctx: CommandContext): string {
+    return ctx.today ?? input.todayUtc();
+  }
+
+  async registerCompany(ctx: CommandContext, args: { name: unknown; taxRut: unknown }): Promise<string> {
+    const companyId = randomUUID();
+    await this.run(ctx, companyStream(companyId), company, (s) => decideCompany.register(s, { companyId, ...args }), {
+      aggregateId: companyId,
+      companyId,
+      expectedVersion: 0,
+    });
+    return companyId;
+  }
+
+  async createOffering(ctx: CommandContext, args: { code: unknown; name: unknown; description: unknown }): Promise<string> {
+    const offeringId = randomUUID();
+    await this.run(ctx, offeringStream(offeringId), offering, (s) => decideOffering.create(s, { offeringId, ...args }), {
+      aggregateId: offeringId,
+      companyId: null,
+      expectedVersion: 0,
+    });
+    return offeringId;
+  }
+
+  async subscribe(
+    ctx: CommandContext,
+    args: { companyId: unknown; offeringId: unknown; seats: unknown; startsOn?: unknown; endsOn?: unknown },
+    expectedVersion?: number | null,
+  ): Promise<string> {
+    const companyId = input.id(args.companyId, 'companyId');
+    const offeringId = input.id(args.offeringId, 'offeringId');
+    const subscriptionId = randomUUID();
+    await this.run(
+      ctx,
+      companyStream(companyId),
+      company,
+      async (s, tx) =>
+        decideCompany.subscribe(s, { ...args, companyId, offeringId, subscriptionId, today: this.today(ctx) }, {
+          offeringExists: await readModel.exists(tx, 'offerings', offeringId),
+        }),
+      { aggregateId: companyId, companyId, expectedVersion },
+    );
+    return subscriptionId;
+  }
+
+  async cancelSubscription(ctx: CommandContext, args: { id: unknown; reason?: unknown }, expectedVersion?: number | null): Promise<string> {
+    const subscriptionId = input.id(args.id, 'id');
+    const companyId = await this.owner('subscriptions', subscriptionId, 'Subscription');
+    await this.run(
+      ctx,
+      companyStream(companyId),
+      company,
+      (s) => decideCompany.cancelSubscription(s, { companyId, subscriptionId, reason: args.reason, today: this.today(ctx) }),
+      { aggregateId: companyId, companyId, expectedVersion },
+    );
+    return subscriptionId;
+  }
+
+  async createProject(
+    ctx: CommandContext,
+    args: { companyId: unknown; name: unknown; faenaCode: unknown; location?: unknown; startsOn: unknown; endsOn?: unknown },
+  ): Promise<string> {
+    const companyId = input.id(args.companyId, 'companyId');
+    const projectId = randomUUID();
+    await this.run(
+      ctx,
+      projectStream(projectId),
+      project,
+      async (s, tx) =>
+        decideProject.create(s, { ...args, companyId, projectId }, { companyExists: await readModel.exists(tx, 'companies', companyId) }),
+      { aggregateId: projectId, companyId, expectedVersion: 0 },
+    );
+    return projectId;
+  }
+
+  async closeProject(ctx: CommandContext, args: { id: unknown }, expectedVersion?: number | null): Promise<string> {
+    const projectId = input.id(args.id, 'id');
+    await this.run(ctx, projectStream(projectId), project, (s) => decideProject.close(s, { projectId, today: this.today(ctx) }), {
+      aggregateId: projectId,
+      companyId: projectCompany,
+      expectedVersion,
+    });
+    return projectId;
+  }
+
+  async createAssignment(
+    ctx: CommandContext,
+    args: { projectId: unknown; name: unknown; startsOn: unknown; endsOn?: unknown },
+    expectedVersion?: number | null,
+  ): Promise<string> {
+    const projectId = input.id(args.projectId, 'projectId');
+    const assignmentId = randomUUID();
+    await this.run(ctx, projectStream(projectId), project, (s) => decideProject.createAssignment(s, { ...args, projectId, assignmentId }), {
+      aggregateId: projectId,
+      companyId: projectCompany,
+      expectedVersion,
+    });
+    return assignmentId;
+  }
+
+  async assignProfile(ctx: CommandContext, args: { assignmentId: unknown; profileId: unknown }, expectedVersion?: number | null) {
+    return this.onAssignment(ctx, args, expectedVersion, 'assign');
+  }
+
+  async unassignProfile(ctx: CommandContext, args: { assignmentId: unknown; profileId: unknown }, expectedVersion?: number | null) {
+    return this.onAssignment(ctx, args, expectedVersion, 'unassign');
+  }
+
+  private async onAssignment(
+    ctx: CommandContext,
+    args: { assignmentId: unknown; profileId: unknown },
+    expectedVersion: number | null | undefined,
+    action: 'assign' | 'unassign',
+  ): Promise<{ assignmentId: string; profileId: string }> {
+    const assignmentId = input.id(args.assignmentId, 'assignmentId');
+    const profileId = input.id(args.profileId, 'profileId');
+    const projectId = await this.owner('assignments', assignmentId, 'Assignment');
+    await this.run(
+      ctx,
+      projectStream(projectId),
+      project,
+      async (s, tx) => {
+        const cmd = { projectId, assignmentId, profileId };
+        if (action === 'unassign') return decideProject.unassign(s, cmd);
+        return decideProject.assign(s, cmd, {
+          profileExists: await readModel.exists(tx, 'profiles', profileId),
+          worksForCompany: s.companyId !== null && (await readModel.worksFor(tx, profileId, s.companyId)),
+        });
+      },
+      { aggregateId: projectId, companyId: projectCompany, expectedVersion },
+    );
+    return { assignmentId, profileId };
+  }
+
+  async createProfile(ctx: CommandContext, args: PersonalData & { rut: unknown }): Promise<string> {
+    const profileId = randomUUID();
+    await this.run(
+      ctx,
+      profileStream(profileId),
+      profile,
+      (s) => decideProfile.create(s, { ...args, profileId, createdBy: ctx.actor.id, today: this.today(ctx) }),
+      { aggregateId: profileId, companyId: null, expectedVersion: 0 },
+    );
+    return profileId;
+  }
+
+  async updateProfile(ctx: CommandContext, args: { id: unknown; changes: PersonalData }, expectedVersion?: number | null): Promise<string> {
+    const profileId = input.id(args.id, 'id');
+    await this.run(ctx, profileStream(profileId), profile, (s) => decideProfile.update(s, { ...args.changes, profileId, today: this.today(ctx) }), {
+      aggregateId: profileId,
+      companyId: null,
+      expectedVersion,
+    });
+    return profileId;
+  }
+
+  async hireProfile(
+    ctx: CommandContext,
+    args: { companyId: unknown; profileId: unknown; position?: unknown; startedOn?: unknown },
+    expectedVersion?: number | null,
+  ) {
+    const companyId = input.id(args.companyId, 'companyId');
+    const profileId = input.id(args.profileId, 'profileId');
+    await this.onCompany(ctx, companyId, expectedVersion, async (s, tx) =>
+      decideCompany.hire(s, { ...args, companyId, profileId, today: this.today(ctx) }, {
+        profileExists: await readModel.exists(tx, 'profiles', profileId),
+      }),
+    );
+    return { companyId, profileId };
+  }
+
+  async setSupervisor(
+    ctx: CommandContext,
+    args: { companyId: unknown; profileId: unknown; supervisorId?: unknown },
+    expectedVersion?: number | null,
+  ) {
+    const companyId = input.id(args.companyId, 'companyId');
+    const profileId = input.id(args.profileId, 'profileId');
+    const supervisorId = args.supervisorId == null ? null : input.id(args.supervisorId, 'supervisorId');
+    await this.onCompany(ctx, companyId, expectedVersion, (s) => decideCompany.setSupervisor(s, { companyId, profileId, supervisorId }));
+    return { companyId, profileId };
+  }
+
+  async endEmployment(ctx: CommandContext, args: { companyId: unknown; profileId: unknown; endedOn?: unknown }, expectedVersion?: number | null) {
+    const companyId = input.id(args.companyId, 'companyId');
+    const profileId = input.id(args.profileId, 'profileId');
+    await this.onCompany(ctx, companyId, expectedVersion, (s) =>
+      decideCompany.endEmployment(s, { companyId, profileId, endedOn: args.endedOn, today: this.today(ctx) }),
+    );
+    return { companyId, profileId };
+  }
+
+  private onCompany(
+    ctx: CommandContext,
+    companyId: string,
+    expectedVersion: number | null | undefined,
+    decide: (s: CompanyState, tx: pg.PoolClient) => WorkforceEvent[] | Promise<WorkforceEvent[]>,
+  ) {
+    return this.run(ctx, companyStream(companyId), company, decide, { aggregateId: companyId, companyId, expectedVersion });
+  }
+
+  async grantLicense(
+    ctx: CommandContext,
+    args: { profileId: unknown; type: unknown; number: unknown; issuedOn?: unknown; expiresOn: unknown },
+    expectedVersion?: number | null,
+  ): Promise<string> {
+    const profileId = input.id(args.profileId, 'profileId');
+    const licenseId = randomUUID();
+    await this.run(
+      ctx,
+      profileStream(profileId),
+      profile,
+      (s) => decideProfile.grantLicense(s, { ...args, profileId, licenseId, today: this.today(ctx) }),
+      { aggregateId: profileId, companyId: null, expectedVersion },
+    );
+    return licenseId;
+  }
+
+  async renewLicense(ctx: CommandContext, args: { id: unknown; expiresOn: unknown }, expectedVersion?: number | null): Promise<string> {
+    const licenseId = input.id(args.id, 'id');
+    const profileId = await this.owner('licenses', licenseId, 'License');
+    await this.run(ctx, profileStream(profileId), profile, (s) => decideProfile.renewLicense(s, { profileId, licenseId, expiresOn: args.expiresOn }), {
+      aggregateId: profileId,
+      companyId: null,
+      expectedVersion,
+    });
+    return licenseId;
+  }
+
+  async revokeLicense(ctx: CommandContext, args: { id: unknown; reason?: unknown }, expectedVersion?: number | null): Promise<string> {
+    const licenseId = input.id(args.id, 'id');
+    const profileId = await this.owner('licenses', licenseId, 'License');
+    await this.run(
+      ctx,
+      profileStream(profileId),
+      profile,
+      (s) => decideProfile.revokeLicense(s, { profileId, licenseId, reason: args.reason, today: this.today(ctx) }),
+      { aggregateId: profileId, companyId: null, expectedVersion },
+    );
+    return licenseId;
+  }
+
+  /** The aggregate a child entity lives in (a subscription's company, ...), or NOT_FOUND. */
+  private async owner(table: 'subscriptions' | 'assignments' | 'licenses', id: string, entity: string): Promise<string> {
+    const owner = await readModel.ownerOf(this.handler.db.pool, table, id);
+    if (!owner) throw new NotFoundError(entity, id);
+    return owner;
+  }
+}
+
+const projectCompany = (s: ProjectState) => s.companyId;
+
+/** Checks decided events against their contracts: a bug here must never reach the log. */
+function validated(events: WorkforceEvent[]): WorkforceEvent[] {
+  for (const e of events) workforceEvents[e.type].data.parse(e.data);
+  return events;
+}

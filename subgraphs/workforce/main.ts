@@ -1,0 +1,9 @@
+import { loadConfig } from '../../platform/config.ts';
+import { createLogger } from '../../platform/logger.ts';
+import { onShutdown } from '../../platform/process/shutdown.ts';
+import { startWorkforce } from './service.ts';
+
+const config = loadConfig();
+const log = createLogger('workforce', config.ANGELIS_LOG_LEVEL);
+const service = await startWorkforce(config, log);
+onShutdown(log, () => service.stop());

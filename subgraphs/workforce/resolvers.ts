@@ -1,0 +1,312 @@
+import { BadUserInputError, NotFoundError } from '../../platform/errors.ts';
+import * as input from '../../platform/domain/input.ts';
+import type { RecordedEvent } from '../../platform/event-store/types.ts';
+import type { RequestContext } from '../../platform/graphql/context.ts';
+import { requireActor } from '../../platform/graphql/context.ts';
+import { requireAuthentication } from '../../platform/graphql/guard.ts';
+import { toConnection, toPage, type PageArgs } from '../../platform/graphql/pagination.ts';
+import { DateScalar, DateTimeScalar, JSONScalar } from '../../platform/graphql/scalars.ts';
+import type { Db } from '../../platform/postgres/pool.ts';
+import type { CommandContext, WorkforceCommands } from './commands.ts';
+import { inForce } from './domain/company.ts';
+import { normalizeRut } from './domain/rut.ts';
+import type { WorkforceLoaders } from './loaders.ts';
+import {
+  likeFragment,
+  readModel,
+  type AssignmentRow,
+  type CompanyRow,
+  type LicenseFilter,
+  type LicenseRow,
+  type ProfileAssignmentRow,
+  type ProfileCompanyRow,
+  type ProfileRow,
+  type ProjectRow,
+  type SubscriptionRow,
+} from './store/read-model.ts';
+
+/** What Workforce resolvers get: the platform context plus this subgraph's loaders and commands. */
+export interface WorkforceContext extends RequestContext {
+  db: Db;
+  loaders: WorkforceLoaders;
+  commands: WorkforceCommands;
+  /** The day read-time statuses are judged on (UTC). */
+  today: string;
+}
+
+// Arguments arrive shaped by the schema and are checked again by the domain (input.ts).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Args = any;
+type Ctx = WorkforceContext;
+
+const MAX_EXPIRY_WINDOW_DAYS = 3650;
+
+function commandContext(ctx: Ctx): CommandContext {
+  return { actor: requireActor(ctx), correlationId: ctx.correlationId, today: ctx.today };
+}
+
+function optionalSearch(value: unknown): string | null {
+  const s = input.optionalText(value, 'search', 100);
+  return s === null ? null : likeFragment(s);
+}
+
+function optionalId(value: unknown, field: string): string | null {
+  return value == null ? null : input.id(value, field);
+}
+
+function licenseFilter(args: Args, today: string): LicenseFilter {
+  const days = args.expiringWithinDays;
+  if (days != null) input.intInRange(days, 'expiringWithinDays', 0, MAX_EXPIRY_WINDOW_DAYS);
+  return {
+    today,
+    status: (args.status as LicenseFilter['status']) ?? null,
+    expiringUntil: days == null ? null : input.addDays(today, days as number),
+  };
+}
+
+/** Reads a row that a command in this request just wrote, bypassing the loader's cache. */
+async function fresh<T>(loader: { clear(k: string): unknown; load(k: string): Promise<T | null> }, id: string, entity: string): Promise<T> {
+  loader.clear(id);
+  const row = await loader.load(id);
+  if (!row) throw new NotFoundError(entity, id);
+  return row;
+}
+
+function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
+
+function auditTrail(id: string, args: PageArgs, ctx: Ctx) {
+  const page = toPage(args);
+  return ctx.loaders.auditTrail(page).load(id).then((events) =>
+    toConnection(events.map((e) => ({ ...e, position: e.globalPosition })), page),
+  );
+}
+
+export const resolvers = requireAuthentication({
+  Date: DateScalar,
+  DateTime: DateTimeScalar,
+  JSON: JSONScalar,
+
+  Query: {
+    company: (_: unknown, a: Args, ctx: Ctx) => ctx.loaders.company.load(input.id(a.id, 'id')),
+    companies: async (_: unknown, a: Args, ctx: Ctx) => {
+      const page = toPage(a);
+      return toConnection(await readModel.listCompanies(ctx.db.pool, page, optionalSearch(a.search)), page);
+    },
+    project: (_: unknown, a: Args, ctx: Ctx) => {
+      if ((a.id == null) === (a.faenaCode == null)) throw new BadUserInputError('Give exactly one of id or faenaCode');
+      if (a.id != null) return ctx.loaders.project.load(input.id(a.id, 'id'));
+      return ctx.loaders.projectByFaenaCode.load(input.text(a.faenaCode, 'faenaCode', 32).toUpperCase());
+    },
+    projects: async (_: unknown, a: Args, ctx: Ctx) => {
+      const page = toPage(a);
+      const rows = await readModel.listProjects(ctx.db.pool, page, (a.status as string) ?? null, optionalId(a.companyId, 'companyId'));
+      return toConnection(rows, page);
+    },
+    assignment: (_: unknown, a: Args, ctx: Ctx) => ctx.loaders.assignment.load(input.id(a.id, 'id')),
+    profile: (_: unknown, a: Args, ctx: Ctx) => {
+      if ((a.id == null) === (a.rut == null)) throw new BadUserInputError('Give exactly one of id or rut');
+      if (a.id != null) return ctx.loaders.profile.load(input.id(a.id, 'id'));
+      return ctx.loaders.profileByRut.load(normalizeRut(a.rut));
+    },
+    profiles: async (_: unknown, a: Args, ctx: Ctx) => {
+      const page = toPage(a);
+      const rows = await readModel.listProfiles(ctx.db.pool, page, optionalSearch(a.search), optionalId(a.companyId, 'companyId'));
+      return toConnection(rows, page);
+    },
+    licenses: async (_: unknown, a: Args, ctx: Ctx) => {
+      const page = toPage(a);
+      const rows = await readModel.listLicenses(ctx.db.pool, page, licenseFilter(a, ctx.today), optionalId(a.companyId, 'companyId'));
+      return toConnection(rows, page);
+    },
+    offerings: (_: unknown, _a: Args, ctx: Ctx) => readModel.allOfferings(ctx.db.pool),
+    subscriptions: async (_: unknown, a: Args, ctx: Ctx) => {
+      const rows = await readModel.listSubscriptions(ctx.db.pool, optionalId(a.companyId, 'companyId'));
+      return a.status ? rows.filter((r) => subscriptionStatus(r, ctx.today) === a.status) : rows;
+    },
+    auditTrail: (_: unknown, a: Args, ctx: Ctx) => auditTrail(input.id(a.entityId, 'entityId'), a, ctx),
+  },
+
+  Company: {
+    __resolveReference: (ref: { id: string }, ctx: Ctx) => (input.isId(ref.id) ? ctx.loaders.company.load(ref.id) : null),
+    projects: async (c: CompanyRow, a: Args, ctx: Ctx) => {
+      const page = toPage(a);
+      return toConnection(await ctx.loaders.projectsByCompany({ page, status: (a.status as string) ?? null }).load(c.id), page);
+    },
+    employees: async (c: CompanyRow, a: Args, ctx: Ctx) => {
+      const page = toPage(a);
+      return toConnection(await ctx.loaders.employeesByCompany({ page, status: (a.status as string) ?? null }).load(c.id), page);
+    },
+    subscriptions: async (c: CompanyRow, a: Args, ctx: Ctx) => {
+      const rows = await ctx.loaders.subscriptionsByCompany.load(c.id);
+      return a.status ? rows.filter((r) => subscriptionStatus(r, ctx.today) === a.status) : rows;
+    },
+    seats: async (c: CompanyRow, _a: Args, ctx: Ctx) =>
+      (await ctx.loaders.subscriptionsByCompany.load(c.id))
+        .filter((s) => inForce({ ...s, cancelled: s.status === 'CANCELLED' }, ctx.today))
+        .reduce((sum, s) => sum + s.seats, 0),
+    activeProfileCount: (c: CompanyRow, _a: Args, ctx: Ctx) => ctx.loaders.activeCount.load(c.id),
+    auditTrail: (c: CompanyRow, a: Args, ctx: Ctx) => auditTrail(c.id, a, ctx),
+  },
+
+  Project: {
+    __resolveReference: (ref: { id?: string; faenaCode?: string }, ctx: Ctx) => {
+      if (ref.id !== undefined) return input.isId(ref.id) ? ctx.loaders.project.load(ref.id) : null;
+      return ctx.loaders.projectByFaenaCode.load(String(ref.faenaCode).toUpperCase());
+    },
+    company: (p: ProjectRow, _a: Args, ctx: Ctx) => ctx.loaders.company.load(p.companyId),
+    assignments: async (p: ProjectRow, a: Args, ctx: Ctx) => {
+      const page = toPage(a);
+      return toConnection(await ctx.loaders.assignmentsByProject(page).load(p.id), page);
+    },
+    auditTrail: (p: ProjectRow, a: Args, ctx: Ctx) => auditTrail(p.id, a, ctx),
+  },
+
+  Assignment: {
+    __resolveReference: (ref: { id: string }, ctx: Ctx) => (input.isId(ref.id) ? ctx.loaders.assignment.load(ref.id) : null),
+    project: (a: AssignmentRow, _a: Args, ctx: Ctx) => ctx.loaders.project.load(a.projectId),
+    status: async (a: AssignmentRow, _a: Args, ctx: Ctx) => {
+      const p = await ctx.loaders.project.load(a.projectId);
+      return p?.status === 'ACTIVE' && (a.endsOn === null || a.endsOn >= ctx.today) ? 'ACTIVE' : 'ENDED';
+    },
+    profiles: (a: AssignmentRow, args: Args, ctx: Ctx) => ctx.loaders.profileAssignmentsByAssignment(args.status as string).load(a.id),
+    auditTrail: (a: AssignmentRow, args: Args, ctx: Ctx) => auditTrail(a.id, args, ctx),
+  },
+
+  ProfileAssignment: {
+    profile: (pa: ProfileAssignmentRow, _a: Args, ctx: Ctx) => ctx.loaders.profile.load(pa.profileId),
+    assignment: (pa: ProfileAssignmentRow, _a: Args, ctx: Ctx) => ctx.loaders.assignment.load(pa.assignmentId),
+  },
+
+  Profile: {
+    __resolveReference: (ref: { id?: string; rut?: string }, ctx: Ctx) => {
+      if (ref.id !== undefined) return input.isId(ref.id) ? ctx.loaders.profile.load(ref.id) : null;
+      try {
+        return ctx.loaders.profileByRut.load(normalizeRut(ref.rut));
+      } catch {
+        return null;
+      }
+    },
+    createdBy: (p: ProfileRow) => ({ id: p.createdBy }),
+    companies: (p: ProfileRow, a: Args, ctx: Ctx) => ctx.loaders.profileCompanies((a.status as string) ?? null).load(p.id),
+    assignments: (p: ProfileRow, a: Args, ctx: Ctx) => ctx.loaders.profileAssignmentsByProfile(a.status as string).load(p.id),
+    licenses: (p: ProfileRow, a: Args, ctx: Ctx) => ctx.loaders.licensesByProfile(licenseFilter(a, ctx.today)).load(p.id),
+    auditTrail: (p: ProfileRow, a: Args, ctx: Ctx) => auditTrail(p.id, a, ctx),
+  },
+
+  ProfileCompany: {
+    profile: (pc: ProfileCompanyRow, _a: Args, ctx: Ctx) => ctx.loaders.profile.load(pc.profileId),
+    company: (pc: ProfileCompanyRow, _a: Args, ctx: Ctx) => ctx.loaders.company.load(pc.companyId),
+    position: (pc: ProfileCompanyRow) => pc.jobTitle,
+    supervisor: (pc: ProfileCompanyRow, _a: Args, ctx: Ctx) => (pc.supervisorId ? ctx.loaders.profile.load(pc.supervisorId) : null),
+    reports: async (pc: ProfileCompanyRow, _a: Args, ctx: Ctx) => {
+      const rows = await ctx.loaders.reports.load(`${pc.companyId}:${pc.profileId}`);
+      return (await ctx.loaders.profile.loadMany(rows.map((r) => r.profileId))).filter((p) => p && !(p instanceof Error));
+    },
+  },
+
+  License: {
+    __resolveReference: (ref: { id: string }, ctx: Ctx) => (input.isId(ref.id) ? ctx.loaders.license.load(ref.id) : null),
+    profile: (l: LicenseRow, _a: Args, ctx: Ctx) => ctx.loaders.profile.load(l.profileId),
+    status: (l: LicenseRow, _a: Args, ctx: Ctx) => (l.revoked ? 'REVOKED' : l.expiresOn < ctx.today ? 'EXPIRED' : 'VALID'),
+    expiresInDays: (l: LicenseRow, _a: Args, ctx: Ctx) => daysBetween(ctx.today, l.expiresOn),
+  },
+
+  Offering: {
+    __resolveReference: (ref: { id: string }, ctx: Ctx) => (input.isId(ref.id) ? ctx.loaders.offering.load(ref.id) : null),
+  },
+
+  Subscription: {
+    __resolveReference: (ref: { id: string }, ctx: Ctx) => (input.isId(ref.id) ? ctx.loaders.subscription.load(ref.id) : null),
+    company: (s: SubscriptionRow, _a: Args, ctx: Ctx) => ctx.loaders.company.load(s.companyId),
+    offering: (s: SubscriptionRow, _a: Args, ctx: Ctx) => ctx.loaders.offering.load(s.offeringId),
+    status: (s: SubscriptionRow, _a: Args, ctx: Ctx) => subscriptionStatus(s, ctx.today),
+  },
+
+  AuditEntry: {
+    position: (e: RecordedEvent) => String(e.globalPosition),
+    action: (e: RecordedEvent) => e.type,
+    actorId: (e: RecordedEvent) => e.metadata.actor.id,
+    actorKind: (e: RecordedEvent) => e.metadata.actor.kind,
+    correlationId: (e: RecordedEvent) => e.metadata.correlationId ?? null,
+  },
+
+  Mutation: {
+    registerCompany: async (_: unknown, a: Args, ctx: Ctx) => {
+      const id = await ctx.commands.registerCompany(commandContext(ctx), a.input);
+      return fresh(ctx.loaders.company, id, 'Company');
+    },
+    createOffering: async (_: unknown, a: Args, ctx: Ctx) => {
+      const id = await ctx.commands.createOffering(commandContext(ctx), a.input);
+      return fresh(ctx.loaders.offering, id, 'Offering');
+    },
+    subscribe: async (_: unknown, a: Args, ctx: Ctx) => {
+      const id = await ctx.commands.subscribe(commandContext(ctx), a.input, a.expectedVersion as number);
+      return fresh(ctx.loaders.subscription, id, 'Subscription');
+    },
+    cancelSubscription: async (_: unknown, a: Args, ctx: Ctx) => {
+      const id = await ctx.commands.cancelSubscription(commandContext(ctx), a, a.expectedVersion as number);
+      return fresh(ctx.loaders.subscription, id, 'Subscription');
+    },
+    createProject: async (_: unknown, a: Args, ctx: Ctx) => {
+      const id = await ctx.commands.createProject(commandContext(ctx), a.input);
+      return fresh(ctx.loaders.project, id, 'Project');
+    },
+    closeProject: async (_: unknown, a: Args, ctx: Ctx) => {
+      const id = await ctx.commands.closeProject(commandContext(ctx), a, a.expectedVersion as number);
+      return fresh(ctx.loaders.project, id, 'Project');
+    },
+    createAssignment: async (_: unknown, a: Args, ctx: Ctx) => {
+      const id = await ctx.commands.createAssignment(commandContext(ctx), a.input, a.expectedVersion as number);
+      return fresh(ctx.loaders.assignment, id, 'Assignment');
+    },
+    createProfile: async (_: unknown, a: Args, ctx: Ctx) => {
+      const id = await ctx.commands.createProfile(commandContext(ctx), a.input);
+      return fresh(ctx.loaders.profile, id, 'Profile');
+    },
+    updateProfile: async (_: unknown, a: Args, ctx: Ctx) => {
+      const id = await ctx.commands.updateProfile(commandContext(ctx), { id: a.id, changes: a.input }, a.expectedVersion as number);
+      return fresh(ctx.loaders.profile, id, 'Profile');
+    },
+    hireProfile: async (_: unknown, a: Args, ctx: Ctx) =>
+      profileCompany(ctx, await ctx.commands.hireProfile(commandContext(ctx), a.input, a.expectedVersion as number)),
+    endEmployment: async (_: unknown, a: Args, ctx: Ctx) =>
+      profileCompany(ctx, await ctx.commands.endEmployment(commandContext(ctx), a, a.expectedVersion as number)),
+    setSupervisor: async (_: unknown, a: Args, ctx: Ctx) =>
+      profileCompany(ctx, await ctx.commands.setSupervisor(commandContext(ctx), a, a.expectedVersion as number)),
+    assignProfile: async (_: unknown, a: Args, ctx: Ctx) =>
+      profileAssignment(ctx, await ctx.commands.assignProfile(commandContext(ctx), a, a.expectedVersion as number)),
+    unassignProfile: async (_: unknown, a: Args, ctx: Ctx) =>
+      profileAssignment(ctx, await ctx.commands.unassignProfile(commandContext(ctx), a, a.expectedVersion as number)),
+    grantLicense: async (_: unknown, a: Args, ctx: Ctx) => {
+      const id = await ctx.commands.grantLicense(commandContext(ctx), a.input, a.expectedVersion as number);
+      return fresh(ctx.loaders.license, id, 'License');
+    },
+    renewLicense: async (_: unknown, a: Args, ctx: Ctx) => {
+      const id = await ctx.commands.renewLicense(commandContext(ctx), a, a.expectedVersion as number);
+      return fresh(ctx.loaders.license, id, 'License');
+    },
+    revokeLicense: async (_: unknown, a: Args, ctx: Ctx) => {
+      const id = await ctx.commands.revokeLicense(commandContext(ctx), a, a.expectedVersion as number);
+      return fresh(ctx.loaders.license, id, 'License');
+    },
+  },
+});
+
+function subscriptionStatus(s: SubscriptionRow, today: string): 'ACTIVE' | 'CANCELLED' | 'EXPIRED' {
+  if (s.status === 'CANCELLED') return 'CANCELLED';
+  return s.endsOn !== null && s.endsOn < today ? 'EXPIRED' : 'ACTIVE';
+}
+
+async function profileCompany(ctx: Ctx, key: { companyId: string; profileId: string }) {
+  const row = await readModel.profileCompany(ctx.db.pool, key.profileId, key.companyId);
+  if (!row) throw new NotFoundError('ProfileCompany', `${key.profileId}@${key.companyId}`);
+  return row;
+}
+
+async function profileAssignment(ctx: Ctx, key: { assignmentId: string; profileId: string }) {
+  const row = await readModel.profileAssignment(ctx.db.pool, key.assignmentId, key.profileId);
+  if (!row) throw new NotFoundError('ProfileAssignment', `${key.profileId}@${key.assignmentId}`);
+  return row;
+}

@@ -1,0 +1,60 @@
+import { loadConfig, type Config } from '../../platform/config.ts';
+import { createLogger } from '../../platform/logger.ts';
+import type { RunningServer } from '../../platform/http/server.ts';
+import { createTestDatabase, type TestDatabase } from '../../platform/testing/postgres.ts';
+import { startGateway } from '../../gateway/server.ts';
+import { startWorkforce, type WorkforceService } from '../../subgraphs/workforce/service.ts';
+
+export interface GraphQLResponse<T = any> {
+  status: number;
+  data?: T;
+  errors?: { message: string; path?: string[]; extensions?: Record<string, unknown> }[];
+}
+
+export interface TestStack {
+  config: Config;
+  database: TestDatabase;
+  workforce: WorkforceService;
+  gateway: RunningServer;
+  /** Runs an operation through the gateway as `user` (the development header), or anonymously with null. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, user?: string | null): Promise<GraphQLResponse<T>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real stack in this process: a fresh PostgreSQL database, the Workforce subgraph and
+ * the gateway, each on a random free port of 127.0.0.1.
+ */
+export async function startTestStack(prefix: string): Promise<TestStack> {
+  const database = await createTestDatabase(prefix, [], 10);
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    ANGELIS_POSTGRES_DB_HOST: database.settings.host,
+    ANGELIS_POSTGRES_DB_PORT: String(database.settings.port),
+    ANGELIS_POSTGRES_DB_NAME: database.settings.database,
+    ANGELIS_WORKFORCE_PORT: '0',
+    ANGELIS_GATEWAY_PORT: '0',
+  });
+  const log = createLogger('test', process.env.ANGELIS_TEST_LOG_LEVEL ?? 'silent');
+  const workforce = await startWorkforce(config, log, { db: database.db });
+  const gateway = await startGateway(config, log, { subgraphUrls: { workforce: workforce.server.url } });
+  return {
+    config,
+    database,
+    workforce,
+    gateway,
+    async gql(query, variables = {}, user = 'tester@angelis.test') {
+      const res = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(user ? { 'x-angelis-dev-user': user } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: res.status, ...((await res.json()) as object) };
+    },
+    async stop() {
+      await gateway.stop();
+      await workforce.stop();
+      await database.drop();
+    },
+  };
+}
