@@ -6,4 +6,4 @@ import { startGateway } from './server.ts';
 const config = loadConfig();
 const log = createLogger('gateway', config.ANGELIS_LOG_LEVEL);
 const gateway = await startGateway(config, log);
-onShutdown(log, () => gateway.stop());
+onShutdown(log, () => gateway.stop(), config.ANGELIS_SUPERVISOR_PID);

@@ -41,6 +41,8 @@ const schema = z.object({
   ANGELIS_WORKFORCE_URL: url.default('http://127.0.0.1:4001/graphql'),
   ANGELIS_SUPERGRAPH_PATH: z.string().min(1).default('schema/supergraph.graphql'),
   ANGELIS_GATEWAY_MAX_BODY_BYTES: positiveInt.default(1_000_000),
+  /** Set by `npm start` for the services it runs: they stop when that process is gone. */
+  ANGELIS_SUPERVISOR_PID: positiveInt.optional(),
 });
 
 export type Config = z.infer<typeof schema>;

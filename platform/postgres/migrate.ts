@@ -49,7 +49,7 @@ export async function migrate(db: Db, service: string, migrations: Migration[], 
         checksum(m),
       ]);
       done.push(m.version);
-      log?.info({ service, version: m.version, name: m.name }, 'migration applied');
+      log?.info({ schema: service, version: m.version, name: m.name }, 'migration applied');
     }
     return done;
   });

@@ -1,10 +1,10 @@
 import type { Logger } from '../logger.ts';
 
 /**
- * Stops the service cleanly on SIGINT/SIGTERM: runs `stop` once, then exits 0; a second
+ * Stops the service cleanly on SIGINT/SIGTERM or when its supervisor goes away: runs `stop` once, then exits 0; a second
  * signal, or a stop that hangs past `graceMs`, exits 1.
  */
-export function onShutdown(log: Logger, stop: () => Promise<void>, graceMs = 10_000): void {
+export function onShutdown(log: Logger, stop: () => Promise<void>, supervisorPid?: number, graceMs = 10_000): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(1);
@@ -24,4 +24,16 @@ export function onShutdown(log: Logger, stop: () => Promise<void>, graceMs = 10_
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  // Started by `npm start`: if the supervisor dies (even by SIGKILL) this service stops
+  // instead of lingering on its port. (tsx owns the IPC channel, so poll the pid.)
+  if (supervisorPid) {
+    setInterval(() => {
+      try {
+        process.kill(supervisorPid, 0);
+      } catch {
+        log.warn({ supervisorPid }, 'supervisor is gone');
+        handler('SIGTERM');
+      }
+    }, 1_000).unref();
+  }
 }

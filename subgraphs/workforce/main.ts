@@ -6,4 +6,4 @@ import { startWorkforce } from './service.ts';
 const config = loadConfig();
 const log = createLogger('workforce', config.ANGELIS_LOG_LEVEL);
 const service = await startWorkforce(config, log);
-onShutdown(log, () => service.stop());
+onShutdown(log, () => service.stop(), config.ANGELIS_SUPERVISOR_PID);

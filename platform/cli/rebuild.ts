@@ -1,0 +1,38 @@
+import { loadConfig } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { Db, poolSettings } from '../postgres/pool.ts';
+import { migrate } from '../postgres/migrate.ts';
+import { embeddedPassword } from '../postgres/embedded.ts';
+import { workforceMigrations } from '../../subgraphs/workforce/store/migrations.ts';
+import { rebuildWorkforce } from '../../subgraphs/workforce/store/rebuild.ts';
+
+/** `npm run rebuild -- <domain>`: truncate a domain's read tables and replay its events. */
+const domains = {
+  workforce: { database: (c: ReturnType<typeof loadConfig>) => c.ANGELIS_POSTGRES_DB_NAME, migrations: workforceMigrations, rebuild: rebuildWorkforce },
+};
+
+const name = process.argv[2];
+if (!name || !(name in domains)) {
+  console.error(`usage: npm run rebuild -- <${Object.keys(domains).join('|')}>`);
+  process.exit(2);
+}
+const config = loadConfig();
+const embedded = !config.ANGELIS_POSTGRES_DB_HOST;
+if (embedded) {
+  // Same defaults as `npm start`: the embedded server it runs (it must be running).
+  config.ANGELIS_POSTGRES_DB_HOST = '127.0.0.1';
+  config.ANGELIS_POSTGRES_DB_PORT = config.ANGELIS_EMBEDDED_POSTGRES_PORT;
+  config.ANGELIS_POSTGRES_DB_PASSWORD = embeddedPassword(config.ANGELIS_EMBEDDED_POSTGRES_DIR);
+}
+const log = createLogger('rebuild', config.ANGELIS_LOG_LEVEL);
+const domain = domains[name as keyof typeof domains];
+const db = new Db({ ...poolSettings(config, domain.database(config), 'angelis-rebuild'), size: 1, overflow: 0 });
+try {
+  await migrate(db, name, domain.migrations, log);
+  const started = Date.now();
+  const replayed = await domain.rebuild(db, (n) => process.stderr.write(`\rreplayed ${n} events`));
+  process.stderr.write('\n');
+  log.info({ domain: name, replayed, ms: Date.now() - started }, 'read tables rebuilt');
+} finally {
+  await db.end();
+}

@@ -1,0 +1,177 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { CommandHandler } from '../event-store/command-handler.ts';
+import { embeddedPassword, startEmbeddedPostgres, type EmbeddedPostgres } from '../postgres/embedded.ts';
+import { ensureDatabase, migrate } from '../postgres/migrate.ts';
+import { Db, poolSettings } from '../postgres/pool.ts';
+import { WorkforceCommands } from '../../subgraphs/workforce/commands.ts';
+import { seedWorkforce } from '../../subgraphs/workforce/seed.ts';
+import { workforceMigrations } from '../../subgraphs/workforce/store/migrations.ts';
+
+/**
+ * `npm start`: the whole platform in one command. Starts an embedded PostgreSQL unless
+ * ANGELIS_POSTGRES_DB_HOST is set, migrates and seeds on first start, then runs each
+ * service as its own process. Ctrl-C stops the services, then the database.
+ */
+
+interface Service {
+  name: string;
+  entry: string;
+  readyUrl: (c: Config) => string;
+  listen: (c: Config) => { host: string; port: number; variable: string };
+}
+
+const SERVICES: Service[] = [
+  {
+    name: 'workforce',
+    entry: '../../subgraphs/workforce/main.ts',
+    readyUrl: (c) => `http://${c.ANGELIS_WORKFORCE_HOST}:${c.ANGELIS_WORKFORCE_PORT}/readyz`,
+    listen: (c) => ({ host: c.ANGELIS_WORKFORCE_HOST, port: c.ANGELIS_WORKFORCE_PORT, variable: 'ANGELIS_WORKFORCE_PORT' }),
+  },
+  {
+    name: 'gateway',
+    entry: '../../gateway/main.ts',
+    readyUrl: (c) => `http://${c.ANGELIS_GATEWAY_HOST}:${c.ANGELIS_GATEWAY_PORT}/readyz`,
+    listen: (c) => ({ host: c.ANGELIS_GATEWAY_HOST, port: c.ANGELIS_GATEWAY_PORT, variable: 'ANGELIS_GATEWAY_PORT' }),
+  },
+];
+
+const log = createLogger('angelis');
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  throw err;
+}
+
+const children: { name: string; process: ChildProcess }[] = [];
+let postgres: EmbeddedPostgres | null = null;
+let stopping = false;
+
+async function stopAll(code: number): Promise<never> {
+  if (stopping) process.exit(code);
+  stopping = true;
+  // Services first (they hold database connections), newest first, then the database.
+  for (const child of [...children].reverse()) {
+    if (child.process.exitCode !== null || child.process.signalCode !== null) continue;
+    const exited = new Promise((r) => child.process.once('exit', r));
+    child.process.kill('SIGTERM');
+    const timer = setTimeout(() => child.process.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  if (postgres) await postgres.stop().catch((err) => log.error({ err }, 'stopping PostgreSQL failed'));
+  log.info('stopped');
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
+}
+
+/** Waits for a port to be free (an earlier run may still be exiting), else explains. */
+async function waitPortFree(l: { host: string; port: number; variable: string }, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await portFree(l.host, l.port))) {
+    if (Date.now() > deadline) throw new Error(`${l.host}:${l.port} is in use by another program; stop it or set ${l.variable}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function waitReady(name: string, url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} while starting`);
+    try {
+      if ((await fetch(url, { signal: AbortSignal.timeout(1_000) })).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${name} was not ready at ${url} after ${timeoutMs / 1000}s`);
+}
+
+try {
+  const env: NodeJS.ProcessEnv = { ...process.env, ANGELIS_SUPERVISOR_PID: String(process.pid) };
+  if (!config.ANGELIS_POSTGRES_DB_HOST) {
+    postgres = await startEmbeddedPostgres(
+      {
+        dataDir: config.ANGELIS_EMBEDDED_POSTGRES_DIR,
+        port: config.ANGELIS_EMBEDDED_POSTGRES_PORT,
+        password: embeddedPassword(config.ANGELIS_EMBEDDED_POSTGRES_DIR),
+      },
+      log,
+    );
+    env.ANGELIS_POSTGRES_DB_HOST = postgres.host;
+    env.ANGELIS_POSTGRES_DB_PORT = String(postgres.port);
+    env.ANGELIS_POSTGRES_DB_USER = postgres.user;
+    env.ANGELIS_POSTGRES_DB_PASSWORD = postgres.password;
+  }
+  const serviceConfig = loadConfig(env);
+
+  const settings = { ...poolSettings(serviceConfig, serviceConfig.ANGELIS_POSTGRES_DB_NAME, 'angelis-start'), size: 2, overflow: 0 };
+  if (await ensureDatabase(settings)) log.info({ database: settings.database }, 'database created');
+  const db = new Db(settings);
+  try {
+    await migrate(db, 'workforce', workforceMigrations, log);
+    const { rows } = await db.query<{ n: number }>('SELECT count(*) AS n FROM events');
+    if (config.ANGELIS_SEED && rows[0].n === 0) {
+      log.info('first start: seeding sample data');
+      await seedWorkforce(new WorkforceCommands(new CommandHandler(db)), log);
+    }
+  } finally {
+    await db.end();
+  }
+
+  for (const service of SERVICES) {
+    await waitPortFree(service.listen(serviceConfig));
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(service.entry, import.meta.url))], {
+      env,
+      stdio: 'inherit',
+      // Own process group: a terminal's Ctrl-C reaches only this supervisor, which stops
+      // the services in order (one signal each, so none takes it for a forced exit).
+      detached: true,
+    });
+    children.push({ name: service.name, process: child });
+    child.on('exit', (code, signal) => {
+      if (stopping) return;
+      log.error({ service: service.name, code, signal }, 'service exited; stopping the platform');
+      void stopAll(1);
+    });
+    await waitReady(service.name, service.readyUrl(serviceConfig), child);
+  }
+
+  const url = `http://localhost:${serviceConfig.ANGELIS_GATEWAY_PORT}/graphql`;
+  console.log(`
+  Angelis is running.
+
+    GraphQL gateway   ${url}
+    Workforce         ${serviceConfig.ANGELIS_WORKFORCE_URL}
+    PostgreSQL        ${postgres ? `embedded, 127.0.0.1:${postgres.port} (data in ${config.ANGELIS_EMBEDDED_POSTGRES_DIR})` : `${serviceConfig.ANGELIS_POSTGRES_DB_HOST}:${serviceConfig.ANGELIS_POSTGRES_DB_PORT}`}
+
+  Try it (development identity header; real sign-in arrives with Identity & Access):
+
+    curl -s ${url} -H 'content-type: application/json' -H 'x-angelis-dev-user: you@example.com' \\
+      -d '{"query":"{ companies(first: 3) { nodes { name projects(first: 2) { nodes { faenaCode name } } } } licenses(expiringWithinDays: 30, first: 3) { nodes { type expiresOn profile { fullName rut } } } }"}'
+
+  Ctrl-C stops everything.
+`);
+} catch (err) {
+  log.error({ err }, 'start failed');
+  await stopAll(1);
+}
