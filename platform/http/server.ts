@@ -29,14 +29,14 @@ class PayloadTooLarge extends Error {}
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > limit) return reject(new PayloadTooLarge());
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > limit) {
-        reject(new PayloadTooLarge());
-        req.destroy();
-      } else chunks.push(c);
+      // Keep draining without storing, so the client reads our 413 instead of a reset.
+      if (size > limit) reject(new PayloadTooLarge());
+      else chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
@@ -90,6 +90,8 @@ export async function startHttpServer<C extends BaseContext>(o: HttpServerOption
       res.end();
     } catch (err) {
       if (err instanceof PayloadTooLarge) {
+        res.setHeader('connection', 'close');
+        req.resume();
         return json(res, 413, { errors: [{ message: `Request body over ${limit} bytes`, extensions: { code: 'BAD_REQUEST' } }] });
       }
       o.log.error({ err }, 'http handler failed');

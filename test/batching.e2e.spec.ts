@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../platform/logger.ts';
+import { seedWorkforce } from '../subgraphs/workforce/seed.ts';
+import { startTestStack, type TestStack } from './support/stack.ts';
+
+/**
+ * A query's database round trips must not grow with the rows it returns: every entity
+ * reference and list field goes through a per-request DataLoader.
+ */
+let stack: TestStack;
+let companyId: string;
+
+beforeAll(async () => {
+  stack = await startTestStack('batching');
+  const seeded = await seedWorkforce(stack.workforce.commands, createLogger('test', 'silent'), { companies: 1, projectsPerCompany: [3], profiles: 100 });
+  companyId = seeded.companyIds[0];
+});
+afterAll(async () => stack?.stop());
+
+async function statementsFor(query: string, variables: Record<string, unknown>) {
+  const before = stack.database.db.statements;
+  const res = await stack.gql(query, variables);
+  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+  return { statements: stack.database.db.statements - before, data: res.data };
+}
+
+const PROFILES = `query($first: Int!, $companyId: ID!) {
+  profiles(first: $first, companyId: $companyId) {
+    nodes {
+      rut fullName
+      companies { position company { name seats activeProfileCount } supervisor { fullName licenses { type } } reports { rut } }
+      licenses { type status expiresInDays }
+      assignments { assignment { name status project { faenaCode company { name } } } }
+      auditTrail(first: 5) { nodes { action actorId } }
+    }
+  }
+}`;
+
+const NESTED = `query($companyId: ID!, $first: Int!) {
+  company(id: $companyId) {
+    name
+    projects(first: 10) { nodes { faenaCode assignments(first: 10) { nodes { name profiles { profile { fullName licenses { type expiresOn } } } } } } }
+    employees(first: $first) { nodes { profile { rut } supervisor { rut } } }
+  }
+}`;
+
+describe('batching', () => {
+  it('fetching 10 or 100 profiles with companies, supervisors, licences and assignments costs the same statements', async () => {
+    const ten = await statementsFor(PROFILES, { first: 10, companyId });
+    const hundred = await statementsFor(PROFILES, { first: 100, companyId });
+    expect(ten.data.profiles.nodes).toHaveLength(10);
+    expect(hundred.data.profiles.nodes).toHaveLength(100);
+    // Real data came back, not empty lists that would trivially batch.
+    expect(hundred.data.profiles.nodes.filter((p: any) => p.companies[0].supervisor).length).toBe(99);
+    expect(hundred.data.profiles.nodes.every((p: any) => p.licenses.length > 0 && p.assignments.length === 1)).toBe(true);
+    expect(hundred.statements).toBe(ten.statements);
+    expect(hundred.statements).toBeLessThanOrEqual(16);
+  });
+
+  it('the nested read company → projects → assignments → profiles → licences does not grow with rows either', async () => {
+    const small = await statementsFor(NESTED, { companyId, first: 5 });
+    const large = await statementsFor(NESTED, { companyId, first: 100 });
+    expect(large.data.company.employees.nodes).toHaveLength(100);
+    const assigned = large.data.company.projects.nodes.flatMap((p: any) => p.assignments.nodes.flatMap((a: any) => a.profiles));
+    expect(assigned).toHaveLength(100);
+    // Fewer rows can even cost a batch more (profiles then miss the loader's cache), never fewer.
+    expect(large.statements).toBeLessThanOrEqual(small.statements);
+    expect(large.statements).toBeLessThanOrEqual(12);
+  });
+});
