@@ -1,4 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { GraphQLError } from 'graphql';
+import { PUBLIC_CODES } from '../platform/errors.ts';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { CORRELATION_HEADER, DEV_USER_HEADER, type RequestContext } from '../platform/graphql/context.ts';
 
@@ -21,5 +23,27 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RequestContext> {
     headers.set(CORRELATION_HEADER, context.correlationId);
     // Until Identity & Access lands, identity travels as the development header (never in production).
     if (context.actor) headers.set(DEV_USER_HEADER, context.actor.id);
+  }
+
+  /**
+   * A subgraph answers request errors (e.g. a variable its scalar refuses) with HTTP 400
+   * and a GraphQL body. Apollo's default turns every non-2xx into "400: Bad Request",
+   * which we would mask as internal; pass the subgraph's own coded error on instead.
+   */
+  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
+    const text = await response.text();
+    let first: { message?: unknown; extensions?: { code?: unknown } } | undefined;
+    try {
+      first = (JSON.parse(text) as { errors?: (typeof first)[] }).errors?.[0];
+    } catch {
+      // not JSON: fall through to the generic error
+    }
+    const code = first?.extensions?.code;
+    if (typeof code === 'string' && PUBLIC_CODES.has(code) && typeof first?.message === 'string') {
+      return new GraphQLError(first.message, { extensions: { ...first.extensions, code } });
+    }
+    return new GraphQLError(`${response.status}: ${response.statusText}`, {
+      extensions: { response: { url: response.url, status: response.status, statusText: response.statusText, body: text.slice(0, 500) } },
+    });
   }
 }

@@ -8,6 +8,7 @@ const PHONE = /^\+?[0-9 ()-]{6,20}$/;
 
 /** A trimmed, non-empty string of at most `max` characters. */
 export function text(value: unknown, field: string, max = 200): string {
+  if (value === null || value === undefined) throw new BadUserInputError(`${field} is required`, field);
   if (typeof value !== 'string') throw new BadUserInputError(`${field} must be text`, field);
   const trimmed = value.trim();
   if (trimmed.length === 0) throw new BadUserInputError(`${field} must not be empty`, field);
@@ -21,18 +22,21 @@ export function optionalText(value: unknown, field: string, max = 200): string |
   return text(value, field, max);
 }
 
-/** A real calendar date `YYYY-MM-DD` (Feb 30 is refused). */
+/** A real calendar date `YYYY-MM-DD` from 1900 to 2200 (Feb 30 is refused). */
 export function isoDate(value: unknown, field: string): string {
   const m = typeof value === 'string' ? DATE.exec(value) : null;
-  if (m) {
-    const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
-    if (d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3] && +m[1] >= 1900 && +m[1] <= 2200) {
-      return value as string;
-    }
+  if (!m) throw new BadUserInputError(`${field} must be a date written YYYY-MM-DD, got ${JSON.stringify(value)}`, field);
+  const [year, month, day] = [+m[1], +m[2], +m[3]];
+  // The range first: Date.UTC reads years 0-99 as 1900-1999.
+  if (year < 1900 || year > 2200) throw new BadUserInputError(`${field} must be a date from 1900 to 2200, got ${value}`, field);
+  const d = new Date(Date.UTC(year, month - 1, day));
+  if (d.getUTCFullYear() !== year || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) {
+    throw new BadUserInputError(`${field} must be a real calendar date; ${value} does not exist`, field);
   }
-  throw new BadUserInputError(`${field} must be a date written YYYY-MM-DD, got ${JSON.stringify(value)}`, field);
+  return value as string;
 }
 
+/** Like `isoDate`, but null/undefined give null. */
 export function optionalDate(value: unknown, field: string): string | null {
   return value === null || value === undefined ? null : isoDate(value, field);
 }

@@ -31,7 +31,12 @@ export function actorFromHeaders(headers: IncomingHttpHeaders, nodeEnv: string):
   const raw = headers[DEV_USER_HEADER];
   const value = Array.isArray(raw) ? raw[0] : raw;
   if (!value) return null;
-  if (!SAFE_ID.test(value)) throw new UnauthenticatedError(`${DEV_USER_HEADER} must be 1-200 letters, digits or @._:+-`);
+  if (!SAFE_ID.test(value)) {
+    const error = new UnauthenticatedError(`${DEV_USER_HEADER} must be 1-200 letters, digits or @._:+-`);
+    // Thrown while building the context, before any resolver: answer 401, not 500.
+    Object.assign(error.extensions, { http: { status: 401 } });
+    throw error;
+  }
   return { id: value, kind: 'dev' };
 }
 

@@ -3,8 +3,9 @@ import { isoDate } from '../domain/input.ts';
 
 /** The scalars every subgraph shares: Date (YYYY-MM-DD), DateTime (ISO UTC) and JSON. */
 
-function badValue(name: string, value: unknown): GraphQLError {
-  return new GraphQLError(`${name} cannot represent ${JSON.stringify(value)}`, { extensions: { code: 'BAD_USER_INPUT' } });
+/** A bad scalar value is the client's mistake (the gateway passes the subgraph's 400 on). */
+function badValue(name: string, value: unknown, message = `${name} cannot represent ${JSON.stringify(value)}`): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 }
 
 export const DateScalar: GraphQLScalarType = new GraphQLScalarType({
@@ -14,8 +15,8 @@ export const DateScalar: GraphQLScalarType = new GraphQLScalarType({
   parseValue: (v) => {
     try {
       return isoDate(v, 'Date');
-    } catch {
-      throw badValue('Date', v);
+    } catch (err) {
+      throw badValue('Date', v, (err as Error).message);
     }
   },
   parseLiteral: (ast): unknown => {

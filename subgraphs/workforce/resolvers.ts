@@ -294,9 +294,10 @@ export const resolvers = requireAuthentication({
   },
 });
 
-function subscriptionStatus(s: SubscriptionRow, today: string): 'ACTIVE' | 'CANCELLED' | 'EXPIRED' {
+function subscriptionStatus(s: SubscriptionRow, today: string): 'SCHEDULED' | 'ACTIVE' | 'CANCELLED' | 'EXPIRED' {
   if (s.status === 'CANCELLED') return 'CANCELLED';
-  return s.endsOn !== null && s.endsOn < today ? 'EXPIRED' : 'ACTIVE';
+  if (s.endsOn !== null && s.endsOn < today) return 'EXPIRED';
+  return s.startsOn > today ? 'SCHEDULED' : 'ACTIVE';
 }
 
 async function profileCompany(ctx: Ctx, key: { companyId: string; profileId: string }) {

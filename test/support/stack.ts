@@ -35,7 +35,7 @@ export async function startTestStack(prefix: string): Promise<TestStack> {
     ANGELIS_WORKFORCE_PORT: '0',
     ANGELIS_GATEWAY_PORT: '0',
   });
-  const log = createLogger('test', process.env.ANGELIS_TEST_LOG_LEVEL ?? 'silent');
+  const log = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
   const workforce = await startWorkforce(config, log, { db: database.db });
   const gateway = await startGateway(config, log, { subgraphUrls: { workforce: workforce.server.url } });
   return {

@@ -19,6 +19,7 @@ interface Subscription {
 interface Employment {
   active: boolean;
   supervisorId: string | null;
+  startedOn: string;
 }
 
 export interface CompanyState {
@@ -51,7 +52,7 @@ export const company = {
       }
       case 'ProfileHired': {
         const employments = new Map(state.employments);
-        employments.set(e.data.profileId, { active: true, supervisorId: null });
+        employments.set(e.data.profileId, { active: true, supervisorId: null, startedOn: e.data.startedOn });
         return { ...state, employments };
       }
       case 'SupervisorSet': {
@@ -62,7 +63,8 @@ export const company = {
       }
       case 'EmploymentEnded': {
         const employments = new Map(state.employments);
-        employments.set(e.data.profileId, { active: false, supervisorId: null });
+        const ended = employments.get(e.data.profileId);
+        if (ended) employments.set(e.data.profileId, { ...ended, active: false, supervisorId: null });
         // Whoever reported to them now reports to no one.
         for (const [pid, emp] of employments) {
           if (emp.supervisorId === e.data.profileId) employments.set(pid, { ...emp, supervisorId: null });
@@ -202,10 +204,12 @@ export const decideCompany = {
 
   endEmployment(state: CompanyState, cmd: { companyId: string; profileId: string; endedOn: unknown; today: string }): WorkforceEvent[] {
     requireCompany(state, cmd.companyId);
-    if (!state.employments.get(cmd.profileId)?.active) {
+    const employment = state.employments.get(cmd.profileId);
+    if (!employment?.active) {
       throw new BadUserInputError(`Profile ${cmd.profileId} does not work for this company`, 'profileId');
     }
     const endedOn = cmd.endedOn === undefined || cmd.endedOn === null ? cmd.today : input.isoDate(cmd.endedOn, 'endedOn');
+    input.dateOrder(employment.startedOn, endedOn, 'startedOn', 'endedOn');
     return [{ type: 'EmploymentEnded', data: { companyId: cmd.companyId, profileId: cmd.profileId, endedOn }, subjects: [cmd.profileId] }];
   },
 };

@@ -105,12 +105,15 @@ export const decideProject = {
   ): WorkforceEvent[] {
     requireOpen(state, cmd.projectId, 'new assignments');
     const startsOn = input.isoDate(cmd.startsOn, 'startsOn');
-    // An open-ended assignment ends with its project.
-    const endsOn = input.optionalDate(cmd.endsOn, 'endsOn') ?? state.endsOn;
-    input.dateOrder(startsOn, endsOn, 'startsOn', 'endsOn');
     if (startsOn < state.startsOn) {
       throw new BadUserInputError(`startsOn (${startsOn}) is before the project starts (${state.startsOn})`, 'startsOn');
     }
+    if (state.endsOn !== null && startsOn > state.endsOn) {
+      throw new BadUserInputError(`startsOn (${startsOn}) is after the project ends (${state.endsOn})`, 'startsOn');
+    }
+    // An open-ended assignment ends with its project.
+    const endsOn = input.optionalDate(cmd.endsOn, 'endsOn') ?? state.endsOn;
+    input.dateOrder(startsOn, endsOn, 'startsOn', 'endsOn');
     if (state.endsOn !== null && endsOn !== null && endsOn > state.endsOn) {
       throw new BadUserInputError(`endsOn (${endsOn}) is after the project ends (${state.endsOn})`, 'endsOn');
     }

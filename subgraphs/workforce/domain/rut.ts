@@ -25,6 +25,7 @@ export function normalizeRut(input: unknown, field = 'rut'): string {
   const m = /^(\d{1,9})-?([\dK])$/.exec(compact);
   if (!m) throw new BadUserInputError(`${field} "${input}" is not a RUT like 12.345.678-5`, field);
   const body = m[1].replace(/^0+(?=\d)/, '');
+  if (body === '0') throw new BadUserInputError(`${field} "${input}" is not a RUT: its number is zero`, field);
   const expected = checkDigit(body);
   if (m[2] !== expected) {
     throw new BadUserInputError(`${field} "${input}" has a wrong check digit (expected ${expected})`, field);

@@ -1,0 +1,62 @@
+import { expect } from 'vitest';
+import { addDays, todayUtc } from '../../platform/domain/input.ts';
+import { checkDigit, formatRut } from '../../subgraphs/workforce/domain/rut.ts';
+import type { GraphQLResponse, TestStack } from './stack.ts';
+
+/** A valid RUT for `body` (its check digit is covered by the RUT unit tests), normalised. */
+export function rut(body: number): string {
+  return `${body}-${checkDigit(String(body))}`;
+}
+
+/** The same RUT in the three spellings people use. */
+export function rutSpellings(normalised: string): { dotted: string; dashed: string; plain: string } {
+  return { dotted: formatRut(normalised), dashed: normalised, plain: normalised.replace('-', '') };
+}
+
+/** Today in UTC, and days from it: the day the subgraph judges statuses on. */
+export const today = () => todayUtc();
+export const daysFromToday = (n: number) => addDays(todayUtc(), n);
+
+export interface GraphQLErrorShape {
+  message: string;
+  path?: string[];
+  extensions?: Record<string, unknown>;
+}
+
+/** Operations through the gateway with assertions that print the response when they fail. */
+export function client(stack: TestStack, defaultUser = 'tester@angelis.test') {
+  const describeRes = (res: GraphQLResponse) => JSON.stringify(res, null, 1).slice(0, 2000);
+  return {
+    /** Runs an operation that must succeed; returns its data. */
+    async ok<T = any>(query: string, variables: Record<string, unknown> = {}, user: string = defaultUser): Promise<T> {
+      const res = await stack.gql<T>(query, variables, user);
+      expect(res.errors, describeRes(res)).toBeUndefined();
+      expect(res.status).toBe(200);
+      return res.data as T;
+    },
+    /** Runs an operation that must fail; returns its first error and the raw response. */
+    async fail(query: string, variables: Record<string, unknown> = {}, user: string | null = defaultUser) {
+      const res = await stack.gql(query, variables, user);
+      expect(res.errors?.length, describeRes(res)).toBeGreaterThan(0);
+      return { error: res.errors![0] as GraphQLErrorShape, res };
+    },
+  };
+}
+
+/** Rows in the event log: a refused command must leave it unchanged. */
+export async function eventCount(stack: TestStack): Promise<number> {
+  const { rows } = await stack.database.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
+  return rows[0].n;
+}
+
+const READ_TABLES = ['companies', 'offerings', 'subscriptions', 'projects', 'assignments', 'profiles', 'profile_companies', 'profile_assignments', 'licenses'];
+
+/**
+ * What is stored: the number of events and a fingerprint of every Workforce read table's
+ * contents, in one statement. A refused command must leave it exactly as it was.
+ */
+export async function storedState(stack: TestStack): Promise<Record<string, string | number>> {
+  const fingerprints = READ_TABLES.map((t) => `(SELECT count(*) || ':' || md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM ${t} x) AS ${t}`);
+  const { rows } = await stack.database.db.query(`SELECT (SELECT count(*)::int FROM events) AS events, ${fingerprints.join(', ')}`);
+  return rows[0] as Record<string, string | number>;
+}
