@@ -90,7 +90,9 @@ const READ_ALL = prepared(
   `SELECT ${COLUMNS} FROM events
    WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
      AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-   ORDER BY transaction_id, global_position
+   -- Qualified: unqualified, ORDER BY would pick the text alias of the select list
+   -- and sort '10' before '9' (and skip the index).
+   ORDER BY events.transaction_id, events.global_position
    LIMIT $3`,
 );
 
