@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { freePort } from '../platform/testing/ports.ts';
 let child: ChildProcess;
 let output = '';
 let dataDir: string;
+let lakeDir: string;
 let gatewayUrl: string;
 let exit: Promise<number | null>;
 
@@ -17,7 +18,8 @@ beforeAll(async () => {
   // Run as root, PostgreSQL runs as the `postgres` user, which must reach the data directory.
   chmodSync(dir, 0o755);
   dataDir = path.join(dir, 'postgres');
-  const [pgPort, gatewayPort, workforcePort] = [await freePort(), await freePort(), await freePort()];
+  lakeDir = path.join(dir, 'lake');
+  const [pgPort, gatewayPort, workforcePort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('ANGELIS_')) delete env[k];
@@ -31,6 +33,9 @@ beforeAll(async () => {
       ANGELIS_GATEWAY_PORT: String(gatewayPort),
       ANGELIS_WORKFORCE_PORT: String(workforcePort),
       ANGELIS_WORKFORCE_URL: `http://127.0.0.1:${workforcePort}/graphql`,
+      ANGELIS_LAKE_DIR: lakeDir,
+      ANGELIS_PROJECTOR_METRICS_PORT: String(metricsPort),
+      ANGELIS_PROJECTOR_WORK_DIR: path.join(dir, 'work'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -94,6 +99,14 @@ describe('npm start', () => {
       cursor = page.data.profiles.pageInfo.hasNextPage ? page.data.profiles.pageInfo.endCursor : null;
     }
     expect(count).toBe(200);
+  });
+
+  it('runs the projector: the seeded events reach the lake as committed Parquet', async () => {
+    const commits = path.join(lakeDir, '_commits', 'workforce');
+    const deadline = Date.now() + 60_000;
+    while (!(existsSync(commits) && readdirSync(commits).length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    expect(readdirSync(commits).length).toBeGreaterThan(0);
+    expect(existsSync(path.join(lakeDir, 'raw', 'workforce', 'ProfileCreated'))).toBe(true);
   });
 
   it('Ctrl-C stops every process and the database cleanly', async () => {

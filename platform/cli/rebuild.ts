@@ -2,7 +2,7 @@ import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { Db, poolSettings } from '../postgres/pool.ts';
 import { migrate } from '../postgres/migrate.ts';
-import { embeddedPassword } from '../postgres/embedded.ts';
+import { withEmbeddedDefaults } from '../postgres/embedded.ts';
 import { workforceMigrations } from '../../subgraphs/workforce/store/migrations.ts';
 import { rebuildWorkforce } from '../../subgraphs/workforce/store/rebuild.ts';
 
@@ -16,14 +16,8 @@ if (!name || !(name in domains)) {
   console.error(`usage: npm run rebuild -- <${Object.keys(domains).join('|')}>`);
   process.exit(2);
 }
-const config = loadConfig();
-const embedded = !config.ANGELIS_POSTGRES_DB_HOST;
-if (embedded) {
-  // Same defaults as `npm start`: the embedded server it runs (it must be running).
-  config.ANGELIS_POSTGRES_DB_HOST = '127.0.0.1';
-  config.ANGELIS_POSTGRES_DB_PORT = config.ANGELIS_EMBEDDED_POSTGRES_PORT;
-  config.ANGELIS_POSTGRES_DB_PASSWORD = embeddedPassword(config.ANGELIS_EMBEDDED_POSTGRES_DIR);
-}
+// With no host configured: the embedded server of a running `npm start`.
+const config = withEmbeddedDefaults(loadConfig());
 const log = createLogger('rebuild', config.ANGELIS_LOG_LEVEL);
 const domain = domains[name as keyof typeof domains];
 const db = new Db({ ...poolSettings(config, domain.database(config), 'angelis-rebuild'), size: 1, overflow: 0 });

@@ -20,6 +20,8 @@ import { workforceMigrations } from '../../subgraphs/workforce/store/migrations.
 interface Service {
   name: string;
   entry: string;
+  args?: string[];
+  enabled?: (c: Config) => boolean;
   readyUrl: (c: Config) => string;
   listen: (c: Config) => { host: string; port: number; variable: string };
 }
@@ -36,6 +38,14 @@ const SERVICES: Service[] = [
     entry: '../../gateway/main.ts',
     readyUrl: (c) => `http://${c.ANGELIS_GATEWAY_HOST}:${c.ANGELIS_GATEWAY_PORT}/readyz`,
     listen: (c) => ({ host: c.ANGELIS_GATEWAY_HOST, port: c.ANGELIS_GATEWAY_PORT, variable: 'ANGELIS_GATEWAY_PORT' }),
+  },
+  {
+    name: 'projector',
+    entry: '../../projector/cli.ts',
+    args: ['run'],
+    enabled: (c) => c.ANGELIS_PROJECTOR_ENABLED,
+    readyUrl: (c) => `http://${c.ANGELIS_PROJECTOR_METRICS_HOST}:${c.ANGELIS_PROJECTOR_METRICS_PORT}/metrics`,
+    listen: (c) => ({ host: c.ANGELIS_PROJECTOR_METRICS_HOST, port: c.ANGELIS_PROJECTOR_METRICS_PORT, variable: 'ANGELIS_PROJECTOR_METRICS_PORT' }),
   },
 ];
 
@@ -138,9 +148,9 @@ try {
     await db.end();
   }
 
-  for (const service of SERVICES) {
+  for (const service of SERVICES.filter((s) => s.enabled?.(serviceConfig) ?? true)) {
     await waitPortFree(service.listen(serviceConfig));
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(service.entry, import.meta.url))], {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(service.entry, import.meta.url)), ...(service.args ?? [])], {
       env,
       stdio: 'inherit',
       // Own process group: a terminal's Ctrl-C reaches only this supervisor, which stops
@@ -162,6 +172,7 @@ try {
 
     GraphQL gateway   ${url}
     Workforce         ${serviceConfig.ANGELIS_WORKFORCE_URL}
+    Data lake         ${serviceConfig.ANGELIS_PROJECTOR_ENABLED ? `${serviceConfig.ANGELIS_LAKE_URL ?? serviceConfig.ANGELIS_LAKE_DIR} (npm run projector -- status | query "SQL")` : 'projector off (ANGELIS_PROJECTOR_ENABLED=false)'}
     PostgreSQL        ${postgres ? `embedded, 127.0.0.1:${postgres.port} (data in ${config.ANGELIS_EMBEDDED_POSTGRES_DIR})` : `${serviceConfig.ANGELIS_POSTGRES_DB_HOST}:${serviceConfig.ANGELIS_POSTGRES_DB_PORT}`}
 
   Try it (development identity header; real sign-in arrives with Identity & Access):

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 
 export interface EmbeddedPostgres {
@@ -22,6 +23,21 @@ export function embeddedPassword(dataDir: string): string {
   const secret = randomBytes(18).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
+}
+
+/**
+ * The configuration a tool run beside `npm start` needs to reach its embedded server:
+ * unchanged when ANGELIS_POSTGRES_DB_HOST is set.
+ */
+export function withEmbeddedDefaults(config: Config): Config {
+  if (config.ANGELIS_POSTGRES_DB_HOST) return config;
+  return {
+    ...config,
+    ANGELIS_POSTGRES_DB_HOST: '127.0.0.1',
+    ANGELIS_POSTGRES_DB_PORT: config.ANGELIS_EMBEDDED_POSTGRES_PORT,
+    ANGELIS_POSTGRES_DB_USER: 'postgres',
+    ANGELIS_POSTGRES_DB_PASSWORD: embeddedPassword(config.ANGELIS_EMBEDDED_POSTGRES_DIR),
+  };
 }
 
 function alive(pid: number): boolean {

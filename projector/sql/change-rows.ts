@@ -5,10 +5,11 @@ import { pseudonymSql } from './pseudonym.ts';
 /** The batch table every generated statement reads: one row per event, as read from PostgreSQL. */
 export const BATCH_TABLE = 'batch';
 
-/** The events-table columns of a batch, with the DuckDB types they are loaded as. */
-export const BATCH_COLUMNS = {
+/** The columns of a batch CSV, in order, with the DuckDB types they are read as. */
+export const BATCH_CSV_COLUMNS = {
   transaction_id: 'VARCHAR',
   global_position: 'BIGINT',
+  occurred_at_micros: 'BIGINT',
   stream_id: 'VARCHAR',
   stream_version: 'BIGINT',
   event_id: 'VARCHAR',
@@ -16,10 +17,13 @@ export const BATCH_COLUMNS = {
   event_version: 'INTEGER',
   data: 'VARCHAR',
   metadata: 'VARCHAR',
-  occurred_at: 'TIMESTAMP',
 } as const;
 
 /** The UTC date partition of an event. */
+/** The batch table, from the CSV's columns: occurred_at becomes a UTC TIMESTAMP. */
+export const BATCH_SELECT = `SELECT transaction_id, global_position, make_timestamp(occurred_at_micros) AS occurred_at, stream_id,
+  stream_version, event_id, event_type, event_version, data, metadata`;
+
 export const PARTITION_SQL = `CAST(occurred_at AS DATE) AS ${PARTITION_COLUMN}`;
 
 /** A table's columns in declaration order, then the change columns: the Parquet schema. */

@@ -1,6 +1,5 @@
 import { mkdir, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { BlobServiceClient, RestError, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
 import type { AzureLakeLocation } from './azure-url.ts';
 import { checkLakePath, type LakeObject, type LakeStorage } from './lake-storage.ts';
@@ -56,8 +55,9 @@ export async function azureLakeStorage(location: AzureLakeLocation, accountKey: 
     },
 
     async localCopy(path, scratchDir) {
-      await mkdir(scratchDir, { recursive: true });
-      const file = join(scratchDir, `${randomBytes(6).toString('hex')}-${path.split('/').pop()}`);
+      // Keeping the lake path under the scratch folder keeps the Hive folders (date=...).
+      const file = join(scratchDir, path);
+      await mkdir(dirname(file), { recursive: true });
       await blob(path).downloadToFile(file);
       return file;
     },

@@ -22,7 +22,7 @@ export interface LakeStorage {
   putFile(path: string, localFile: string): Promise<void>;
   /** An object's content, or undefined when there is none. */
   get(path: string): Promise<Buffer | undefined>;
-  /** A local file with the object's content (the object itself when the lake is local). */
+  /** A local file with the object's content, at `<scratchDir>/<path>` (the object itself when the lake is local). */
   localCopy(path: string, scratchDir: string): Promise<string>;
   /** Every object under a folder (`raw/workforce/`), recursively. */
   list(folder: string): Promise<LakeObject[]>;

@@ -1,0 +1,235 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../platform/config.ts';
+import { withEmbeddedDefaults } from '../platform/postgres/embedded.ts';
+import { onShutdown } from '../platform/process/shutdown.ts';
+import { createLogger } from '../platform/logger.ts';
+import { poolSettings, type PoolSettings } from '../platform/postgres/pool.ts';
+import { lakeSources } from '../schema/lake/index.ts';
+import type { PersonalData } from '../schema/lake/contract.ts';
+import { type Config as ProjectorConfig } from '../platform/config.ts';
+import { DEVELOPMENT_PSEUDONYM_KEY } from './config.ts';
+import { appendCommit, readCommitLog } from './lake/commit-log.ts';
+import type { CommitState } from './lake/commit-state.ts';
+import { compactSource } from './lake/compaction.ts';
+import { filesPerDataset } from './lake/compaction-plan.ts';
+import { openDuckDb } from './lake/duckdb.ts';
+import { Lease } from './lake/lease.ts';
+import { startProjector } from './main.ts';
+import { EventReader } from './source/event-reader.ts';
+import { pseudonym } from './sql/pseudonym.ts';
+import { openLakeStorage } from './storage/open.ts';
+import type { LakeStorage } from './storage/lake-storage.ts';
+import { dremioViewsSql } from './views/current-state.ts';
+import { defineLakeViews } from './views/duckdb-session.ts';
+
+const USAGE = `npm run projector -- <command>
+  run [--source workforce]            project in the foreground until SIGTERM/SIGINT
+  status                              per source: last commit, lag (events, seconds), files and rows
+  replay --source workforce --from 0  rebuild the source's lake copies from its events
+  views                               print the generated Dremio SQL (_views/dremio.sql)
+  query "SQL"                         run SQL over the lake in DuckDB, with lake.tables.*, lake.raw.* and angelis.* defined
+  compact [--source workforce]        merge each crowded partition's small files now
+  pseudonym rut|email|phone VALUE     the pseudonym a value gets in the lake (to find a known person)`;
+
+/** The source database's settings (the embedded server of a running `npm start` when no host is set). */
+function sourceConnection(config: ProjectorConfig, name: string): PoolSettings {
+  if (name !== 'workforce') throw new Error(`no connection configured for source ${name}`);
+  const resolved = withEmbeddedDefaults(config);
+  return poolSettings(resolved, resolved.ANGELIS_POSTGRES_DB_NAME, 'angelis-projector');
+}
+
+function sourceNames(option: string | undefined): string[] {
+  const names = option ? [option] : Object.keys(lakeSources);
+  for (const n of names) if (!lakeSources[n]) throw new Error(`unknown source ${n}; known: ${Object.keys(lakeSources).join(', ')}`);
+  return names;
+}
+
+function progressLine(done: number, total: number, started: number): string {
+  const width = 30;
+  const ratio = total > 0 ? Math.min(1, done / total) : 1;
+  const filled = Math.round(ratio * width);
+  const rate = done / Math.max(0.001, (Date.now() - started) / 1000);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(1)}% ${done}/${total} events, ${Math.round(rate)} events/s`;
+}
+
+async function status(config: ProjectorConfig, storage: LakeStorage): Promise<void> {
+  console.log(`lake: ${storage.description}`);
+  for (const name of Object.keys(lakeSources)) {
+    const state = await readCommitLog(storage, name);
+    let lag = 'unknown (source database unreachable)';
+    const reader = new EventReader(sourceConnection(config, name), tmpdir());
+    try {
+      await reader.connect();
+      const head = await reader.head(state.checkpoint);
+      const seconds = head.behind > 0 && state.lastOccurredAt && head.headOccurredAt
+        ? Math.max(0, (head.headOccurredAt.getTime() - Date.parse(state.lastOccurredAt)) / 1000)
+        : 0;
+      lag = `${head.behind} events, ${seconds.toFixed(1)} s`;
+    } catch {
+      // status must work when only the lake is reachable
+    } finally {
+      await reader.close();
+    }
+    const rows = [...state.live.values()].reduce((a, b) => a + b, 0);
+    console.log(`\nsource ${name}
+  last commit      ${state.n} at ${state.lastCommittedAt ?? '-'}
+  checkpoint       transaction ${state.checkpoint.transactionId}, position ${state.checkpoint.globalPosition}
+  events in lake   ${state.events} (fresh up to ${state.lastOccurredAt ?? '-'})
+  lag              ${lag}
+  files            ${state.live.size} live, ${rows} rows`);
+    for (const [dataset, s] of [...filesPerDataset(state.live)].sort()) console.log(`    ${dataset.padEnd(48)} ${String(s.files).padStart(6)} files ${String(s.rows).padStart(10)} rows`);
+  }
+  void config;
+}
+
+async function replay(config: ProjectorConfig, storage: LakeStorage, name: string, from: string): Promise<void> {
+  if (from !== '0') throw new Error('replay supports --from 0 (a full rebuild): commit order is not position order, so a partial replay has no well-defined start');
+  const log = createLogger('projector', 'warn');
+  const connection = sourceConnection(config, name);
+  // The reset is itself a commit: a running projector sees its next commit conflict,
+  // recovers (deleting the old files) and rebuilds; otherwise we rebuild here.
+  for (;;) {
+    const state = await readCommitLog(storage, name);
+    try {
+      await appendCommit(storage, {
+        n: state.n + 1, source: name, kind: 'reset', checkpoint: { transactionId: '0', globalPosition: 0 }, events: 0,
+        added: [], removed: [...state.live.keys()], committedAt: new Date().toISOString(),
+      });
+      break;
+    } catch (err) {
+      if ((err as Error).name !== 'CommitConflict') throw err;
+    }
+  }
+  const reader = new EventReader(connection, tmpdir());
+  await reader.connect();
+  const total = (await reader.head({ transactionId: '0', globalPosition: 0 })).behind;
+  await reader.close();
+  const started = Date.now();
+  const probe = new Lease({ storage, source: name, owner: 'replay-probe', ttlMs: config.ANGELIS_PROJECTOR_LEASE_TTL_MS });
+  const draw = (state: CommitState) => process.stderr.write(`\r${progressLine(state.events, total, started)}`);
+  const running = await probeRunning(probe);
+  if (running) {
+    console.error(`a running projector holds ${name}'s lease; it will rebuild. Following its progress:`);
+    for (let state = await readCommitLog(storage, name); state.events < total; state = await readCommitLog(storage, name)) {
+      draw(state);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  } else {
+    const projector = await startProjector({
+      sources: [{ name, connection }], config, storage, log, serveMetrics: false, untilCaughtUp: true,
+    });
+    const timer = setInterval(() => void readCommitLog(storage, name).then(draw, () => {}), 500);
+    await projector.done;
+    clearInterval(timer);
+    await projector.stop();
+  }
+  draw(await readCommitLog(storage, name));
+  console.error(`\nreplayed ${name} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** True when another instance holds the lease now (we take it briefly and give it back otherwise). */
+async function probeRunning(lease: Lease): Promise<boolean> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 1500);
+  try {
+    await lease.acquire(abort.signal);
+    await lease.release();
+    return false;
+  } catch {
+    return true;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function query(config: ProjectorConfig, storage: LakeStorage, sql: string): Promise<void> {
+  const scratch = await mkdtemp(join(tmpdir(), 'angelis-query-'));
+  const duck = await openDuckDb({ pseudonymKey: config.ANGELIS_PSEUDONYM_KEY ?? DEVELOPMENT_PSEUDONYM_KEY });
+  try {
+    await defineLakeViews(duck.connection, storage, Object.values(lakeSources), scratch);
+    const reader = await duck.connection.runAndReadAll(sql);
+    console.table(reader.getRowObjectsJson());
+  } finally {
+    duck.close();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function compact(config: ProjectorConfig, storage: LakeStorage, names: string[]): Promise<void> {
+  const log = createLogger('projector');
+  for (const name of names) {
+    const lease = new Lease({ storage, source: name, owner: `compact-${process.pid}`, ttlMs: config.ANGELIS_PROJECTOR_LEASE_TTL_MS, log });
+    await lease.acquire();
+    const workDir = await mkdtemp(join(tmpdir(), 'angelis-compact-'));
+    const duck = await openDuckDb({ pseudonymKey: config.ANGELIS_PSEUDONYM_KEY ?? DEVELOPMENT_PSEUDONYM_KEY });
+    try {
+      const state = await readCommitLog(storage, name);
+      const result = await compactSource({
+        storage, duck: duck.connection, source: name, state, minFiles: config.ANGELIS_PROJECTOR_COMPACT_MIN_FILES, workDir,
+        assertHeld: () => lease.assertHeld(),
+      });
+      console.log(`${name}: merged ${result.removed} files into ${result.merged}`);
+    } finally {
+      duck.close();
+      await lease.release();
+      await rm(workDir, { recursive: true, force: true });
+    }
+  }
+}
+
+async function run(config: ProjectorConfig, names: string[]): Promise<void> {
+  const log = createLogger('projector', config.ANGELIS_LOG_LEVEL);
+  const projector = await startProjector({ sources: names.map((name) => ({ name, connection: sourceConnection(config, name) })), config, log });
+  onShutdown(log, () => projector.stop(), config.ANGELIS_SUPERVISOR_PID);
+  await projector.done;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv, allowPositionals: true,
+    options: { source: { type: 'string' }, from: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [command, ...rest] = positionals;
+  if (!command || values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const config = loadConfig();
+  if (command === 'views') {
+    process.stdout.write(dremioViewsSql(Object.values(lakeSources).flatMap((s) => s.tables)));
+    return;
+  }
+  if (command === 'pseudonym') {
+    const [kind, value] = rest;
+    if (!['rut', 'email', 'phone'].includes(kind) || value === undefined) throw new Error('usage: pseudonym rut|email|phone VALUE');
+    console.log(pseudonym(config.ANGELIS_PSEUDONYM_KEY ?? DEVELOPMENT_PSEUDONYM_KEY, kind as PersonalData, value));
+    return;
+  }
+  if (command === 'run') return run(config, sourceNames(values.source));
+  const storage = await openLakeStorage(config);
+  switch (command) {
+    case 'status':
+      return status(config, storage);
+    case 'replay':
+      if (!values.source) throw new Error('replay needs --source');
+      return replay(config, storage, sourceNames(values.source)[0], values.from ?? '0');
+    case 'query':
+      if (!rest[0]) throw new Error('query needs the SQL as one argument');
+      return query(config, storage, rest.join(' '));
+    case 'compact':
+      return compact(config, storage, sourceNames(values.source));
+    default:
+      throw new Error(`unknown command ${command}\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

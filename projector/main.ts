@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { hostname, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createLogger, type Logger } from '../platform/logger.ts';
+import type { PoolSettings } from '../platform/postgres/pool.ts';
+import { lakeSources } from '../schema/lake/index.ts';
+import { loadConfig, type Config as ProjectorConfig } from '../platform/config.ts';
+import { DEVELOPMENT_PSEUDONYM_KEY } from './config.ts';
+import { SourceConsumer } from './consumer.ts';
+import { VIEWS_PATH } from './lake/lake-paths.ts';
+import { assertLakeSources } from './mapping/check-contracts.ts';
+import { ProjectorMetrics, serveMetrics } from './metrics.ts';
+import { openLakeStorage } from './storage/open.ts';
+import type { LakeStorage } from './storage/lake-storage.ts';
+import { dremioViewsSql } from './views/current-state.ts';
+
+export interface ProjectorSourceOptions {
+  /** A source in schema/lake/index.ts, e.g. 'workforce'. */
+  name: string;
+  /** Its event store's database (only read). */
+  connection: PoolSettings;
+}
+
+export interface StartProjectorOptions {
+  sources: ProjectorSourceOptions[];
+  /** Defaults to loadConfig(process.env). */
+  config?: ProjectorConfig;
+  /** An already open lake (tests); otherwise opened from the config. */
+  storage?: LakeStorage;
+  log?: Logger;
+  /** Serve /metrics (default true; ANGELIS_PROJECTOR_METRICS_PORT, 0 = a free port). */
+  serveMetrics?: boolean;
+  /** Return once every source has caught up (replay); default false. */
+  untilCaughtUp?: boolean;
+}
+
+export interface RunningProjector {
+  storage: LakeStorage;
+  metrics: ProjectorMetrics;
+  /** The metrics port actually bound, when served. */
+  metricsPort?: number;
+  /** Settles when every consumer has stopped (at once after stop(), or when caught up with untilCaughtUp). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The scratch folder for a lake: beside a local lake (cheap renames), else the OS temp dir. */
+function workDirFor(config: ProjectorConfig, storage: LakeStorage): string {
+  if (config.ANGELIS_PROJECTOR_WORK_DIR) return resolve(config.ANGELIS_PROJECTOR_WORK_DIR);
+  return storage.localRoot ? join(storage.localRoot, '_work') : join(tmpdir(), 'angelis-projector');
+}
+
+/** Boots the projector: checks the mappings, writes the views, and starts one consumer per source. */
+export async function startProjector(options: StartProjectorOptions): Promise<RunningProjector> {
+  const config = options.config ?? loadConfig();
+  const log = options.log ?? createLogger('projector');
+  const sources = options.sources.map((s) => {
+    const source = lakeSources[s.name];
+    if (!source) throw new Error(`unknown projector source ${s.name}; known: ${Object.keys(lakeSources).join(', ')}`);
+    return { source, connection: s.connection };
+  });
+  assertLakeSources(sources.map((s) => s.source));
+  const pseudonymKey = config.ANGELIS_PSEUDONYM_KEY ?? DEVELOPMENT_PSEUDONYM_KEY;
+  if (!config.ANGELIS_PSEUDONYM_KEY) log.warn('ANGELIS_PSEUDONYM_KEY is not set: pseudonyms use a development key and are not secret');
+  const storage = options.storage ?? (await openLakeStorage(config));
+  await storage.put(VIEWS_PATH, dremioViewsSql(Object.values(lakeSources).flatMap((s) => s.tables)));
+  const metrics = new ProjectorMetrics();
+  const server = options.serveMetrics === false
+    ? undefined
+    : await serveMetrics(metrics, config.ANGELIS_PROJECTOR_METRICS_HOST, config.ANGELIS_PROJECTOR_METRICS_PORT);
+  const owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const consumers = sources.map(
+    ({ source, connection }) =>
+      new SourceConsumer({
+        source, connection, storage, owner, log, metrics,
+        workDir: workDirFor(config, storage),
+        pseudonymKey,
+        batchSize: config.ANGELIS_PROJECTOR_BATCH_SIZE,
+        leaseTtlMs: config.ANGELIS_PROJECTOR_LEASE_TTL_MS,
+        pollMs: config.ANGELIS_PROJECTOR_POLL_MS,
+        compactMinFiles: config.ANGELIS_PROJECTOR_COMPACT_MIN_FILES,
+        compactIntervalMs: config.ANGELIS_PROJECTOR_COMPACT_INTERVAL_MS,
+        untilCaughtUp: options.untilCaughtUp,
+      }),
+  );
+  log.info({ lake: storage.description, sources: sources.map((s) => s.source.name), metricsPort: server?.port }, 'projector started');
+  const done = Promise.all(consumers.map((c) => c.start())).then(() => {});
+  return {
+    storage,
+    metrics,
+    metricsPort: server?.port,
+    done,
+    async stop() {
+      await Promise.all(consumers.map((c) => c.stop()));
+      await server?.close();
+      log.info('projector stopped');
+    },
+  };
+}

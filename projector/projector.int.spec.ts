@@ -1,0 +1,142 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventStoreMigration } from '../platform/event-store/postgres.ts';
+import { createTestDatabase, type TestDatabase } from '../platform/testing/postgres.ts';
+import { lakeSources } from '../schema/lake/index.ts';
+import { profiles } from '../schema/lake/workforce.ts';
+import { readCommitLog } from './lake/commit-log.ts';
+import { compactSource } from './lake/compaction.ts';
+import { openDuckDb } from './lake/duckdb.ts';
+import { pseudonym } from './sql/pseudonym.ts';
+import { localLakeStorage } from './storage/local.ts';
+import { queryLake, TEST_PSEUDONYM_KEY, testConsumer } from './testing/consumer-harness.ts';
+import { appendWorkforce, id } from './testing/workforce-events.ts';
+
+let t: TestDatabase;
+let dir: string;
+const company = id();
+const profile = id();
+const license = id();
+
+beforeAll(async () => {
+  t = await createTestDatabase('projector', [{ service: 'es', migrations: [eventStoreMigration] }]);
+  dir = await mkdtemp(join(tmpdir(), 'projector-int-'));
+  await appendWorkforce(t.db, `profile-${profile}`, [
+    { type: 'ProfileCreated', data: { profileId: profile, rut: '12.345.678-5', firstName: 'Ana', lastName: 'Soto', email: 'Ana@Example.cl', phone: '+56 9 1111 2222', birthDate: '1990-05-01', createdBy: 'test' } },
+    { type: 'LicenseGranted', data: { licenseId: license, profileId: profile, type: 'B', number: 'N-1', issuedOn: '2024-01-01', expiresOn: '2025-01-01' } },
+  ]);
+  await appendWorkforce(t.db, `company-${company}`, [
+    { type: 'CompanyRegistered', data: { companyId: company, name: 'Minera', taxRut: '76.000.000-K', status: 'ACTIVE' } },
+    { type: 'ProfileHired', data: { companyId: company, profileId: profile, position: 'Operadora', startedOn: '2024-02-01' } },
+  ]);
+  await appendWorkforce(t.db, `profile-${profile}`, [
+    { type: 'ProfileUpdated', data: { profileId: profile, firstName: 'Ana', lastName: 'Soto Díaz', email: null, phone: '+56 9 1111 2222', birthDate: '1990-05-01' } },
+    { type: 'LicenseRenewed', data: { licenseId: license, profileId: profile, expiresOn: '2027-01-01' } },
+  ]);
+});
+afterAll(async () => {
+  await t?.drop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('projector into a local lake', () => {
+  const lake = () => localLakeStorage(join(dir, 'lake'));
+
+  it('writes raw events and typed change rows; the views give the current state with pseudonyms', async () => {
+    await testConsumer(t.settings, lake(), dir, { untilCaughtUp: true }).start();
+    const q = (sql: string) => queryLake(lake(), sql, join(dir, 'q'));
+    expect(await q('SELECT count(*)::INT AS n, count(DISTINCT global_position)::INT AS d FROM lake.raw.workforce')).toEqual([{ n: 6, d: 6 }]);
+    expect(await q('SELECT profile_id, rut, first_name, last_name, email, phone, birth_date FROM angelis.profiles')).toEqual([{
+      profile_id: profile, rut: pseudonym(TEST_PSEUDONYM_KEY, 'rut', '12345678-5'), first_name: 'Ana', last_name: 'Soto Díaz',
+      email: null, phone: pseudonym(TEST_PSEUDONYM_KEY, 'phone', '56911112222'), birth_date: '1990-05-01',
+    }]);
+    expect(await q('SELECT tax_rut FROM angelis.companies')).toEqual([{ tax_rut: pseudonym(TEST_PSEUDONYM_KEY, 'rut', '76000000K') }]);
+    expect(await q('SELECT expires_on, type FROM angelis.licenses')).toEqual([{ expires_on: '2027-01-01', type: 'B' }]);
+    // Raw events keep their shape, with personal fields hashed and nulls left null.
+    const raw = await q(`SELECT data FROM lake.raw.workforce WHERE event_type IN ('ProfileCreated', 'ProfileUpdated') ORDER BY global_position`);
+    const created = JSON.parse(String(raw[0].data));
+    expect(created).toMatchObject({ profileId: profile, firstName: 'Ana', rut: pseudonym(TEST_PSEUDONYM_KEY, 'rut', '123456785') });
+    expect(JSON.stringify(raw)).not.toContain('12.345.678-5');
+    expect(JSON.parse(String(raw[1].data)).email).toBeNull();
+    // Parquet types: BIGINT positions, timezone-free TIMESTAMP, DATE, zstd, date from the Hive folder.
+    const types = Object.fromEntries(
+      (await q('DESCRIBE lake.tables.profiles')).map((r) => [r.column_name, r.column_type]),
+    );
+    expect(types).toMatchObject({ _position: 'BIGINT', _occurred_at: 'TIMESTAMP', birth_date: 'DATE', _deleted: 'BOOLEAN', date: 'DATE' });
+    const state = await readCommitLog(lake(), 'workforce');
+    const anyFile = join(dir, 'lake', [...state.live.keys()][0]);
+    const duck = await openDuckDb({ pseudonymKey: TEST_PSEUDONYM_KEY });
+    const codecs = (await duck.connection.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata('${anyFile}')`)).getRowObjectsJson();
+    duck.close();
+    expect(codecs).toEqual([{ compression: 'ZSTD' }]);
+  });
+
+  it('removes files no commit names on start and resumes after the last commit', async () => {
+    const storage = lake();
+    const before = await readCommitLog(storage, 'workforce');
+    const strays = ['raw/workforce/ProfileCreated/date=2030-01-01/000000000900-000000000901.parquet', 'tables/profiles/date=2030-01-01/workforce-000000000900-000000000901.parquet'];
+    for (const s of strays) await storage.put(s, 'not parquet: a batch that never committed');
+    await storage.put('tables/profiles/date=2030-01-01/other-000000000001-000000000002.parquet', 'another source: left alone');
+    await appendWorkforce(t.db, `profile-${profile}`, [{ type: 'LicenseRevoked', data: { licenseId: license, profileId: profile, revokedOn: '2026-01-01', reason: null } }]);
+    await testConsumer(t.settings, storage, dir, { untilCaughtUp: true }).start();
+    for (const s of strays) expect(await storage.get(s)).toBeUndefined();
+    expect(await storage.get('tables/profiles/date=2030-01-01/other-000000000001-000000000002.parquet')).toBeDefined();
+    await storage.delete('tables/profiles/date=2030-01-01/other-000000000001-000000000002.parquet');
+    const after = await readCommitLog(storage, 'workforce');
+    expect(after.n).toBe(before.n + 1);
+    expect(after.events).toBe(7);
+    expect(await queryLake(storage, 'SELECT revoked_on FROM angelis.licenses', join(dir, 'q'))).toEqual([{ revoked_on: '2026-01-01' }]);
+  });
+
+  it('runs one consumer per source: a second instance waits for the lease', async () => {
+    const storage = lake();
+    const first = testConsumer(t.settings, storage, join(dir, 'a'));
+    void first.start();
+    await new Promise((r) => setTimeout(r, 500));
+    const secondCommits: number[] = [];
+    const second = testConsumer(t.settings, storage, join(dir, 'b'), { onCommit: (r) => secondCommits.push(r.n) });
+    void second.start();
+    await appendWorkforce(t.db, `company-${company}`, [{ type: 'SupervisorSet', data: { companyId: company, profileId: profile, supervisorId: null } }]);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(secondCommits).toEqual([]); // the first instance projected it
+    expect((await readCommitLog(storage, 'workforce')).events).toBe(8);
+    await first.stop(); // releases the lease at once
+    await appendWorkforce(t.db, `company-${company}`, [{ type: 'EmploymentEnded', data: { companyId: company, profileId: profile, endedOn: '2026-02-01' } }]);
+    for (let i = 0; i < 50 && secondCommits.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    await second.stop();
+    expect(secondCommits).toHaveLength(1);
+    expect(await queryLake(storage, 'SELECT count(*)::INT AS n FROM angelis.employments', join(dir, 'q'))).toEqual([{ n: 0 }]);
+  });
+
+  it('compacts a partition of small files into one, committed like a batch', async () => {
+    const storage = localLakeStorage(join(dir, 'small-lake'));
+    await testConsumer(t.settings, storage, join(dir, 's'), { untilCaughtUp: true, batchSize: 1 }).start();
+    const before = await readCommitLog(storage, 'workforce');
+    const [commitsBefore, filesBefore] = [before.n, before.live.size]; // compaction updates the state it is given
+    const query = 'SELECT (SELECT count(*) FROM lake.raw.workforce)::INT AS raw, (SELECT count(*) FROM lake.tables.profiles)::INT AS changes';
+    const counts = await queryLake(storage, query, join(dir, 'q'));
+    const duck = await openDuckDb({ pseudonymKey: TEST_PSEUDONYM_KEY });
+    const result = await compactSource({
+      storage, duck: duck.connection, source: 'workforce', state: before, minFiles: 2, workDir: join(dir, 'compact'), assertHeld: () => {},
+    });
+    duck.close();
+    expect(result.merged).toBeGreaterThan(0);
+    const after = await readCommitLog(storage, 'workforce');
+    expect(after.n).toBe(commitsBefore + 1);
+    expect(after.live.size).toBe(filesBefore - result.removed + result.merged);
+    expect(await queryLake(storage, query, join(dir, 'q'))).toEqual(counts);
+    const onDisk = (await storage.list('tables/profiles/')).map((o) => o.path).sort();
+    expect(onDisk).toEqual([...after.live.keys()].filter((p) => p.startsWith('tables/profiles/')).sort());
+  });
+
+  it('keeps personal data in clear in a table declared restricted', async () => {
+    const storage = localLakeStorage(join(dir, 'restricted-lake'));
+    const restricted = { ...profiles, name: 'profile_contacts', restricted: true };
+    const source = { ...lakeSources.workforce, tables: [restricted] };
+    await testConsumer(t.settings, storage, join(dir, 'r'), { untilCaughtUp: true, source }).start();
+    const rows = await queryLake(storage, 'SELECT rut, phone FROM angelis.profile_contacts', join(dir, 'q'), [source]);
+    expect(rows).toEqual([{ rut: '12.345.678-5', phone: '+56 9 1111 2222' }]);
+  });
+});

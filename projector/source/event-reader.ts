@@ -1,0 +1,119 @@
+import { join } from 'node:path';
+import pg from 'pg';
+import { EVENTS_CHANNEL } from '../../platform/event-store/postgres.ts';
+import type { Checkpoint } from '../../platform/event-store/types.ts';
+import type { PoolSettings } from '../../platform/postgres/pool.ts';
+import { copyToFile } from './copy-to-file.ts';
+
+/** CSV separators no JSON text contains raw, so PostgreSQL never quotes or doubles JSON. */
+export const CSV_DELIMITER = '\x1f';
+export const CSV_QUOTE = '\x1e';
+
+/** A batch of events read into a CSV file, in commit order. */
+export interface FetchedBatch {
+  file: string;
+  rows: number;
+  bytes: number;
+  from: Checkpoint;
+  /** The last event's place in commit order: the next batch starts after it. */
+  to: Checkpoint;
+  /** occurred_at of the last event, ISO 8601. */
+  lastOccurredAt?: string;
+}
+
+// occurred_at travels as epoch microseconds: the cheapest form for PostgreSQL to print
+// (timestamp text output costs more than the JSON) and exact for DuckDB to read back.
+// COPY cannot take bind parameters, so the checkpoint and limit travel as session
+// settings (set with bound values). current_setting() is stable, so PostgreSQL still
+// uses the (transaction_id, global_position) index and stops at the LIMIT.
+const SET_RANGE = `SELECT set_config('angelis.after_tx', $1, false), set_config('angelis.after_pos', $2, false)`;
+// ORDER BY names the table's columns: a bare `transaction_id` would mean the ::text
+// output column, sorting xids as text ('10' < '9') and defeating the index.
+// The LIMIT must be a constant: with an expression the planner guesses 10% of the table
+// and picks a full scan and sort. It is our own validated integer, never input.
+const copyBatchSql = (limit: number) => `COPY (
+  SELECT transaction_id::text, global_position, (extract(epoch FROM occurred_at) * 1000000)::bigint, stream_id, stream_version, event_id,
+         event_type, event_version, data, metadata
+  FROM events
+  WHERE (transaction_id, global_position) > (current_setting('angelis.after_tx')::xid8, current_setting('angelis.after_pos')::bigint)
+    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY events.transaction_id, events.global_position
+  LIMIT ${limit}
+) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e')`;
+
+const HEAD = `SELECT max(global_position) AS head_position, (SELECT max(occurred_at) FROM events) AS head_occurred_at,
+  (SELECT count(*) FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)) AS behind
+  FROM events`;
+
+/**
+ * Reads one source's event store in commit order, in batches streamed by COPY into
+ * files, on one dedicated connection that also LISTENs for commits. Read-only: the
+ * projector never writes to a transactional database.
+ */
+export class EventReader {
+  private client: pg.Client | undefined;
+  private seq = 0;
+  private listeners = new Set<() => void>();
+
+  constructor(
+    private readonly settings: PoolSettings,
+    private readonly workDir: string,
+  ) {}
+
+  /** Opens the connection (session TimeZone UTC, read-only) and starts listening. */
+  async connect(): Promise<void> {
+    const client = new pg.Client({
+      host: this.settings.host,
+      port: this.settings.port,
+      user: this.settings.user,
+      password: this.settings.password,
+      database: this.settings.database,
+      application_name: 'angelis-projector',
+      options: '-c TimeZone=UTC -c default_transaction_read_only=on',
+    });
+    await client.connect();
+    client.on('notification', () => this.listeners.forEach((l) => l()));
+    client.on('error', () => {});
+    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    this.client = client;
+  }
+
+  /** Calls `listener` whenever a transaction on the source commits events. */
+  onCommit(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Streams up to `limit` events after `after` into a new CSV file in the work folder. */
+  async fetch(after: Checkpoint, limit: number): Promise<FetchedBatch> {
+    const client = this.requireClient();
+    const file = join(this.workDir, `batch-${process.pid}-${++this.seq}.csv`);
+    if (!Number.isSafeInteger(limit) || limit <= 0) throw new Error(`invalid batch limit ${limit}`);
+    await client.query(SET_RANGE, [after.transactionId, String(after.globalPosition)]);
+    const { rows, lastLine, bytes } = await copyToFile(client, copyBatchSql(limit), file);
+    if (rows === 0 || !lastLine) return { file, rows: 0, bytes, from: after, to: after };
+    // The first three fields are numbers and a timestamp: never quoted, safe to split.
+    const [transactionId, position, micros] = lastLine.toString('utf8', 0, Math.min(lastLine.length, 200)).split(CSV_DELIMITER);
+    return { file, rows, bytes, from: after, to: { transactionId, globalPosition: Number(position) }, lastOccurredAt: new Date(Number(micros) / 1000).toISOString() };
+  }
+
+  /** How far the source is ahead of `checkpoint`: events behind, and the newest event. */
+  async head(checkpoint: Checkpoint): Promise<{ behind: number; headPosition: number; headOccurredAt?: Date }> {
+    const { rows } = await this.requireClient().query(HEAD, [checkpoint.transactionId, checkpoint.globalPosition]);
+    return {
+      behind: Number(rows[0].behind ?? 0),
+      headPosition: Number(rows[0].head_position ?? 0),
+      headOccurredAt: rows[0].head_occurred_at ?? undefined,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.client?.end().catch(() => {});
+    this.client = undefined;
+  }
+
+  private requireClient(): pg.Client {
+    if (!this.client) throw new Error('EventReader is not connected');
+    return this.client;
+  }
+}

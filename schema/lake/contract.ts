@@ -1,0 +1,61 @@
+/**
+ * A lake table contract: the one declarative description of a typed table in the lake
+ * (`tables/<name>/date=YYYY-MM-DD/*.parquet`), which events feed it, and how each
+ * column is classified. The projector derives the Parquet schema, the change-row SQL,
+ * the pseudonymisation and the current-state view from it, and checks it against the
+ * event contracts in `schema/events/` before it starts.
+ */
+
+/** Column types, as DuckDB writes them to Parquet (and Dremio reads them back). */
+export type LakeType = 'VARCHAR' | 'DATE' | 'BIGINT' | 'INTEGER' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP';
+
+/** Personal data kinds: stored as a keyed hash unless the table is restricted. */
+export type PersonalData = 'rut' | 'email' | 'phone';
+
+export interface LakeColumn {
+  type: LakeType;
+  /** Set for personal data: the value is pseudonymised (HMAC) unless the table is restricted. */
+  personal?: PersonalData;
+  description?: string;
+}
+
+/**
+ * How one event type changes a table. `upsert` writes the listed columns (column name ->
+ * field of the event's `data`); columns it does not list keep their previous value in
+ * the current-state view. `delete` marks the key deleted (its `set` lists only keys).
+ */
+export interface EventMapping {
+  op: 'upsert' | 'delete';
+  set: Record<string, string>;
+}
+
+export interface LakeTable {
+  name: string;
+  source: string;
+  description: string;
+  /** Columns that identify a row of the current state. */
+  key: string[];
+  /** Restricted tables keep personal data in clear; access to them is controlled in Dremio. */
+  restricted?: boolean;
+  columns: Record<string, LakeColumn>;
+  /** Event type -> mapping. Every mapping must set every key column. */
+  events: Record<string, EventMapping>;
+}
+
+/** Declares a lake table. */
+export function defineLakeTable(table: LakeTable): LakeTable {
+  return table;
+}
+
+/** Columns every change row carries, besides the table's own. */
+export const CHANGE_COLUMNS = {
+  _position: 'BIGINT',
+  _event_id: 'VARCHAR',
+  _event_type: 'VARCHAR',
+  _occurred_at: 'TIMESTAMP',
+  _op: 'VARCHAR',
+  _deleted: 'BOOLEAN',
+} as const satisfies Record<string, LakeType>;
+
+/** The Hive partition column of every lake table and raw folder (UTC date of the event). */
+export const PARTITION_COLUMN = 'date';
