@@ -44,6 +44,27 @@ const base = z.object({
   /** Set by `npm start` for the services it runs: they stop when that process is gone. */
   ANGELIS_SUPERVISOR_PID: positiveInt.optional(),
 
+  // Identity & Access (CIAM).
+  ANGELIS_CIAM_DB_NAME: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and underscores, at most 63')
+    .default('angelis_ciam'),
+  ANGELIS_CIAM_HOST: z.string().min(1).default('127.0.0.1'),
+  ANGELIS_CIAM_PORT: port.default(4002),
+  ANGELIS_CIAM_URL: url.default('http://127.0.0.1:4002/graphql'),
+  /** Redis for one-time codes, sessions and rate limits; unset = in-process stand-ins (one instance only). */
+  ANGELIS_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
+  ANGELIS_JWT_ISSUER: z.string().min(1).default('angelis-ciam'),
+  ANGELIS_JWT_AUDIENCE: z.string().min(1).default('angelis'),
+  ANGELIS_ACCESS_TOKEN_TTL_S: positiveInt.max(3600).default(600),
+  ANGELIS_REFRESH_TOKEN_TTL_S: positiveInt.default(30 * 24 * 3600),
+  /** Signing keys older than this are rotated out (the previous key stays in the JWKS until its tokens expire). */
+  ANGELIS_JWT_KEY_ROTATION_S: positiveInt.default(7 * 24 * 3600),
+  /** Encrypts CIAM's private signing keys at rest; required in production. */
+  ANGELIS_CIAM_KEY_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  /** Shared by the gateway and the subgraphs: the gateway signs the caller's identity with it; required in production. */
+  ANGELIS_IDENTITY_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+
   // Projector (analytics): events -> Parquet lake.
   ANGELIS_PROJECTOR_ENABLED: flag.default(true),
   /** Local lake folder, used when no Azure lake is configured. */
@@ -79,8 +100,10 @@ const base = z.object({
 
 // Rules across variables.
 const schema = base.superRefine((c, ctx) => {
-  if (c.NODE_ENV === 'production' && !c.ANGELIS_PSEUDONYM_KEY) {
-    ctx.addIssue({ code: 'custom', path: ['ANGELIS_PSEUDONYM_KEY'], message: 'required in production' });
+  if (c.NODE_ENV === 'production') {
+    for (const key of ['ANGELIS_PSEUDONYM_KEY', 'ANGELIS_CIAM_KEY_SECRET', 'ANGELIS_IDENTITY_SECRET'] as const) {
+      if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required in production' });
+    }
   }
   const azure = c.ANGELIS_LAKE_URL || c.ANGELIS_LAKE_AZURE_ACCOUNT || c.ANGELIS_LAKE_AZURE_CONTAINER;
   if (azure && !c.ANGELIS_LAKE_AZURE_KEY) {

@@ -61,7 +61,13 @@ describe('gateway', () => {
   });
 
   it('ignores the development identity header in production', async () => {
-    const config = loadConfig({ ...Object.fromEntries(Object.entries(stack.config).map(([k, v]) => [k, v === undefined ? undefined : String(v)])), NODE_ENV: 'production' });
+    const config = loadConfig({
+      ...Object.fromEntries(Object.entries(stack.config).map(([k, v]) => [k, v === undefined ? undefined : String(v)])),
+      NODE_ENV: 'production',
+      ANGELIS_PSEUDONYM_KEY: 'p'.repeat(32),
+      ANGELIS_CIAM_KEY_SECRET: 'c'.repeat(32),
+      ANGELIS_IDENTITY_SECRET: 'i'.repeat(32),
+    });
     const log = createLogger('test', 'silent');
     const workforce = await startWorkforce(config, log, { db: stack.database.db, port: 0 });
     const gateway = await startGateway(config, log, { port: 0, subgraphUrls: { workforce: workforce.server.url } });

@@ -1,0 +1,83 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { UnauthenticatedError } from '../errors.ts';
+
+/**
+ * Who a request acts for, as every service sees it. CIAM issues it as an access token
+ * (JWT); the gateway verifies that token and passes the identity to subgraphs signed with
+ * ANGELIS_IDENTITY_SECRET, so a subgraph trusts only what came through the gateway.
+ */
+
+export type Role = 'ADMIN' | 'MANAGER' | 'WORKER';
+
+export const PERMISSIONS: Record<Role, readonly string[]> = {
+  ADMIN: ['companies:read', 'companies:write', 'projects:read', 'projects:write', 'profiles:read', 'profiles:write', 'licenses:read', 'licenses:write', 'subscriptions:read', 'subscriptions:write', 'users:read', 'users:write', 'audit:read'],
+  MANAGER: ['companies:read', 'projects:read', 'projects:write', 'profiles:read', 'profiles:write', 'licenses:read', 'licenses:write', 'subscriptions:read', 'users:read', 'audit:read'],
+  WORKER: ['profiles:read:own', 'licenses:read:own', 'projects:read:own'],
+};
+
+export interface Identity {
+  /** The internal user's id, or for a worker the profile's id. */
+  userId: string;
+  kind: 'internal-user' | 'profile';
+  role: Role;
+  /** MANAGER: their company; WORKER: the company they log in for (may be null); ADMIN: null. */
+  companyId: string | null;
+  /** WORKER only: their profile. */
+  profileId: string | null;
+  /** The CIAM session the token belongs to (revoked sessions are refused at the gateway). */
+  sessionId: string;
+}
+
+/** The access token's claims, as CIAM signs them. */
+export interface AccessTokenClaims {
+  sub: string;
+  kind: Identity['kind'];
+  role: Role;
+  cid: string | null;
+  pid: string | null;
+  sid: string;
+}
+
+export function claimsOf(identity: Identity): AccessTokenClaims {
+  return { sub: identity.userId, kind: identity.kind, role: identity.role, cid: identity.companyId, pid: identity.profileId, sid: identity.sessionId };
+}
+
+const ROLES = new Set<Role>(['ADMIN', 'MANAGER', 'WORKER']);
+
+/** The identity in verified claims, or UNAUTHENTICATED when they are not ours. */
+export function identityFromClaims(c: Record<string, unknown>): Identity {
+  const str = (v: unknown) => (typeof v === 'string' && v.length > 0 && v.length <= 200 ? v : null);
+  const role = c.role as Role;
+  if (!str(c.sub) || !str(c.sid) || !ROLES.has(role) || (c.kind !== 'internal-user' && c.kind !== 'profile')) {
+    throw new UnauthenticatedError('The access token is not valid');
+  }
+  return { userId: c.sub as string, kind: c.kind, role, companyId: str(c.cid), profileId: str(c.pid), sessionId: c.sid as string };
+}
+
+export const IDENTITY_HEADER = 'x-angelis-identity';
+
+const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
+const mac = (payload: string, secret: string) => createHmac('sha256', secret).update(payload).digest();
+
+/** The header value the gateway sends: the identity and a timestamp, HMAC-signed. */
+export function signIdentity(identity: Identity, secret: string, now = Date.now()): string {
+  const payload = b64(JSON.stringify({ ...claimsOf(identity), iat: Math.floor(now / 1000) }));
+  return `${payload}.${b64(mac(payload, secret))}`;
+}
+
+/**
+ * Verifies a signed identity header: the signature, and that it is at most `maxAgeS`
+ * old (a captured header cannot be replayed for long).
+ */
+export function verifyIdentity(header: string, secret: string, now = Date.now(), maxAgeS = 60): Identity {
+  const [payload, signature, extra] = header.split('.');
+  const given = Buffer.from(signature ?? '', 'base64url');
+  const expected = mac(payload ?? '', secret);
+  if (extra !== undefined || !payload || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new UnauthenticatedError('The identity was not signed by the gateway');
+  }
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+  const age = Math.floor(now / 1000) - Number(claims.iat);
+  if (!(age >= -5 && age <= maxAgeS)) throw new UnauthenticatedError('The signed identity has expired');
+  return identityFromClaims(claims);
+}
