@@ -3,7 +3,9 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import type { Config } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
-import { actorFromHeaders, correlationIdFrom, type RequestContext } from '../platform/graphql/context.ts';
+import { actorOf, correlationIdFrom, type RequestContext } from '../platform/graphql/context.ts';
+import { identitySecret } from '../platform/auth/identity.ts';
+import { createAuthenticator, type AuthenticatorOptions } from './authenticate.ts';
 import { maskErrorsPlugin } from '../platform/graphql/plugins/mask-errors.ts';
 import { startHttpServer, type RunningServer } from '../platform/http/server.ts';
 import { subgraphsReady } from './readiness.ts';
@@ -13,6 +15,8 @@ export interface GatewayOptions {
   port?: number;
   /** Subgraph URLs by name; default from ANGELIS_<NAME>_URL. */
   subgraphUrls?: Record<string, string>;
+  /** How to verify tokens and sessions; default: CIAM's JWKS, and no session store (tokens live until they expire). */
+  auth?: Partial<Pick<AuthenticatorOptions, 'jwks' | 'sessionActive'>>;
 }
 
 /** Subgraph URLs from the configuration, by subgraph name. */
@@ -24,9 +28,17 @@ export function subgraphUrlsFrom(config: Config): Record<string, string> {
 export async function startGateway(config: Config, log: Logger, options: GatewayOptions = {}): Promise<RunningServer> {
   const urls = options.subgraphUrls ?? subgraphUrlsFrom(config);
   const { fetcher, close } = keepAliveFetcher();
+  const secret = identitySecret(config);
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(config.ANGELIS_SUPERGRAPH_PATH, 'utf8'),
-    buildService: ({ name, url }) => new SubgraphSource({ url: urls[name] ?? url, fetcher }),
+    buildService: ({ name, url }) => new SubgraphSource({ url: urls[name] ?? url, fetcher }, secret),
+  });
+  const authenticate = createAuthenticator({
+    jwks: options.auth?.jwks ?? new URL('/.well-known/jwks.json', config.ANGELIS_CIAM_URL).toString(),
+    issuer: config.ANGELIS_JWT_ISSUER,
+    audience: config.ANGELIS_JWT_AUDIENCE,
+    nodeEnv: config.NODE_ENV,
+    sessionActive: options.auth?.sessionActive ?? (async () => true),
   });
   const apollo = new ApolloServer<RequestContext>({
     gateway,
@@ -44,7 +56,8 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     ready: () => subgraphsReady(Object.values(urls)),
     context: async (req) => {
       const correlationId = correlationIdFrom(req.headers);
-      return { actor: actorFromHeaders(req.headers, config.NODE_ENV), correlationId, log: log.child({ correlationId }) };
+      const identity = await authenticate(req);
+      return { identity, actor: actorOf(identity), correlationId, log: log.child({ correlationId }) };
     },
   });
   log.info({ url: server.url, subgraphs: urls }, 'gateway listening');

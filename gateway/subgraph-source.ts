@@ -2,7 +2,8 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import { GraphQLError } from 'graphql';
 import { PUBLIC_CODES } from '../platform/errors.ts';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { CORRELATION_HEADER, DEV_USER_HEADER, type RequestContext } from '../platform/graphql/context.ts';
+import { CORRELATION_HEADER, type RequestContext } from '../platform/graphql/context.ts';
+import { IDENTITY_HEADER, signIdentity } from '../platform/auth/identity.ts';
 
 /**
  * Keep-alive HTTP to subgraphs. The gateway's default fetcher opens a connection per
@@ -15,14 +16,23 @@ export function keepAliveFetcher(connectionsPerSubgraph = 64) {
   return { fetcher, close: () => agent.close() };
 }
 
-/** A subgraph as the gateway calls it: keep-alive, and the caller's identity and correlation id passed on. */
+/**
+ * A subgraph as the gateway calls it: keep-alive, the correlation id passed on, and the
+ * verified caller as an identity signed with the shared secret (subgraphs trust nothing else).
+ */
 export class SubgraphSource extends RemoteGraphQLDataSource<RequestContext> {
+  constructor(
+    config: ConstructorParameters<typeof RemoteGraphQLDataSource<RequestContext>>[0],
+    private readonly identitySecret: string,
+  ) {
+    super(config);
+  }
+
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RequestContext>): void {
     const headers = request.http?.headers;
     if (!headers || !('correlationId' in context)) return;
     headers.set(CORRELATION_HEADER, context.correlationId);
-    // Until Identity & Access lands, identity travels as the development header (never in production).
-    if (context.actor) headers.set(DEV_USER_HEADER, context.actor.id);
+    if (context.identity) headers.set(IDENTITY_HEADER, signIdentity(context.identity, this.identitySecret));
   }
 
   /**

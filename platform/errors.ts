@@ -49,6 +49,16 @@ export class UnauthenticatedError extends AngelisError {
   }
 }
 
+/**
+ * UNAUTHENTICATED found while building a request's context, before any resolver runs:
+ * answered with HTTP 401 rather than Apollo's 500 for context failures.
+ */
+export function unauthenticatedRequest(message: string): UnauthenticatedError {
+  const error = new UnauthenticatedError(message);
+  Object.assign(error.extensions, { http: { status: 401 } });
+  return error;
+}
+
 /** The caller is known but may not do this. */
 export class ForbiddenError extends AngelisError {
   readonly code = ErrorCode.FORBIDDEN;

@@ -26,6 +26,8 @@ export interface Identity {
   profileId: string | null;
   /** The CIAM session the token belongs to (revoked sessions are refused at the gateway). */
   sessionId: string;
+  /** A development identity from headers (never in production). */
+  dev?: boolean;
 }
 
 /** The access token's claims, as CIAM signs them. */
@@ -36,10 +38,13 @@ export interface AccessTokenClaims {
   cid: string | null;
   pid: string | null;
   sid: string;
+  dev?: true;
 }
 
 export function claimsOf(identity: Identity): AccessTokenClaims {
-  return { sub: identity.userId, kind: identity.kind, role: identity.role, cid: identity.companyId, pid: identity.profileId, sid: identity.sessionId };
+  const claims: AccessTokenClaims = { sub: identity.userId, kind: identity.kind, role: identity.role, cid: identity.companyId, pid: identity.profileId, sid: identity.sessionId };
+  if (identity.dev) claims.dev = true;
+  return claims;
 }
 
 const ROLES = new Set<Role>(['ADMIN', 'MANAGER', 'WORKER']);
@@ -51,7 +56,16 @@ export function identityFromClaims(c: Record<string, unknown>): Identity {
   if (!str(c.sub) || !str(c.sid) || !ROLES.has(role) || (c.kind !== 'internal-user' && c.kind !== 'profile')) {
     throw new UnauthenticatedError('The access token is not valid');
   }
-  return { userId: c.sub as string, kind: c.kind, role, companyId: str(c.cid), profileId: str(c.pid), sessionId: c.sid as string };
+  const identity: Identity = { userId: c.sub as string, kind: c.kind, role, companyId: str(c.cid), profileId: str(c.pid), sessionId: c.sid as string };
+  if (c.dev === true) identity.dev = true;
+  return identity;
+}
+
+const DEVELOPMENT_IDENTITY_SECRET = 'angelis-development-only-identity-secret';
+
+/** The gateway-subgraph signing secret (production requires one; see config.ts). */
+export function identitySecret(config: { ANGELIS_IDENTITY_SECRET?: string }): string {
+  return config.ANGELIS_IDENTITY_SECRET ?? DEVELOPMENT_IDENTITY_SECRET;
 }
 
 export const IDENTITY_HEADER = 'x-angelis-identity';

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from '../logger.ts';
-import { UnauthenticatedError } from '../errors.ts';
+import { UnauthenticatedError, unauthenticatedRequest } from '../errors.ts';
 import type { EventMetadata } from '../event-store/types.ts';
+import { IDENTITY_HEADER, verifyIdentity, type Identity, type Role } from '../auth/identity.ts';
 
-/** Who is calling. Until Identity & Access lands, only development identities exist. */
+/** Who acted, as recorded in event metadata. */
 export interface Actor {
   id: string;
   kind: EventMetadata['actor']['kind'];
@@ -12,38 +13,81 @@ export interface Actor {
 
 /** What every resolver of every subgraph gets. */
 export interface RequestContext {
+  /** The caller, verified; null when anonymous. */
+  identity: Identity | null;
+  /** The caller as event metadata records it (derived from `identity`). */
   actor: Actor | null;
   correlationId: string;
   log: Logger;
 }
 
 export const DEV_USER_HEADER = 'x-angelis-dev-user';
+export const DEV_ROLE_HEADER = 'x-angelis-dev-role';
+export const DEV_COMPANY_HEADER = 'x-angelis-dev-company';
+export const DEV_PROFILE_HEADER = 'x-angelis-dev-profile';
 export const CORRELATION_HEADER = 'x-correlation-id';
 
 const SAFE_ID = /^[A-Za-z0-9@._:+-]{1,200}$/;
 
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const raw = headers[name];
+  return Array.isArray(raw) ? raw[0] : raw;
+}
+
+
 /**
- * The acting user from the development header, accepted only outside production.
- * In production there is no way in yet: every request is anonymous.
+ * A development identity from headers, never in production: `x-angelis-dev-user` names
+ * the caller (ADMIN unless `x-angelis-dev-role` says MANAGER or WORKER, with
+ * `x-angelis-dev-company` / `x-angelis-dev-profile`). Lets anyone try every role locally.
  */
-export function actorFromHeaders(headers: IncomingHttpHeaders, nodeEnv: string): Actor | null {
+export function devIdentityFromHeaders(headers: IncomingHttpHeaders, nodeEnv: string): Identity | null {
   if (nodeEnv === 'production') return null;
-  const raw = headers[DEV_USER_HEADER];
-  const value = Array.isArray(raw) ? raw[0] : raw;
-  if (!value) return null;
-  if (!SAFE_ID.test(value)) {
-    const error = new UnauthenticatedError(`${DEV_USER_HEADER} must be 1-200 letters, digits or @._:+-`);
-    // Thrown while building the context, before any resolver: answer 401, not 500.
-    Object.assign(error.extensions, { http: { status: 401 } });
-    throw error;
+  const user = header(headers, DEV_USER_HEADER);
+  if (!user) return null;
+  if (!SAFE_ID.test(user)) throw unauthenticatedRequest(`${DEV_USER_HEADER} must be 1-200 letters, digits or @._:+-`);
+  const role = (header(headers, DEV_ROLE_HEADER) ?? 'ADMIN').toUpperCase() as Role;
+  if (!['ADMIN', 'MANAGER', 'WORKER'].includes(role)) throw unauthenticatedRequest(`${DEV_ROLE_HEADER} must be ADMIN, MANAGER or WORKER`);
+  const companyId = header(headers, DEV_COMPANY_HEADER) ?? null;
+  const profileId = header(headers, DEV_PROFILE_HEADER) ?? null;
+  if (role === 'MANAGER' && !companyId) throw unauthenticatedRequest(`a MANAGER needs ${DEV_COMPANY_HEADER}`);
+  if (role === 'WORKER' && !profileId) throw unauthenticatedRequest(`a WORKER needs ${DEV_PROFILE_HEADER}`);
+  for (const id of [companyId, profileId]) if (id !== null && !SAFE_ID.test(id)) throw unauthenticatedRequest('development headers hold ids');
+  return {
+    userId: role === 'WORKER' ? profileId! : user,
+    kind: role === 'WORKER' ? 'profile' : 'internal-user',
+    role,
+    companyId: role === 'ADMIN' ? null : companyId,
+    profileId: role === 'WORKER' ? profileId : null,
+    sessionId: 'dev',
+    dev: true,
+  };
+}
+
+/**
+ * The caller of a subgraph: the identity the gateway signed (the only kind trusted in
+ * production), else a development identity outside production, else anonymous.
+ */
+export function identityFromSubgraphRequest(headers: IncomingHttpHeaders, nodeEnv: string, identitySecret: string): Identity | null {
+  const signed = header(headers, IDENTITY_HEADER);
+  if (signed) {
+    try {
+      return verifyIdentity(signed, identitySecret);
+    } catch (err) {
+      throw unauthenticatedRequest((err as Error).message);
+    }
   }
-  return { id: value, kind: 'dev' };
+  return devIdentityFromHeaders(headers, nodeEnv);
+}
+
+/** The actor recorded in events for an identity. */
+export function actorOf(identity: Identity | null): Actor | null {
+  if (!identity) return null;
+  return { id: identity.userId, kind: identity.dev ? 'dev' : identity.kind };
 }
 
 /** The caller's correlation id if it is sane, else a new one. */
 export function correlationIdFrom(headers: IncomingHttpHeaders): string {
-  const raw = headers[CORRELATION_HEADER];
-  const value = Array.isArray(raw) ? raw[0] : raw;
+  const value = header(headers, CORRELATION_HEADER);
   return value && /^[A-Za-z0-9._-]{8,100}$/.test(value) ? value : randomUUID();
 }
 
@@ -51,4 +95,10 @@ export function correlationIdFrom(headers: IncomingHttpHeaders): string {
 export function requireActor(ctx: RequestContext): Actor {
   if (!ctx.actor) throw new UnauthenticatedError(`Sign in first (in development: send the ${DEV_USER_HEADER} header)`);
   return ctx.actor;
+}
+
+/** The identity, or UNAUTHENTICATED. */
+export function requireIdentity(ctx: RequestContext): Identity {
+  if (!ctx.identity) throw new UnauthenticatedError(`Sign in first (in development: send the ${DEV_USER_HEADER} header)`);
+  return ctx.identity;
 }

@@ -7,7 +7,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { parse, type DocumentNode } from 'graphql';
 import type { Logger } from '../logger.ts';
 import { startHttpServer, type RunningServer } from '../http/server.ts';
-import { actorFromHeaders, correlationIdFrom, type RequestContext } from './context.ts';
+import { actorOf, correlationIdFrom, identityFromSubgraphRequest, type RequestContext } from './context.ts';
 import { maskErrorsPlugin } from './plugins/mask-errors.ts';
 
 /** Reads a subgraph's SDL from `schema/subgraphs/<name>.graphql`. */
@@ -21,6 +21,8 @@ export interface SubgraphOptions<C extends RequestContext> {
   host: string;
   port: number;
   nodeEnv: string;
+  /** Verifies the identity the gateway signs (ANGELIS_IDENTITY_SECRET). */
+  identitySecret: string;
   log: Logger;
   /** Adds the subgraph's own per-request parts (loaders, commands) to the platform context. */
   context: (base: RequestContext, req: http.IncomingMessage) => C;
@@ -45,8 +47,10 @@ export async function startSubgraph<C extends RequestContext>(o: SubgraphOptions
     ready: o.ready,
     context: async (req) => {
       const correlationId = correlationIdFrom(req.headers);
+      const identity = identityFromSubgraphRequest(req.headers, o.nodeEnv, o.identitySecret);
       const base: RequestContext = {
-        actor: actorFromHeaders(req.headers, o.nodeEnv),
+        identity,
+        actor: actorOf(identity),
         correlationId,
         log: o.log.child({ correlationId }),
       };

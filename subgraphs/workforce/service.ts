@@ -1,4 +1,5 @@
 import type { Config } from '../../platform/config.ts';
+import { identitySecret } from '../../platform/auth/identity.ts';
 import { CommandHandler } from '../../platform/event-store/command-handler.ts';
 import { todayUtc } from '../../platform/domain/input.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -31,6 +32,7 @@ export async function startWorkforce(config: Config, log: Logger, options: { db?
     host: config.ANGELIS_WORKFORCE_HOST,
     port: options.port ?? config.ANGELIS_WORKFORCE_PORT,
     nodeEnv: config.NODE_ENV,
+    identitySecret: identitySecret(config),
     log,
     context: (base) => ({ ...base, db, loaders: createLoaders(db), commands, today: todayUtc() }),
     ready: async () => (await db.query('SELECT 1')).rowCount === 1,

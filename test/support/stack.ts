@@ -2,7 +2,7 @@ import { loadConfig, type Config } from '../../platform/config.ts';
 import { createLogger } from '../../platform/logger.ts';
 import type { RunningServer } from '../../platform/http/server.ts';
 import { createTestDatabase, type TestDatabase } from '../../platform/testing/postgres.ts';
-import { startGateway } from '../../gateway/server.ts';
+import { startGateway, type GatewayOptions } from '../../gateway/server.ts';
 import { startWorkforce, type WorkforceService } from '../../subgraphs/workforce/service.ts';
 
 export interface GraphQLResponse<T = any> {
@@ -25,7 +25,7 @@ export interface TestStack {
  * The real stack in this process: a fresh PostgreSQL database, the Workforce subgraph and
  * the gateway, each on a random free port of 127.0.0.1.
  */
-export async function startTestStack(prefix: string): Promise<TestStack> {
+export async function startTestStack(prefix: string, options: { gateway?: GatewayOptions } = {}): Promise<TestStack> {
   const database = await createTestDatabase(prefix, [], 10);
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -37,7 +37,7 @@ export async function startTestStack(prefix: string): Promise<TestStack> {
   });
   const log = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
   const workforce = await startWorkforce(config, log, { db: database.db });
-  const gateway = await startGateway(config, log, { subgraphUrls: { workforce: workforce.server.url } });
+  const gateway = await startGateway(config, log, { subgraphUrls: { workforce: workforce.server.url }, ...options.gateway });
   return {
     config,
     database,

@@ -1,0 +1,48 @@
+import type http from 'node:http';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { unauthenticatedRequest } from '../platform/errors.ts';
+import { identityFromClaims, type Identity } from '../platform/auth/identity.ts';
+import { devIdentityFromHeaders } from '../platform/graphql/context.ts';
+
+/** Whether a CIAM session is still live: logout must take effect at once, not at token expiry. */
+export type SessionCheck = (sessionId: string) => Promise<boolean>;
+
+export interface AuthenticatorOptions {
+  /** CIAM's JWKS, e.g. http://127.0.0.1:4002/.well-known/jwks.json; keys are cached and refetched on an unknown `kid`. */
+  jwks: string | JWTVerifyGetKey;
+  issuer: string;
+  audience: string;
+  nodeEnv: string;
+  sessionActive: SessionCheck;
+}
+
+
+/**
+ * The gateway's one way to know the caller: a `Bearer` access token signed by CIAM
+ * (ES256/EdDSA only, right issuer and audience, not expired, session not revoked), else a
+ * development identity outside production, else anonymous.
+ */
+export function createAuthenticator(o: AuthenticatorOptions): (req: http.IncomingMessage) => Promise<Identity | null> {
+  const keys = typeof o.jwks === 'string' ? createRemoteJWKSet(new URL(o.jwks), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000 }) : o.jwks;
+  return async (req) => {
+    const authorization = req.headers.authorization;
+    if (!authorization) return devIdentityFromHeaders(req.headers, o.nodeEnv);
+    const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization);
+    if (!m) throw unauthenticatedRequest('Authorization must be "Bearer <access token>"');
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(m[1], keys, { issuer: o.issuer, audience: o.audience, algorithms: ['ES256', 'EdDSA'] }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw unauthenticatedRequest('The access token has expired; refresh it');
+      throw unauthenticatedRequest('The access token is not valid');
+    }
+    let identity: Identity;
+    try {
+      identity = identityFromClaims(payload);
+    } catch {
+      throw unauthenticatedRequest('The access token is not valid');
+    }
+    if (!(await o.sessionActive(identity.sessionId))) throw unauthenticatedRequest('The session has ended; sign in again');
+    return identity;
+  };
+}
