@@ -4,10 +4,12 @@ import type { Page } from '../../platform/graphql/pagination.ts';
 import type { Db } from '../../platform/postgres/pool.ts';
 import { postgresEventStore } from '../../platform/event-store/postgres.ts';
 import type { RecordedEvent } from '../../platform/event-store/types.ts';
-import { readModel, type LicenseFilter } from './store/read-model.ts';
+import type { Identity } from '../../platform/auth/identity.ts';
+import { Visibility } from './authorization.ts';
+import { readModel, type LicenseFilter, type ProfileCompanyRow } from './store/read-model.ts';
 
-/** Every Workforce read goes through these, created once per request. */
-export function createLoaders(db: Db) {
+/** The request's loaders without row filtering (what visibility checks themselves read). */
+export function createRawLoaders(db: Db) {
   const q = db.pool;
   return {
     company: byKey((ids) => readModel.companies(q, ids), (r) => r.id),
@@ -24,7 +26,7 @@ export function createLoaders(db: Db) {
       groupedBy((ids) => readModel.profileCompanies(q, ids, status), (r) => r.profileId),
     ),
     /** Reports of a supervisor, keyed `companyId:supervisorId`. */
-    reports: new DataLoader<string, { profileId: string }[]>(async (keys) => {
+    reports: new DataLoader<string, ProfileCompanyRow[]>(async (keys) => {
       const rows = await readModel.reports(q, [...new Set(keys.map((k) => k.split(':')[1]))]);
       return keys.map((k) => rows.filter((r) => `${r.companyId}:${r.supervisorId}` === k));
     }),
@@ -55,6 +57,79 @@ export function createLoaders(db: Db) {
         return ids.map((id) => found.get(id) ?? []);
       }),
     ),
+  };
+}
+
+export type RawLoaders = ReturnType<typeof createRawLoaders>;
+
+type Check<T> = (row: T) => Promise<boolean>;
+
+/** A by-key loader that answers null for rows the caller may not see; clearing reaches the raw cache. */
+function visibleByKey<T>(raw: DataLoader<string, T | null>, visible: Check<T>): DataLoader<string, T | null> {
+  const loader = new DataLoader<string, T | null>(async (keys) => {
+    const rows = await raw.loadMany(keys);
+    return Promise.all(rows.map(async (r) => (r && !(r instanceof Error) && (await visible(r)) ? r : r instanceof Error ? r : null)));
+  });
+  const clear = loader.clear.bind(loader);
+  loader.clear = (key: string) => {
+    raw.clear(key);
+    return clear(key);
+  };
+  return loader;
+}
+
+/** A list loader without the rows the caller may not see. */
+function visibleGroups<T>(raw: DataLoader<string, T[]>, visible: Check<T>): DataLoader<string, T[]> {
+  return new DataLoader<string, T[]>(async (keys) => {
+    const groups = await raw.loadMany(keys);
+    return Promise.all(
+      groups.map(async (g) => {
+        if (g instanceof Error) return g;
+        const keep = await Promise.all(g.map(visible));
+        return g.filter((_, i) => keep[i]);
+      }),
+    );
+  });
+}
+
+/** Anonymous requests are refused before any read; should one slip through, it sees nothing. */
+const NOBODY: Identity = { userId: 'anonymous', kind: 'profile', role: 'WORKER', companyId: null, profileId: null, sessionId: 'none' };
+
+const visibleFamily = <A, T>(family: (a: A) => DataLoader<string, T[]>, visible: Check<T>) =>
+  perArgs((a: A) => visibleGroups(family(a), visible));
+
+/**
+ * Every Workforce read goes through these, created once per request and filtered by what
+ * the caller may see (schema/subgraphs/workforce.policy.ts): an entity reference, a nested
+ * list and a lookup by id all pass the same rules.
+ */
+export function createLoaders(db: Db, identity: Identity | null) {
+  const raw = createRawLoaders(db);
+  const visibility = new Visibility(identity ?? NOBODY, raw);
+  if (visibility.all) return { ...raw, raw, visibility };
+  const v = visibility;
+  return {
+    ...raw,
+    raw,
+    visibility,
+    company: visibleByKey(raw.company, (r) => v.company(r)),
+    project: visibleByKey(raw.project, (r) => v.project(r)),
+    projectByFaenaCode: visibleByKey(raw.projectByFaenaCode, (r) => v.project(r)),
+    assignment: visibleByKey(raw.assignment, (r) => v.assignment(r)),
+    profile: visibleByKey(raw.profile, (r) => v.profile(r)),
+    profileByRut: visibleByKey(raw.profileByRut, (r) => v.profile(r)),
+    license: visibleByKey(raw.license, (r) => v.license(r)),
+    offering: visibleByKey(raw.offering, async () => visibility.identity.role !== 'WORKER'),
+    subscription: visibleByKey(raw.subscription, (r) => v.subscription(r)),
+    profileCompanies: visibleFamily(raw.profileCompanies, (r) => v.profileCompany(r)),
+    reports: visibleGroups(raw.reports, (r) => v.profileCompany(r)),
+    profileAssignmentsByProfile: visibleFamily(raw.profileAssignmentsByProfile, (r) => v.profileAssignment(r)),
+    profileAssignmentsByAssignment: visibleFamily(raw.profileAssignmentsByAssignment, (r) => v.profileAssignment(r)),
+    licensesByProfile: visibleFamily(raw.licensesByProfile, (r) => v.license(r)),
+    subscriptionsByCompany: visibleGroups(raw.subscriptionsByCompany, (r) => v.subscription(r)),
+    projectsByCompany: visibleFamily(raw.projectsByCompany, (r) => v.project(r)),
+    employeesByCompany: visibleFamily(raw.employeesByCompany, (r) => v.profileCompany(r)),
+    assignmentsByProject: visibleFamily(raw.assignmentsByProject, (r) => v.assignment(r)),
   };
 }
 

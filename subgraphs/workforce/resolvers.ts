@@ -1,4 +1,5 @@
-import { BadUserInputError, NotFoundError } from '../../platform/errors.ts';
+import { BadUserInputError, ForbiddenError, NotFoundError } from '../../platform/errors.ts';
+import { PERSONAL_FIELDS } from '../../schema/subgraphs/workforce.policy.ts';
 import * as input from '../../platform/domain/input.ts';
 import type { RecordedEvent } from '../../platform/event-store/types.ts';
 import type { RequestContext } from '../../platform/graphql/context.ts';
@@ -76,11 +77,29 @@ function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }
 
-function auditTrail(id: string, args: PageArgs, ctx: Ctx) {
+type AuditedType = 'Company' | 'Project' | 'Assignment' | 'Profile' | 'License' | 'Subscription';
+
+/** An entity's audit trail, if the caller may read it; a MANAGER sees only entries of their company or none. */
+async function auditTrail(entity: { type: AuditedType; row: { id: string } }, args: PageArgs, ctx: Ctx) {
   const page = toPage(args);
-  return ctx.loaders.auditTrail(page).load(id).then((events) =>
-    toConnection(events.map((e) => ({ ...e, position: e.globalPosition })), page),
-  );
+  const v = ctx.loaders.visibility;
+  if (!(await v.auditTrail(entity))) throw new ForbiddenError(`You may not read the audit trail of ${entity.type} ${entity.row.id}`);
+  const events = await ctx.loaders.auditTrail(page).load(entity.row.id);
+  const visible = events.filter((e) => v.auditEntryVisible(e.metadata.companyId));
+  return toConnection(visible.map((e) => ({ ...e, position: e.globalPosition })), page);
+}
+
+/** Finds what kind of entity an id names, for the top-level audit trail. */
+async function auditedEntity(id: string, ctx: Ctx): Promise<{ type: AuditedType; row: { id: string } } | null> {
+  const raw = ctx.loaders.raw;
+  const [company, project, assignment, profile, license, subscription] = await Promise.all([
+    raw.company.load(id), raw.project.load(id), raw.assignment.load(id), raw.profile.load(id), raw.license.load(id), raw.subscription.load(id),
+  ]);
+  const found: [AuditedType, { id: string } | null][] = [
+    ['Company', company], ['Project', project], ['Assignment', assignment], ['Profile', profile], ['License', license], ['Subscription', subscription],
+  ];
+  const hit = found.find(([, row]) => row !== null);
+  return hit ? { type: hit[0], row: hit[1]! } : null;
 }
 
 export const resolvers = requireAuthentication({
@@ -92,7 +111,10 @@ export const resolvers = requireAuthentication({
     company: (_: unknown, a: Args, ctx: Ctx) => ctx.loaders.company.load(input.id(a.id, 'id')),
     companies: async (_: unknown, a: Args, ctx: Ctx) => {
       const page = toPage(a);
-      return toConnection(await readModel.listCompanies(ctx.db.pool, page, optionalSearch(a.search)), page);
+      const v = ctx.loaders.visibility;
+      const manager = v.confineToCompany(null);
+      const only = manager ? [manager] : ((await v.workerLists())?.companyIds ?? null);
+      return toConnection(await readModel.listCompanies(ctx.db.pool, page, optionalSearch(a.search), only), page);
     },
     project: (_: unknown, a: Args, ctx: Ctx) => {
       if ((a.id == null) === (a.faenaCode == null)) throw new BadUserInputError('Give exactly one of id or faenaCode');
@@ -101,7 +123,10 @@ export const resolvers = requireAuthentication({
     },
     projects: async (_: unknown, a: Args, ctx: Ctx) => {
       const page = toPage(a);
-      const rows = await readModel.listProjects(ctx.db.pool, page, (a.status as string) ?? null, optionalId(a.companyId, 'companyId'));
+      const v = ctx.loaders.visibility;
+      const companyId = v.confineToCompany(optionalId(a.companyId, 'companyId'));
+      const only = (await v.workerLists())?.projectIds ?? null;
+      const rows = await readModel.listProjects(ctx.db.pool, page, (a.status as string) ?? null, companyId, only);
       return toConnection(rows, page);
     },
     assignment: (_: unknown, a: Args, ctx: Ctx) => ctx.loaders.assignment.load(input.id(a.id, 'id')),
@@ -112,20 +137,39 @@ export const resolvers = requireAuthentication({
     },
     profiles: async (_: unknown, a: Args, ctx: Ctx) => {
       const page = toPage(a);
-      const rows = await readModel.listProfiles(ctx.db.pool, page, optionalSearch(a.search), optionalId(a.companyId, 'companyId'));
+      const v = ctx.loaders.visibility;
+      const companyId = v.confineToCompany(optionalId(a.companyId, 'companyId'));
+      const only = (await v.workerLists())?.profileIds ?? null;
+      const rows = await readModel.listProfiles(ctx.db.pool, page, optionalSearch(a.search), companyId, only);
       return toConnection(rows, page);
     },
     licenses: async (_: unknown, a: Args, ctx: Ctx) => {
       const page = toPage(a);
-      const rows = await readModel.listLicenses(ctx.db.pool, page, licenseFilter(a, ctx.today), optionalId(a.companyId, 'companyId'));
+      const v = ctx.loaders.visibility;
+      const companyId = v.confineToCompany(optionalId(a.companyId, 'companyId'));
+      const only = (await v.workerLists())?.profileIds ?? null;
+      const rows = await readModel.listLicenses(ctx.db.pool, page, licenseFilter(a, ctx.today), companyId, only);
       return toConnection(rows, page);
     },
-    offerings: (_: unknown, _a: Args, ctx: Ctx) => readModel.allOfferings(ctx.db.pool),
+    offerings: (_: unknown, _a: Args, ctx: Ctx) => {
+      ctx.loaders.visibility.requireQuery('offerings');
+      return readModel.allOfferings(ctx.db.pool);
+    },
     subscriptions: async (_: unknown, a: Args, ctx: Ctx) => {
-      const rows = await readModel.listSubscriptions(ctx.db.pool, optionalId(a.companyId, 'companyId'));
+      ctx.loaders.visibility.requireQuery('subscriptions');
+      const companyId = ctx.loaders.visibility.confineToCompany(optionalId(a.companyId, 'companyId'));
+      const rows = await readModel.listSubscriptions(ctx.db.pool, companyId);
       return a.status ? rows.filter((r) => subscriptionStatus(r, ctx.today) === a.status) : rows;
     },
-    auditTrail: (_: unknown, a: Args, ctx: Ctx) => auditTrail(input.id(a.entityId, 'entityId'), a, ctx),
+    auditTrail: async (_: unknown, a: Args, ctx: Ctx) => {
+      const id = input.id(a.entityId, 'entityId');
+      const entity = await auditedEntity(id, ctx);
+      if (entity) return auditTrail(entity, a, ctx);
+      // Other streams (offerings) and ids nothing happened to: only ADMINs read those.
+      if (!ctx.loaders.visibility.all) throw new ForbiddenError(`You may not read the audit trail of ${id}`);
+      const page = toPage(a);
+      return toConnection((await ctx.loaders.auditTrail(page).load(id)).map((e) => ({ ...e, position: e.globalPosition })), page);
+    },
   },
 
   Company: {
@@ -147,7 +191,7 @@ export const resolvers = requireAuthentication({
         .filter((s) => inForce({ ...s, cancelled: s.status === 'CANCELLED' }, ctx.today))
         .reduce((sum, s) => sum + s.seats, 0),
     activeProfileCount: (c: CompanyRow, _a: Args, ctx: Ctx) => ctx.loaders.activeCount.load(c.id),
-    auditTrail: (c: CompanyRow, a: Args, ctx: Ctx) => auditTrail(c.id, a, ctx),
+    auditTrail: (c: CompanyRow, a: Args, ctx: Ctx) => auditTrail({ type: 'Company', row: c }, a, ctx),
   },
 
   Project: {
@@ -160,7 +204,7 @@ export const resolvers = requireAuthentication({
       const page = toPage(a);
       return toConnection(await ctx.loaders.assignmentsByProject(page).load(p.id), page);
     },
-    auditTrail: (p: ProjectRow, a: Args, ctx: Ctx) => auditTrail(p.id, a, ctx),
+    auditTrail: (p: ProjectRow, a: Args, ctx: Ctx) => auditTrail({ type: 'Project', row: p }, a, ctx),
   },
 
   Assignment: {
@@ -171,7 +215,7 @@ export const resolvers = requireAuthentication({
       return p?.status === 'ACTIVE' && (a.endsOn === null || a.endsOn >= ctx.today) ? 'ACTIVE' : 'ENDED';
     },
     profiles: (a: AssignmentRow, args: Args, ctx: Ctx) => ctx.loaders.profileAssignmentsByAssignment(args.status as string).load(a.id),
-    auditTrail: (a: AssignmentRow, args: Args, ctx: Ctx) => auditTrail(a.id, args, ctx),
+    auditTrail: (a: AssignmentRow, args: Args, ctx: Ctx) => auditTrail({ type: 'Assignment', row: a }, args, ctx),
   },
 
   ProfileAssignment: {
@@ -189,10 +233,11 @@ export const resolvers = requireAuthentication({
       }
     },
     createdBy: (p: ProfileRow) => ({ id: p.createdBy }),
+    ...personalFields('Profile', (p: ProfileRow) => p.id),
     companies: (p: ProfileRow, a: Args, ctx: Ctx) => ctx.loaders.profileCompanies((a.status as string) ?? null).load(p.id),
     assignments: (p: ProfileRow, a: Args, ctx: Ctx) => ctx.loaders.profileAssignmentsByProfile(a.status as string).load(p.id),
     licenses: (p: ProfileRow, a: Args, ctx: Ctx) => ctx.loaders.licensesByProfile(licenseFilter(a, ctx.today)).load(p.id),
-    auditTrail: (p: ProfileRow, a: Args, ctx: Ctx) => auditTrail(p.id, a, ctx),
+    auditTrail: (p: ProfileRow, a: Args, ctx: Ctx) => auditTrail({ type: 'Profile', row: p }, a, ctx),
   },
 
   ProfileCompany: {
@@ -234,65 +279,121 @@ export const resolvers = requireAuthentication({
 
   Mutation: {
     registerCompany: async (_: unknown, a: Args, ctx: Ctx) => {
+      may(ctx, 'registerCompany');
       const id = await ctx.commands.registerCompany(commandContext(ctx), a.input);
       return fresh(ctx.loaders.company, id, 'Company');
     },
     createOffering: async (_: unknown, a: Args, ctx: Ctx) => {
+      may(ctx, 'createOffering');
       const id = await ctx.commands.createOffering(commandContext(ctx), a.input);
       return fresh(ctx.loaders.offering, id, 'Offering');
     },
     subscribe: async (_: unknown, a: Args, ctx: Ctx) => {
-      const id = await ctx.commands.subscribe(commandContext(ctx), a.input, a.expectedVersion as number);
+      may(ctx, 'subscribe');
+      const id = await ctx.commands.subscribe(commandContext(ctx), a.input, a.expectedVersion);
       return fresh(ctx.loaders.subscription, id, 'Subscription');
     },
     cancelSubscription: async (_: unknown, a: Args, ctx: Ctx) => {
-      const id = await ctx.commands.cancelSubscription(commandContext(ctx), a, a.expectedVersion as number);
+      may(ctx, 'cancelSubscription');
+      const id = await ctx.commands.cancelSubscription(commandContext(ctx), a, a.expectedVersion);
       return fresh(ctx.loaders.subscription, id, 'Subscription');
     },
     createProject: async (_: unknown, a: Args, ctx: Ctx) => {
+      may(ctx, 'createProject', input.id(a.input.companyId, 'companyId'));
       const id = await ctx.commands.createProject(commandContext(ctx), a.input);
       return fresh(ctx.loaders.project, id, 'Project');
     },
     closeProject: async (_: unknown, a: Args, ctx: Ctx) => {
-      const id = await ctx.commands.closeProject(commandContext(ctx), a, a.expectedVersion as number);
+      may(ctx, 'closeProject', await companyOf(ctx, 'project', input.id(a.id, 'id')));
+      const id = await ctx.commands.closeProject(commandContext(ctx), a, a.expectedVersion);
       return fresh(ctx.loaders.project, id, 'Project');
     },
     createAssignment: async (_: unknown, a: Args, ctx: Ctx) => {
-      const id = await ctx.commands.createAssignment(commandContext(ctx), a.input, a.expectedVersion as number);
+      may(ctx, 'createAssignment', await companyOf(ctx, 'project', input.id(a.input.projectId, 'projectId')));
+      const id = await ctx.commands.createAssignment(commandContext(ctx), a.input, a.expectedVersion);
       return fresh(ctx.loaders.assignment, id, 'Assignment');
     },
     createProfile: async (_: unknown, a: Args, ctx: Ctx) => {
+      may(ctx, 'createProfile');
       const id = await ctx.commands.createProfile(commandContext(ctx), a.input);
-      return fresh(ctx.loaders.profile, id, 'Profile');
+      // Nobody employs it yet: read it unfiltered, so the manager who created it gets it back.
+      return fresh(ctx.loaders.raw.profile, id, 'Profile');
     },
     updateProfile: async (_: unknown, a: Args, ctx: Ctx) => {
-      const id = await ctx.commands.updateProfile(commandContext(ctx), { id: a.id, changes: a.input }, a.expectedVersion as number);
+      await mayChangePerson(ctx, 'updateProfile', input.id(a.id, 'id'));
+      const id = await ctx.commands.updateProfile(commandContext(ctx), { id: a.id, changes: a.input }, a.expectedVersion);
       return fresh(ctx.loaders.profile, id, 'Profile');
     },
-    hireProfile: async (_: unknown, a: Args, ctx: Ctx) =>
-      profileCompany(ctx, await ctx.commands.hireProfile(commandContext(ctx), a.input, a.expectedVersion as number)),
-    endEmployment: async (_: unknown, a: Args, ctx: Ctx) =>
-      profileCompany(ctx, await ctx.commands.endEmployment(commandContext(ctx), a, a.expectedVersion as number)),
-    setSupervisor: async (_: unknown, a: Args, ctx: Ctx) =>
-      profileCompany(ctx, await ctx.commands.setSupervisor(commandContext(ctx), a, a.expectedVersion as number)),
-    assignProfile: async (_: unknown, a: Args, ctx: Ctx) =>
-      profileAssignment(ctx, await ctx.commands.assignProfile(commandContext(ctx), a, a.expectedVersion as number)),
-    unassignProfile: async (_: unknown, a: Args, ctx: Ctx) =>
-      profileAssignment(ctx, await ctx.commands.unassignProfile(commandContext(ctx), a, a.expectedVersion as number)),
+    hireProfile: async (_: unknown, a: Args, ctx: Ctx) => {
+      may(ctx, 'hireProfile', input.id(a.input.companyId, 'companyId'));
+      return profileCompany(ctx, await ctx.commands.hireProfile(commandContext(ctx), a.input, a.expectedVersion));
+    },
+    endEmployment: async (_: unknown, a: Args, ctx: Ctx) => {
+      may(ctx, 'endEmployment', input.id(a.companyId, 'companyId'));
+      return profileCompany(ctx, await ctx.commands.endEmployment(commandContext(ctx), a, a.expectedVersion));
+    },
+    setSupervisor: async (_: unknown, a: Args, ctx: Ctx) => {
+      may(ctx, 'setSupervisor', input.id(a.companyId, 'companyId'));
+      return profileCompany(ctx, await ctx.commands.setSupervisor(commandContext(ctx), a, a.expectedVersion));
+    },
+    assignProfile: async (_: unknown, a: Args, ctx: Ctx) => {
+      may(ctx, 'assignProfile', await companyOf(ctx, 'assignment', input.id(a.assignmentId, 'assignmentId')));
+      return profileAssignment(ctx, await ctx.commands.assignProfile(commandContext(ctx), a, a.expectedVersion));
+    },
+    unassignProfile: async (_: unknown, a: Args, ctx: Ctx) => {
+      may(ctx, 'unassignProfile', await companyOf(ctx, 'assignment', input.id(a.assignmentId, 'assignmentId')));
+      return profileAssignment(ctx, await ctx.commands.unassignProfile(commandContext(ctx), a, a.expectedVersion));
+    },
     grantLicense: async (_: unknown, a: Args, ctx: Ctx) => {
-      const id = await ctx.commands.grantLicense(commandContext(ctx), a.input, a.expectedVersion as number);
+      await mayChangePerson(ctx, 'grantLicense', input.id(a.input.profileId, 'profileId'));
+      const id = await ctx.commands.grantLicense(commandContext(ctx), a.input, a.expectedVersion);
       return fresh(ctx.loaders.license, id, 'License');
     },
     renewLicense: async (_: unknown, a: Args, ctx: Ctx) => {
-      const id = await ctx.commands.renewLicense(commandContext(ctx), a, a.expectedVersion as number);
+      await mayChangePerson(ctx, 'renewLicense', await licenseHolder(ctx, input.id(a.id, 'id')));
+      const id = await ctx.commands.renewLicense(commandContext(ctx), a, a.expectedVersion);
       return fresh(ctx.loaders.license, id, 'License');
     },
     revokeLicense: async (_: unknown, a: Args, ctx: Ctx) => {
-      const id = await ctx.commands.revokeLicense(commandContext(ctx), a, a.expectedVersion as number);
+      await mayChangePerson(ctx, 'revokeLicense', await licenseHolder(ctx, input.id(a.id, 'id')));
+      const id = await ctx.commands.revokeLicense(commandContext(ctx), a, a.expectedVersion);
       return fresh(ctx.loaders.license, id, 'License');
     },
   },
 });
+
+/** Refuses a mutation the caller may not run (for a MANAGER: on another company's data). */
+function may(ctx: Ctx, field: string, companyId?: string | null): void {
+  ctx.loaders.visibility.requireMutation(field, companyId);
+}
+
+/** The company a project or assignment belongs to (null when it does not exist). */
+async function companyOf(ctx: Ctx, kind: 'project' | 'assignment', id: string): Promise<string | null> {
+  return (await ctx.loaders.raw[kind].load(id))?.companyId ?? null;
+}
+
+/** The profile holding a licence (the id itself when none does: the command then says NOT_FOUND). */
+async function licenseHolder(ctx: Ctx, licenseId: string): Promise<string> {
+  return (await ctx.loaders.raw.license.load(licenseId))?.profileId ?? licenseId;
+}
+
+/** Changes to a person: a MANAGER only for someone working for their company now. */
+async function mayChangePerson(ctx: Ctx, field: string, profileId: string): Promise<void> {
+  may(ctx, field);
+  if (!(await ctx.loaders.visibility.activeInManagersCompany(profileId))) {
+    throw new ForbiddenError(`A manager may only ${field} for people working for their company`);
+  }
+}
+
+/** Resolvers for a type's personal fields (schema/subgraphs/workforce.policy.ts): null unless the caller may see them. */
+function personalFields<T>(type: string, personOf: (row: T) => string) {
+  return Object.fromEntries(
+    (PERSONAL_FIELDS[type] ?? []).map((field) => [
+      field,
+      async (row: T, _a: Args, ctx: Ctx) => ((await ctx.loaders.visibility.personalData(personOf(row))) ? (row as Record<string, unknown>)[field] : null),
+    ]),
+  );
+}
 
 function subscriptionStatus(s: SubscriptionRow, today: string): 'SCHEDULED' | 'ACTIVE' | 'CANCELLED' | 'EXPIRED' {
   if (s.status === 'CANCELLED') return 'CANCELLED';

@@ -156,37 +156,41 @@ export const readModel = {
     rows<AssignmentRow>(q, P.assignmentsByProject, [projectIds, page.afterPosition, page.limit + 1]),
 
   /** Top-level company list; `search` matches the name, ignoring case. */
-  listCompanies: (q: Queryable, page: Page, search: string | null) =>
+  listCompanies: (q: Queryable, page: Page, search: string | null, onlyIds: readonly string[] | null = null) =>
     rows<CompanyRow>(
       q,
       `SELECT ${COMPANY} FROM companies WHERE position > $1 AND ($3::text IS NULL OR name ILIKE '%' || $3 || '%' ESCAPE '\\')
+         AND ($4::uuid[] IS NULL OR id = ANY($4))
        ORDER BY position LIMIT $2`,
-      [page.afterPosition, page.limit + 1, search],
+      [page.afterPosition, page.limit + 1, search, onlyIds],
     ),
-  listProjects: (q: Queryable, page: Page, status: string | null, companyId: string | null) =>
+  listProjects: (q: Queryable, page: Page, status: string | null, companyId: string | null, onlyIds: readonly string[] | null = null) =>
     rows<ProjectRow>(
       q,
       `SELECT ${PROJECT} FROM projects WHERE position > $1 AND ($3::text IS NULL OR status = $3) AND ($4::uuid IS NULL OR company_id = $4)
+         AND ($5::uuid[] IS NULL OR id = ANY($5))
        ORDER BY position LIMIT $2`,
-      [page.afterPosition, page.limit + 1, status, companyId],
+      [page.afterPosition, page.limit + 1, status, companyId, onlyIds],
     ),
   /** Profiles by name fragment and/or employer. */
-  listProfiles: (q: Queryable, page: Page, search: string | null, companyId: string | null) =>
+  listProfiles: (q: Queryable, page: Page, search: string | null, companyId: string | null, onlyIds: readonly string[] | null = null) =>
     rows<ProfileRow>(
       q,
       `SELECT ${PROFILE} FROM profiles p WHERE position > $1
          AND ($3::text IS NULL OR full_name ILIKE '%' || $3 || '%' ESCAPE '\\')
          AND ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM profile_companies pc WHERE pc.profile_id = p.id AND pc.company_id = $4 AND pc.status = 'ACTIVE'))
+         AND ($5::uuid[] IS NULL OR id = ANY($5))
        ORDER BY position LIMIT $2`,
-      [page.afterPosition, page.limit + 1, search, companyId],
+      [page.afterPosition, page.limit + 1, search, companyId, onlyIds],
     ),
-  listLicenses: (q: Queryable, page: Page, f: LicenseFilter, companyId: string | null) =>
+  listLicenses: (q: Queryable, page: Page, f: LicenseFilter, companyId: string | null, onlyProfileIds: readonly string[] | null = null) =>
     rows<LicenseRow>(
       q,
       `SELECT ${LICENSE} FROM licenses l WHERE position > $1 ${LICENSE_FILTER.replaceAll('$2', '$5')}
          AND ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM profile_companies pc WHERE pc.profile_id = l.profile_id AND pc.company_id = $6 AND pc.status = 'ACTIVE'))
+         AND ($7::uuid[] IS NULL OR profile_id = ANY($7))
        ORDER BY position LIMIT $2`,
-      [page.afterPosition, page.limit + 1, f.today, f.expiringUntil, f.status, companyId],
+      [page.afterPosition, page.limit + 1, f.today, f.expiringUntil, f.status, companyId, onlyProfileIds],
     ),
   listSubscriptions: (q: Queryable, companyId: string | null) =>
     rows<SubscriptionRow>(q, `SELECT ${SUBSCRIPTION} FROM subscriptions WHERE ($1::uuid IS NULL OR company_id = $1) ORDER BY position`, [companyId]),
