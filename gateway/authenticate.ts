@@ -3,9 +3,8 @@ import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetK
 import { unauthenticatedRequest } from '../platform/errors.ts';
 import { identityFromClaims, type Identity } from '../platform/auth/identity.ts';
 import { devIdentityFromHeaders } from '../platform/graphql/context.ts';
+import type { SessionCheck } from '../platform/auth/session-status.ts';
 
-/** Whether a CIAM session is still live: logout must take effect at once, not at token expiry. */
-export type SessionCheck = (sessionId: string) => Promise<boolean>;
 
 export interface AuthenticatorOptions {
   /** CIAM's JWKS, e.g. http://127.0.0.1:4002/.well-known/jwks.json; keys are cached and refetched on an unknown `kid`. */

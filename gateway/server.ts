@@ -6,6 +6,11 @@ import type { Logger } from '../platform/logger.ts';
 import { actorOf, correlationIdFrom, type RequestContext } from '../platform/graphql/context.ts';
 import { identitySecret } from '../platform/auth/identity.ts';
 import { createAuthenticator, type AuthenticatorOptions } from './authenticate.ts';
+import { clientAddress as clientAddressOf, rateLimiter } from './plugins/rate-limit.ts';
+import { queryLimitsPlugin } from './plugins/query-limits.ts';
+import { remoteSessionCheck, storeSessionCheck } from '../platform/auth/session-status.ts';
+import { openKeyValueStore } from '../platform/redis/open.ts';
+import type { KeyValueStore } from '../platform/redis/store.ts';
 import { maskErrorsPlugin } from '../platform/graphql/plugins/mask-errors.ts';
 import { startHttpServer, type RunningServer } from '../platform/http/server.ts';
 import { subgraphsReady } from './readiness.ts';
@@ -15,13 +20,22 @@ export interface GatewayOptions {
   port?: number;
   /** Subgraph URLs by name; default from ANGELIS_<NAME>_URL. */
   subgraphUrls?: Record<string, string>;
-  /** How to verify tokens and sessions; default: CIAM's JWKS, and no session store (tokens live until they expire). */
+  /** How to verify tokens and sessions; default: CIAM's JWKS, and sessions in Redis (or asked of CIAM without Redis). */
   auth?: Partial<Pick<AuthenticatorOptions, 'jwks' | 'sessionActive'>>;
+  /** Shared store for rate limits (and sessions); default from ANGELIS_REDIS_URL. */
+  store?: KeyValueStore;
+  /** Prefix of the keys read and written in the store (CIAM's must match); default `angelis:`. */
+  keyPrefix?: string;
+}
+
+/** The gateway's request context: the platform's, plus where the request came from. */
+export interface GatewayContext extends RequestContext {
+  clientAddress: string;
 }
 
 /** Subgraph URLs from the configuration, by subgraph name. */
 export function subgraphUrlsFrom(config: Config): Record<string, string> {
-  return { workforce: config.ANGELIS_WORKFORCE_URL };
+  return { workforce: config.ANGELIS_WORKFORCE_URL, ciam: config.ANGELIS_CIAM_URL };
 }
 
 /** Starts the federated gateway on the static supergraph. */
@@ -33,21 +47,37 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     supergraphSdl: readFileSync(config.ANGELIS_SUPERGRAPH_PATH, 'utf8'),
     buildService: ({ name, url }) => new SubgraphSource({ url: urls[name] ?? url, fetcher }, secret),
   });
+  const store = options.store ?? (await openKeyValueStore(config, log));
+  const prefix = options.keyPrefix ?? 'angelis:';
+  const ciamUrl = urls.ciam ?? config.ANGELIS_CIAM_URL;
   const authenticate = createAuthenticator({
-    jwks: options.auth?.jwks ?? new URL('/.well-known/jwks.json', config.ANGELIS_CIAM_URL).toString(),
+    jwks: options.auth?.jwks ?? new URL('/.well-known/jwks.json', ciamUrl).toString(),
     issuer: config.ANGELIS_JWT_ISSUER,
     audience: config.ANGELIS_JWT_AUDIENCE,
     nodeEnv: config.NODE_ENV,
-    sessionActive: options.auth?.sessionActive ?? (async () => true),
+    // With Redis, sessions are read where CIAM keeps them; an in-process store is CIAM's alone, so ask it.
+    sessionActive: options.auth?.sessionActive ?? (store.kind === 'redis' ? storeSessionCheck(store, prefix) : remoteSessionCheck(ciamUrl, secret)),
   });
-  const apollo = new ApolloServer<RequestContext>({
+  const limit = rateLimiter(store, {
+    perIdentity: config.ANGELIS_GATEWAY_RATE_LIMIT_PER_IDENTITY,
+    perAddress: config.ANGELIS_GATEWAY_RATE_LIMIT_PER_ADDRESS,
+    windowMs: config.ANGELIS_GATEWAY_RATE_LIMIT_WINDOW_MS,
+  }, `${prefix}gateway:rate:`);
+  const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    plugins: [maskErrorsPlugin<RequestContext>(log)],
+    plugins: [
+      maskErrorsPlugin<GatewayContext>(log),
+      queryLimitsPlugin<GatewayContext>({
+        maxDepth: config.ANGELIS_GATEWAY_MAX_DEPTH,
+        maxAliases: config.ANGELIS_GATEWAY_MAX_ALIASES,
+        maxTokens: config.ANGELIS_GATEWAY_MAX_TOKENS,
+      }),
+    ],
     includeStacktraceInErrorResponses: false,
     introspection: config.NODE_ENV !== 'production',
   });
   await apollo.start();
-  const server = await startHttpServer<RequestContext>({
+  const server = await startHttpServer<GatewayContext>({
     host: config.ANGELIS_GATEWAY_HOST,
     port: options.port ?? config.ANGELIS_GATEWAY_PORT,
     log,
@@ -57,7 +87,9 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     context: async (req) => {
       const correlationId = correlationIdFrom(req.headers);
       const identity = await authenticate(req);
-      return { identity, actor: actorOf(identity), correlationId, log: log.child({ correlationId }) };
+      const clientAddress = clientAddressOf(req, config.ANGELIS_GATEWAY_TRUST_PROXY);
+      await limit(identity, clientAddress);
+      return { identity, actor: actorOf(identity), clientAddress, correlationId, log: log.child({ correlationId }) };
     },
   });
   log.info({ url: server.url, subgraphs: urls }, 'gateway listening');
@@ -66,6 +98,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     async stop() {
       await server.stop();
       await close();
+      if (!options.store) await store.close();
     },
   };
 }

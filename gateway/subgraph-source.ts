@@ -32,6 +32,9 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RequestContext> {
     const headers = request.http?.headers;
     if (!headers || !('correlationId' in context)) return;
     headers.set(CORRELATION_HEADER, context.correlationId);
+    // CIAM rate-limits logins per client address; only the gateway may tell it the address.
+    const address = (context as { clientAddress?: string }).clientAddress;
+    if (address) headers.set('x-forwarded-for', address);
     if (context.identity) headers.set(IDENTITY_HEADER, signIdentity(context.identity, this.identitySecret));
   }
 

@@ -41,6 +41,14 @@ const base = z.object({
   ANGELIS_WORKFORCE_URL: url.default('http://127.0.0.1:4001/graphql'),
   ANGELIS_SUPERGRAPH_PATH: z.string().min(1).default('schema/supergraph.graphql'),
   ANGELIS_GATEWAY_MAX_BODY_BYTES: positiveInt.default(1_000_000),
+  ANGELIS_GATEWAY_RATE_LIMIT_PER_IDENTITY: positiveInt.default(1_200),
+  ANGELIS_GATEWAY_RATE_LIMIT_PER_ADDRESS: positiveInt.default(3_000),
+  ANGELIS_GATEWAY_RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
+  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
+  ANGELIS_GATEWAY_TRUST_PROXY: flag.default(false),
+  ANGELIS_GATEWAY_MAX_DEPTH: positiveInt.default(12),
+  ANGELIS_GATEWAY_MAX_ALIASES: positiveInt.default(30),
+  ANGELIS_GATEWAY_MAX_TOKENS: positiveInt.default(5_000),
   /** Set by `npm start` for the services it runs: they stop when that process is gone. */
   ANGELIS_SUPERVISOR_PID: positiveInt.optional(),
 

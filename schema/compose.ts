@@ -7,7 +7,10 @@ import { parse } from 'graphql';
  * The URLs recorded here are development defaults; the gateway overrides each one from
  * ANGELIS_<NAME>_URL.
  */
-export const SUBGRAPHS: { name: string; url: string }[] = [{ name: 'workforce', url: 'http://127.0.0.1:4001/graphql' }];
+export const SUBGRAPHS: { name: string; url: string }[] = [
+  { name: 'workforce', url: 'http://127.0.0.1:4001/graphql' },
+  { name: 'ciam', url: 'http://127.0.0.1:4002/graphql' },
+];
 
 const SUPERGRAPH_PATH = new URL('./supergraph.graphql', import.meta.url);
 

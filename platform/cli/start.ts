@@ -9,6 +9,9 @@ import { ensureDatabase, migrate } from '../postgres/migrate.ts';
 import { Db, poolSettings } from '../postgres/pool.ts';
 import { WorkforceCommands } from '../../subgraphs/workforce/commands.ts';
 import { seedWorkforce } from '../../subgraphs/workforce/seed.ts';
+import { startCiam } from '../../subgraphs/ciam/service.ts';
+import { loginInstructions, seedCiam, type SeededLogin } from '../../subgraphs/ciam/seed.ts';
+import { MemoryKeyValueStore } from '../redis/memory.ts';
 import { workforceMigrations } from '../../subgraphs/workforce/store/migrations.ts';
 
 /**
@@ -32,6 +35,12 @@ const SERVICES: Service[] = [
     entry: '../../subgraphs/workforce/main.ts',
     readyUrl: (c) => `http://${c.ANGELIS_WORKFORCE_HOST}:${c.ANGELIS_WORKFORCE_PORT}/readyz`,
     listen: (c) => ({ host: c.ANGELIS_WORKFORCE_HOST, port: c.ANGELIS_WORKFORCE_PORT, variable: 'ANGELIS_WORKFORCE_PORT' }),
+  },
+  {
+    name: 'ciam',
+    entry: '../../subgraphs/ciam/main.ts',
+    readyUrl: (c) => `http://${c.ANGELIS_CIAM_HOST}:${c.ANGELIS_CIAM_PORT}/readyz`,
+    listen: (c) => ({ host: c.ANGELIS_CIAM_HOST, port: c.ANGELIS_CIAM_PORT, variable: 'ANGELIS_CIAM_PORT' }),
   },
   {
     name: 'gateway',
@@ -102,6 +111,28 @@ async function waitPortFree(l: { host: string; port: number; variable: string },
   }
 }
 
+/**
+ * Sample logins (an admin, a manager per company, a few workers), through a CIAM instance
+ * of this process on a free port: idempotent, so every development start can print them.
+ */
+async function seedLogins(serviceConfig: Config, workforceDb: Db): Promise<SeededLogin[]> {
+  const companies = (await workforceDb.query<{ id: string; name: string }>('SELECT id, name FROM companies ORDER BY position')).rows;
+  const profiles = (
+    await workforceDb.query<{ id: string; rut: string; companyId: string; name: string }>(
+      `SELECT id, rut, company_id AS "companyId", name FROM (
+         SELECT p.id, p.rut, pc.company_id, p.full_name AS name, row_number() OVER (PARTITION BY pc.company_id ORDER BY p.position) AS n
+         FROM profiles p JOIN profile_companies pc ON pc.profile_id = p.id AND pc.status = 'ACTIVE') x
+       WHERE n <= 2 ORDER BY company_id, n`,
+    )
+  ).rows;
+  const ciam = await startCiam(serviceConfig, createLogger('ciam-seed', 'warn'), { port: 0, store: new MemoryKeyValueStore() });
+  try {
+    return await seedCiam(ciam, { companies, profiles });
+  } finally {
+    await ciam.stop();
+  }
+}
+
 async function waitReady(name: string, url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -134,6 +165,7 @@ try {
   }
   const serviceConfig = loadConfig(env);
 
+  let logins: SeededLogin[] = [];
   const settings = { ...poolSettings(serviceConfig, serviceConfig.ANGELIS_POSTGRES_DB_NAME, 'angelis-start'), size: 2, overflow: 0 };
   if (await ensureDatabase(settings)) log.info({ database: settings.database }, 'database created');
   const db = new Db(settings);
@@ -144,6 +176,7 @@ try {
       log.info('first start: seeding sample data');
       await seedWorkforce(new WorkforceCommands(new CommandHandler(db)), log);
     }
+    if (config.ANGELIS_SEED) logins = await seedLogins(serviceConfig, db);
   } finally {
     await db.end();
   }
@@ -172,14 +205,16 @@ try {
 
     GraphQL gateway   ${url}
     Workforce         ${serviceConfig.ANGELIS_WORKFORCE_URL}
+    Identity (CIAM)   ${serviceConfig.ANGELIS_CIAM_URL}
     Data lake         ${serviceConfig.ANGELIS_PROJECTOR_ENABLED ? `${serviceConfig.ANGELIS_LAKE_URL ?? serviceConfig.ANGELIS_LAKE_DIR} (npm run projector -- status | query "SQL")` : 'projector off (ANGELIS_PROJECTOR_ENABLED=false)'}
     PostgreSQL        ${postgres ? `embedded, 127.0.0.1:${postgres.port} (data in ${config.ANGELIS_EMBEDDED_POSTGRES_DIR})` : `${serviceConfig.ANGELIS_POSTGRES_DB_HOST}:${serviceConfig.ANGELIS_POSTGRES_DB_PORT}`}
 
-  Try it (development identity header; real sign-in arrives with Identity & Access):
+  Try it with the development identity header (ADMIN; never in production):
 
     curl -s ${url} -H 'content-type: application/json' -H 'x-angelis-dev-user: you@example.com' \\
       -d '{"query":"{ companies(first: 3) { nodes { name projects(first: 2) { nodes { faenaCode name } } } } licenses(expiringWithinDays: 30, first: 3) { nodes { type expiresOn profile { fullName rut } } } }"}'
 
+${logins.length && config.NODE_ENV !== 'production' ? `\n  ${loginInstructions(logins, url).join('\n  ')}\n  Then send the access token as "authorization: Bearer <token>".\n` : ''}
   Ctrl-C stops everything.
 `);
 } catch (err) {

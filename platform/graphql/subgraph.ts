@@ -6,7 +6,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse, type DocumentNode } from 'graphql';
 import type { Logger } from '../logger.ts';
-import { startHttpServer, type RunningServer } from '../http/server.ts';
+import { startHttpServer, type Route, type RunningServer } from '../http/server.ts';
 import { actorOf, correlationIdFrom, identityFromSubgraphRequest, type RequestContext } from './context.ts';
 import { maskErrorsPlugin } from './plugins/mask-errors.ts';
 
@@ -27,6 +27,8 @@ export interface SubgraphOptions<C extends RequestContext> {
   /** Adds the subgraph's own per-request parts (loaders, commands) to the platform context. */
   context: (base: RequestContext, req: http.IncomingMessage) => C;
   ready: () => Promise<boolean>;
+  /** Extra HTTP routes by path (e.g. CIAM's /.well-known/jwks.json). */
+  routes?: Record<string, Route>;
 }
 
 /** Boots a subgraph: federation schema, error masking, identity and correlation from headers. */
@@ -45,6 +47,7 @@ export async function startSubgraph<C extends RequestContext>(o: SubgraphOptions
     log: o.log,
     apollo,
     ready: o.ready,
+    routes: o.routes,
     context: async (req) => {
       const correlationId = correlationIdFrom(req.headers);
       const identity = identityFromSubgraphRequest(req.headers, o.nodeEnv, o.identitySecret);

@@ -3,7 +3,7 @@ import { identitySecret } from '../../platform/auth/identity.ts';
 import { CommandHandler } from '../../platform/event-store/command-handler.ts';
 import { todayUtc } from '../../platform/domain/input.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { migrate } from '../../platform/postgres/migrate.ts';
+import { migrate, ensureDatabase } from '../../platform/postgres/migrate.ts';
 import { Db, poolSettings } from '../../platform/postgres/pool.ts';
 import { startSubgraph } from '../../platform/graphql/subgraph.ts';
 import type { RunningServer } from '../../platform/http/server.ts';
@@ -23,6 +23,8 @@ export interface WorkforceService {
 /** Starts the Workforce subgraph: pool, migrations, command handler, HTTP server. */
 export async function startWorkforce(config: Config, log: Logger, options: { db?: Db; port?: number } = {}): Promise<WorkforceService> {
   const db = options.db ?? new Db(poolSettings(config, config.ANGELIS_POSTGRES_DB_NAME, 'angelis-workforce'));
+  // Its own database: created on first start (a managed server may have made it already).
+  if (!options.db) await ensureDatabase(db.settings);
   await migrate(db, 'workforce', workforceMigrations, log);
   const handler = new CommandHandler(db);
   const commands = new WorkforceCommands(handler);

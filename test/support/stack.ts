@@ -2,7 +2,10 @@ import { loadConfig, type Config } from '../../platform/config.ts';
 import { createLogger } from '../../platform/logger.ts';
 import type { RunningServer } from '../../platform/http/server.ts';
 import { createTestDatabase, type TestDatabase } from '../../platform/testing/postgres.ts';
+import { randomBytes } from 'node:crypto';
 import { startGateway, type GatewayOptions } from '../../gateway/server.ts';
+import { RedisKeyValueStore } from '../../platform/redis/ioredis.ts';
+import { startCiam, type CiamOptions, type CiamService } from '../../subgraphs/ciam/service.ts';
 import { startWorkforce, type WorkforceService } from '../../subgraphs/workforce/service.ts';
 
 export interface GraphQLResponse<T = any> {
@@ -14,7 +17,14 @@ export interface GraphQLResponse<T = any> {
 export interface TestStack {
   config: Config;
   database: TestDatabase;
+  ciamDatabase: TestDatabase;
   workforce: WorkforceService;
+  ciam: CiamService;
+  /** Real Redis, shared by CIAM and the gateway under `keyPrefix`. */
+  store: RedisKeyValueStore;
+  keyPrefix: string;
+  /** One-time codes CIAM sent, by account id (the test's mailbox). */
+  inbox: Map<string, string>;
   gateway: RunningServer;
   /** Runs an operation through the gateway as `user` (the development header), or anonymously with null. */
   gql<T = any>(query: string, variables?: Record<string, unknown>, user?: string | null): Promise<GraphQLResponse<T>>;
@@ -25,8 +35,15 @@ export interface TestStack {
  * The real stack in this process: a fresh PostgreSQL database, the Workforce subgraph and
  * the gateway, each on a random free port of 127.0.0.1.
  */
-export async function startTestStack(prefix: string, options: { gateway?: GatewayOptions } = {}): Promise<TestStack> {
+export async function startTestStack(
+  prefix: string,
+  options: { gateway?: GatewayOptions; ciam?: Partial<CiamOptions> } = {},
+): Promise<TestStack> {
   const database = await createTestDatabase(prefix, [], 10);
+  const ciamDatabase = await createTestDatabase(`${prefix}_ciam`, [], 5);
+  const store = await RedisKeyValueStore.connect(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const keyPrefix = `angelis:test:${randomBytes(6).toString('hex')}:`;
+  const inbox = new Map<string, string>();
   const config = loadConfig({
     NODE_ENV: 'test',
     ANGELIS_POSTGRES_DB_HOST: database.settings.host,
@@ -37,11 +54,30 @@ export async function startTestStack(prefix: string, options: { gateway?: Gatewa
   });
   const log = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
   const workforce = await startWorkforce(config, log, { db: database.db });
-  const gateway = await startGateway(config, log, { subgraphUrls: { workforce: workforce.server.url }, ...options.gateway });
+  const ciam = await startCiam(config, log, {
+    db: ciamDatabase.db,
+    port: 0,
+    store,
+    keyPrefix,
+    keyActivationDelayMs: 0,
+    sender: { send: async (to, code) => void inbox.set(to.accountId, code) },
+    ...options.ciam,
+  });
+  const gateway = await startGateway(config, log, {
+    subgraphUrls: { workforce: workforce.server.url, ciam: ciam.server.url },
+    store,
+    keyPrefix,
+    ...options.gateway,
+  });
   return {
     config,
     database,
+    ciamDatabase,
     workforce,
+    ciam,
+    store,
+    keyPrefix,
+    inbox,
     gateway,
     async gql(query, variables = {}, user = 'tester@angelis.test') {
       const res = await fetch(gateway.url, {
@@ -53,8 +89,12 @@ export async function startTestStack(prefix: string, options: { gateway?: Gatewa
     },
     async stop() {
       await gateway.stop();
+      await ciam.stop();
       await workforce.stop();
       await database.drop();
+      await ciamDatabase.drop();
+      await store.deleteByPrefix(keyPrefix);
+      await store.close();
     },
   };
 }

@@ -1,0 +1,40 @@
+import { HeaderMap } from '@apollo/server';
+import type http from 'node:http';
+import { RateLimitedError } from '../../platform/errors.ts';
+import type { Identity } from '../../platform/auth/identity.ts';
+import type { KeyValueStore } from '../../platform/redis/store.ts';
+
+export interface RateLimits {
+  /** Requests per window for one signed-in identity. */
+  perIdentity: number;
+  /** Requests per window from one client address (signed in or not). */
+  perAddress: number;
+  windowMs: number;
+}
+
+/** The client's address: the first `x-forwarded-for` hop when a trusted proxy sets it, else the socket's. */
+export function clientAddress(req: http.IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0].trim() : '';
+  return forwarded || req.socket.remoteAddress || 'unknown';
+}
+
+/**
+ * Fixed-window counters in the shared store (Redis), per identity and per address. Over
+ * either limit: RATE_LIMITED, HTTP 429 and `Retry-After` (seconds left in the window).
+ */
+export function rateLimiter(store: KeyValueStore, limits: RateLimits, prefix = 'angelis:gateway:rate:') {
+  return async (identity: Identity | null, address: string): Promise<void> => {
+    const checks: [string, number][] = [[`${prefix}address:${address}`, limits.perAddress]];
+    if (identity) checks.push([`${prefix}identity:${identity.userId}`, limits.perIdentity]);
+    for (const [key, limit] of checks) {
+      const count = await store.incr(key, limits.windowMs);
+      if (count > limit) {
+        const left = await store.ttl(key);
+        const retryAfter = Math.max(1, Math.ceil((left > 0 ? left : limits.windowMs) / 1000));
+        const error = new RateLimitedError(retryAfter);
+        Object.assign(error.extensions, { http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfter)]]) } });
+        throw error;
+      }
+    }
+  };
+}

@@ -1,0 +1,93 @@
+import { Redis } from 'ioredis';
+import type { KeyValueStore } from './store.ts';
+
+// Each script is one atomic step on the server: no other client runs between its commands.
+const INCR = `local n = redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n`;
+const COMPARE_AND_SET = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end
+return 0`;
+const TAKE = `local v = redis.call('GET', KEYS[1]) if v then redis.call('DEL', KEYS[1]) end return v`;
+const SET_ADD = `redis.call('SADD', KEYS[1], ARGV[1]) redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1`;
+
+/** The Redis adapter (ioredis): shared by every instance of every service. */
+export class RedisKeyValueStore implements KeyValueStore {
+  readonly kind = 'redis' as const;
+
+  constructor(readonly client: Redis) {}
+
+  /** Connects to `url` (redis:// or rediss://); fails fast when Redis is unreachable. */
+  static async connect(url: string): Promise<RedisKeyValueStore> {
+    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    // Reconnects are ioredis's job; an 'error' without a listener would crash the process.
+    client.on('error', () => {});
+    await client.connect();
+    return new RedisKeyValueStore(client);
+  }
+
+  get(key: string) {
+    return this.client.get(key);
+  }
+
+  async set(key: string, value: string, ttlMs?: number) {
+    if (ttlMs === undefined) await this.client.set(key, value);
+    else await this.client.set(key, value, 'PX', ttlMs);
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number) {
+    return (await this.client.set(key, value, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  async compareAndSet(key: string, expected: string, next: string, ttlMs: number) {
+    return (await this.client.eval(COMPARE_AND_SET, 1, key, expected, next, ttlMs)) === 1;
+  }
+
+  async take(key: string) {
+    return (await this.client.eval(TAKE, 1, key)) as string | null;
+  }
+
+  async del(...keys: string[]) {
+    return keys.length ? this.client.del(...keys) : 0;
+  }
+
+  async exists(key: string) {
+    return (await this.client.exists(key)) === 1;
+  }
+
+  async incr(key: string, ttlMs: number) {
+    return Number(await this.client.eval(INCR, 1, key, ttlMs));
+  }
+
+  ttl(key: string) {
+    return this.client.pttl(key);
+  }
+
+  async setAdd(key: string, member: string, ttlMs: number) {
+    await this.client.eval(SET_ADD, 1, key, member, ttlMs);
+  }
+
+  setMembers(key: string) {
+    return this.client.smembers(key);
+  }
+
+  async setRemove(key: string, ...members: string[]) {
+    if (members.length) await this.client.srem(key, ...members);
+  }
+
+  /** Deletes every key under a prefix (tests and tools; SCAN, so it never blocks Redis). */
+  async deleteByPrefix(prefix: string): Promise<number> {
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) deleted += await this.client.del(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  }
+
+  async close() {
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+}

@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisKeyValueStore } from './ioredis.ts';
+import { MemoryKeyValueStore } from './memory.ts';
+import type { KeyValueStore } from './store.ts';
+
+const REDIS_URL = process.env.ANGELIS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The contract every KeyValueStore adapter passes. */
+function contract(name: string, open: () => Promise<KeyValueStore>) {
+  describe(`KeyValueStore contract: ${name}`, () => {
+    let store: KeyValueStore;
+    const prefix = `angelis:test:${randomBytes(6).toString('hex')}:`;
+    const used: string[] = [];
+    const k = (name: string) => {
+      const key = prefix + name;
+      used.push(key);
+      return key;
+    };
+
+    beforeAll(async () => {
+      store = await open();
+    });
+    afterAll(async () => {
+      await store.del(...used);
+      await store.close();
+    });
+
+    it('sets, gets, deletes and reports existence', async () => {
+      const key = k('plain');
+      expect(await store.get(key)).toBeNull();
+      expect(await store.exists(key)).toBe(false);
+      await store.set(key, 'v1');
+      expect(await store.get(key)).toBe('v1');
+      expect(await store.exists(key)).toBe(true);
+      expect(await store.ttl(key)).toBe(-1);
+      expect(await store.del(key, k('never-set'))).toBe(1);
+      expect(await store.get(key)).toBeNull();
+      expect(await store.ttl(key)).toBe(-2);
+    });
+
+    it('expires keys after their TTL', async () => {
+      const key = k('ttl');
+      await store.set(key, 'x', 150);
+      const left = await store.ttl(key);
+      expect(left).toBeGreaterThan(0);
+      expect(left).toBeLessThanOrEqual(150);
+      await sleep(250);
+      expect(await store.get(key)).toBeNull();
+      expect(await store.exists(key)).toBe(false);
+    });
+
+    it('setIfAbsent sets only once', async () => {
+      const key = k('nx');
+      expect(await store.setIfAbsent(key, 'a', 10_000)).toBe(true);
+      expect(await store.setIfAbsent(key, 'b', 10_000)).toBe(false);
+      expect(await store.get(key)).toBe('a');
+    });
+
+    it('compareAndSet replaces only the expected value', async () => {
+      const key = k('cas');
+      expect(await store.compareAndSet(key, 'x', 'y', 10_000)).toBe(false);
+      await store.set(key, 'one', 10_000);
+      expect(await store.compareAndSet(key, 'other', 'two', 10_000)).toBe(false);
+      expect(await store.compareAndSet(key, 'one', 'two', 10_000)).toBe(true);
+      expect(await store.get(key)).toBe('two');
+      const results = await Promise.all([store.compareAndSet(key, 'two', 'a', 10_000), store.compareAndSet(key, 'two', 'b', 10_000)]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('take hands a value to exactly one of concurrent callers', async () => {
+      const key = k('take');
+      await store.set(key, 'once', 10_000);
+      const results = await Promise.all(Array.from({ length: 5 }, () => store.take(key)));
+      expect(results.filter((r) => r === 'once')).toHaveLength(1);
+      expect(await store.exists(key)).toBe(false);
+    });
+
+    it('incr counts atomically in a fixed window', async () => {
+      const key = k('counter');
+      const counts = await Promise.all(Array.from({ length: 10 }, () => store.incr(key, 200)));
+      expect([...counts].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      const left = await store.ttl(key);
+      expect(left).toBeGreaterThan(0);
+      expect(left).toBeLessThanOrEqual(200);
+      await sleep(300);
+      expect(await store.incr(key, 200)).toBe(1);
+    });
+
+    it('keeps sets with an expiry', async () => {
+      const key = k('set');
+      await store.setAdd(key, 'a', 10_000);
+      await store.setAdd(key, 'b', 10_000);
+      await store.setAdd(key, 'a', 10_000);
+      expect((await store.setMembers(key)).sort()).toEqual(['a', 'b']);
+      await store.setRemove(key, 'a');
+      expect(await store.setMembers(key)).toEqual(['b']);
+      expect(await store.ttl(key)).toBeGreaterThan(0);
+      expect(await store.setMembers(k('no-set'))).toEqual([]);
+    });
+  });
+}
+
+contract('in-process', async () => new MemoryKeyValueStore());
+contract('Redis (ioredis)', () => RedisKeyValueStore.connect(REDIS_URL));
