@@ -70,9 +70,10 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
       queryLimitsPlugin<GatewayContext>({
         maxDepth: config.ANGELIS_GATEWAY_MAX_DEPTH,
         maxAliases: config.ANGELIS_GATEWAY_MAX_ALIASES,
-        maxTokens: config.ANGELIS_GATEWAY_MAX_TOKENS,
       }),
     ],
+    // The parser stops at this many tokens, so a huge query costs little to refuse.
+    parseOptions: { maxTokens: config.ANGELIS_GATEWAY_MAX_TOKENS },
     includeStacktraceInErrorResponses: false,
     introspection: config.NODE_ENV !== 'production',
   });

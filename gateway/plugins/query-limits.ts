@@ -1,19 +1,11 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, Lexer, Source, TokenKind, type DocumentNode, type SelectionSetNode } from 'graphql';
+import { Kind, type DocumentNode, type SelectionSetNode } from 'graphql';
 import { BadUserInputError } from '../../platform/errors.ts';
 
+/** Token limits are graphql-js's own (`parseOptions.maxTokens` on the server): parsing stops there. */
 export interface QueryLimits {
   maxDepth: number;
   maxAliases: number;
-  maxTokens: number;
-}
-
-/** Counts tokens without building an AST, stopping past the limit (a huge query costs little). */
-export function countTokens(query: string, stopAfter: number): number {
-  const lexer = new Lexer(new Source(query));
-  let n = 0;
-  for (let t = lexer.advance(); t.kind !== TokenKind.EOF && n <= stopAfter; t = lexer.advance()) n++;
-  return n;
 }
 
 /** The deepest field nesting and the number of aliases, following fragments (each once per path). */
@@ -43,8 +35,8 @@ export function measure(document: DocumentNode): { depth: number; aliases: numbe
 }
 
 /**
- * Refuses queries past the token, depth or alias limits before they are planned, so one
- * request cannot make the gateway and subgraphs do unbounded work.
+ * Refuses queries past the depth or alias limits before they are planned, so one request
+ * cannot make the gateway and subgraphs do unbounded work.
  */
 export function queryLimitsPlugin<C extends object>(limits: QueryLimits): ApolloServerPlugin<C> {
   const refuse = (message: string) => {
@@ -55,9 +47,6 @@ export function queryLimitsPlugin<C extends object>(limits: QueryLimits): Apollo
   return {
     async requestDidStart() {
       return {
-        async didResolveSource({ source }) {
-          if (countTokens(source, limits.maxTokens) > limits.maxTokens) throw refuse(`The query has more than ${limits.maxTokens} tokens`);
-        },
         async didResolveOperation({ document }) {
           const { depth, aliases } = measure(document);
           if (depth > limits.maxDepth) throw refuse(`The query nests ${depth} levels deep; at most ${limits.maxDepth} are allowed`);

@@ -37,7 +37,7 @@ export interface TestStack {
  */
 export async function startTestStack(
   prefix: string,
-  options: { gateway?: GatewayOptions; ciam?: Partial<CiamOptions> } = {},
+  options: { gateway?: GatewayOptions; ciam?: Partial<CiamOptions>; env?: Record<string, string> } = {},
 ): Promise<TestStack> {
   const database = await createTestDatabase(prefix, [], 10);
   const ciamDatabase = await createTestDatabase(`${prefix}_ciam`, [], 5);
@@ -51,6 +51,7 @@ export async function startTestStack(
     ANGELIS_POSTGRES_DB_NAME: database.settings.database,
     ANGELIS_WORKFORCE_PORT: '0',
     ANGELIS_GATEWAY_PORT: '0',
+    ...options.env,
   });
   const log = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
   const workforce = await startWorkforce(config, log, { db: database.db });
@@ -60,7 +61,8 @@ export async function startTestStack(
     store,
     keyPrefix,
     keyActivationDelayMs: 0,
-    sender: { send: async (to, code) => void inbox.set(to.accountId, code) },
+    // Re-inserted so the newest code is always last in the mailbox.
+    sender: { send: async (to, code) => void (inbox.delete(to.accountId), inbox.set(to.accountId, code)) },
     ...options.ciam,
   });
   const gateway = await startGateway(config, log, {
