@@ -5,10 +5,13 @@ import { migrate } from '../postgres/migrate.ts';
 import { withEmbeddedDefaults } from '../postgres/embedded.ts';
 import { workforceMigrations } from '../../subgraphs/workforce/store/migrations.ts';
 import { rebuildWorkforce } from '../../subgraphs/workforce/store/rebuild.ts';
+import { ciamMigrations } from '../../subgraphs/ciam/store/migrations.ts';
+import { rebuildCiam } from '../../subgraphs/ciam/store/rebuild.ts';
 
 /** `npm run rebuild -- <domain>`: truncate a domain's read tables and replay its events. */
 const domains = {
   workforce: { database: (c: ReturnType<typeof loadConfig>) => c.ANGELIS_POSTGRES_DB_NAME, migrations: workforceMigrations, rebuild: rebuildWorkforce },
+  ciam: { database: (c: ReturnType<typeof loadConfig>) => c.ANGELIS_CIAM_DB_NAME, migrations: ciamMigrations, rebuild: rebuildCiam },
 };
 
 const name = process.argv[2];
