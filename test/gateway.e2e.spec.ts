@@ -60,7 +60,7 @@ describe('gateway', () => {
     expect(garbage.status).toBe(400);
   });
 
-  it('ignores the development identity header in production', async () => {
+  it('ignores the development identity header and refuses introspection in production', async () => {
     const config = loadConfig({
       ...Object.fromEntries(Object.entries(stack.config).map(([k, v]) => [k, v === undefined ? undefined : String(v)])),
       NODE_ENV: 'production',
@@ -81,6 +81,15 @@ describe('gateway', () => {
         const body = (await res.json()) as any;
         expect(body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
       }
+      // No schema browsing in production.
+      const introspection = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ __schema { types { name } } }' }),
+      });
+      const body = (await introspection.json()) as any;
+      expect(body.data).toBeUndefined();
+      expect(body.errors[0].message).toMatch(/introspection/i);
     } finally {
       await gateway.stop();
       await workforce.stop();
