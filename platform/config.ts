@@ -93,7 +93,8 @@ const base = z.object({
   /** Prometheus metrics port; 0 picks a free port. */
   ANGELIS_PROJECTOR_METRICS_PORT: port.default(9464),
   ANGELIS_PROJECTOR_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
-  ANGELIS_PROJECTOR_BATCH_SIZE: positiveInt.max(500_000).default(50_000),
+  // 100k measured best on 2 cores: fewer files and statements per event, RSS under 600 MB.
+  ANGELIS_PROJECTOR_BATCH_SIZE: positiveInt.max(500_000).default(100_000),
   /** A lease not renewed within this time may be taken by another instance. */
   ANGELIS_PROJECTOR_LEASE_TTL_MS: positiveInt.min(1_000).default(15_000),
   /** Fallback poll when no NOTIFY arrives (e.g. a writer that does not notify). */

@@ -105,7 +105,11 @@ export class SourceConsumer {
     let state = await recoverSource(o.storage, name, o.source.tables, o.log);
     const reader = new EventReader(o.connection, workDir);
     const duck = await openDuckDb({ pseudonymKey: o.pseudonymKey, tempDirectory: join(workDir, 'duckdb') });
-    const writer = new BatchWriter(duck.connection, name, o.source.tables, personalFields(o.source.tables));
+    const tablesConnection = await duck.connect().catch((err: unknown) => {
+      duck.close();
+      throw err;
+    });
+    const writer = new BatchWriter(duck.connection, tablesConnection, name, o.source.tables, personalFields(o.source.tables));
     let pending: Promise<FetchedBatch> | undefined;
     let lastCompaction = Date.now();
     let lastLagCheck = 0;

@@ -1,30 +1,7 @@
 import { CHANGE_COLUMNS, PARTITION_COLUMN, type LakeTable } from '../../schema/lake/contract.ts';
+import { BATCH_TABLE, PSEUDONYMS_COLUMN, pseudonymSlot, type PersonalFields } from './batch-table.ts';
 import { ident, literal, literals } from './literals.ts';
 import { pseudonymSql } from './pseudonym.ts';
-
-/** The batch table every generated statement reads: one row per event, as read from PostgreSQL. */
-export const BATCH_TABLE = 'batch';
-
-/** The columns of a batch CSV, in order, with the DuckDB types they are read as. */
-export const BATCH_CSV_COLUMNS = {
-  transaction_id: 'VARCHAR',
-  global_position: 'BIGINT',
-  occurred_at_micros: 'BIGINT',
-  stream_id: 'VARCHAR',
-  stream_version: 'BIGINT',
-  event_id: 'VARCHAR',
-  event_type: 'VARCHAR',
-  event_version: 'INTEGER',
-  data: 'VARCHAR',
-  metadata: 'VARCHAR',
-} as const;
-
-/** The UTC date partition of an event. */
-/** The batch table, from the CSV's columns: occurred_at becomes a UTC TIMESTAMP. */
-export const BATCH_SELECT = `SELECT transaction_id, global_position, make_timestamp(occurred_at_micros) AS occurred_at, stream_id,
-  stream_version, event_id, event_type, event_version, data, metadata`;
-
-export const PARTITION_SQL = `CAST(occurred_at AS DATE) AS ${PARTITION_COLUMN}`;
 
 /** A table's columns in declaration order, then the change columns: the Parquet schema. */
 export function changeRowColumns(table: LakeTable): [string, string][] {
@@ -34,21 +11,30 @@ export function changeRowColumns(table: LakeTable): [string, string][] {
 /**
  * The change rows one batch produces for a table, partition column last. Each event's
  * JSON is parsed once (one multi-path extract), then every column picks its field by
- * event type; columns an event does not set are NULL.
+ * event type; columns an event does not set are NULL. A personal VARCHAR column takes
+ * the pseudonym the batch table already computed for its field when the kinds agree.
  */
-export function changeRowsSql(table: LakeTable): string {
+export function changeRowsSql(table: LakeTable, personal: PersonalFields): string {
   const events = Object.keys(table.events);
   const fields = [...new Set(Object.values(table.events).flatMap((m) => Object.values(m.set)))];
   const slot = (field: string) => fields.indexOf(field) + 1; // DuckDB lists are 1-based
   const deletes = events.filter((e) => table.events[e].op === 'delete');
 
   const columns = Object.entries(table.columns).map(([name, column]) => {
-    const cases = events
-      .filter((e) => name in table.events[e].set)
-      .map((e) => `WHEN ${literal(e)} THEN _f[${slot(table.events[e].set[name])}]`);
-    let value = `CAST(CASE event_type ${cases.join(' ')} END AS ${column.type})`;
-    if (column.personal && !table.restricted) value = pseudonymSql(column.personal, value);
-    return `${value} AS ${ident(name)}`;
+    const setting = events.filter((e) => name in table.events[e].set);
+    const kind = table.restricted ? undefined : column.personal;
+    if (!kind) {
+      const cases = setting.map((e) => `WHEN ${literal(e)} THEN _f[${slot(table.events[e].set[name])}]`);
+      return `CAST(CASE event_type ${cases.join(' ')} END AS ${column.type}) AS ${ident(name)}`;
+    }
+    // The pseudonym of the value as typed; for a VARCHAR that is the batch's own pseudonym of the field.
+    const cases = setting.map((e) => {
+      const field = table.events[e].set[name];
+      const shared = column.type === 'VARCHAR' && personal[e]?.[field] === kind ? pseudonymSlot(personal, e, field) : undefined;
+      const value = shared ? `${PSEUDONYMS_COLUMN}[${shared}]` : pseudonymSql(kind, `CAST(_f[${slot(field)}] AS ${column.type})`);
+      return `WHEN ${literal(e)} THEN ${value}`;
+    });
+    return `CASE event_type ${cases.join(' ')} END AS ${ident(name)}`;
   });
   const deleted = deletes.length ? `event_type IN (${literals(deletes)})` : 'false';
   return `SELECT ${columns.join(',\n  ')},
@@ -56,7 +42,7 @@ export function changeRowsSql(table: LakeTable): string {
   CASE WHEN ${deleted} THEN 'delete' ELSE 'upsert' END AS _op, ${deleted} AS _deleted,
   ${PARTITION_COLUMN}
 FROM (
-  SELECT *, json_extract_string(data, [${literals(fields.map((f) => `$.${f}`))}]) AS _f, ${PARTITION_SQL}
+  SELECT *, json_extract_string(data, [${literals(fields.map((f) => `$.${f}`))}]) AS _f
   FROM ${BATCH_TABLE} WHERE event_type IN (${literals(events)})
 )`;
 }

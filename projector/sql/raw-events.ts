@@ -1,10 +1,8 @@
-import type { PersonalData, LakeTable } from '../../schema/lake/contract.ts';
-import { BATCH_TABLE, PARTITION_SQL } from './change-rows.ts';
+import { PARTITION_COLUMN, type LakeTable } from '../../schema/lake/contract.ts';
+import { BATCH_TABLE, PSEUDONYMS_COLUMN, type PersonalFields } from './batch-table.ts';
 import { literal } from './literals.ts';
-import { pseudonymSql } from './pseudonym.ts';
 
-/** Event type -> data field -> kind of personal data, derived from the lake tables' classifications. */
-export type PersonalFields = Record<string, Record<string, PersonalData>>;
+export type { PersonalFields } from './batch-table.ts';
 
 /**
  * Which event fields hold personal data: any field mapped into a column classified as
@@ -27,19 +25,19 @@ export function personalFields(tables: LakeTable[]): PersonalFields {
  * The raw rows of a batch: every event as stored, with personal fields of `data`
  * replaced by their pseudonyms (a field that is null stays null), plus the partition
  * column and `_event_type_dir` (the folder name, dropped from the file by the writer).
+ * The pseudonyms come precomputed from the batch table and go in with one
+ * json_merge_patch per event; an event with no personal value keeps its text as is.
  */
 export function rawEventsSql(personal: PersonalFields): string {
   const cases = Object.entries(personal).map(([eventType, fields]) => {
-    let expr = 'data';
-    for (const [field, kind] of Object.entries(fields)) {
-      const path = literal(`$.${field}`);
-      // json_merge_patch drops a key patched with null, so only present values are patched.
-      expr = `CASE WHEN json_extract_string(data, ${path}) IS NULL THEN ${expr} ELSE json_merge_patch(${expr}, json_object(${literal(field)}, ${pseudonymSql(kind, `json_extract_string(data, ${path})`)})) END`;
-    }
-    return `WHEN ${literal(eventType)} THEN CAST(${expr} AS VARCHAR)`;
+    // `||` yields NULL for a null pseudonym and concat_ws skips it: json_merge_patch would
+    // delete a key patched with null, so only present values go into the patch.
+    const members = Object.keys(fields).map((field, i) => `${literal(`${JSON.stringify(field)}:"`)} || ${PSEUDONYMS_COLUMN}[${i + 1}] || '"'`);
+    return `WHEN ${literal(eventType)} THEN concat_ws(',', ${members.join(', ')})`;
   });
-  const data = cases.length ? `CASE event_type ${cases.join(' ')} ELSE data END` : 'data';
+  const patch = cases.length ? `CASE event_type ${cases.join(' ')} END` : 'NULL';
   return `SELECT global_position, transaction_id, stream_id, stream_version, event_id, event_type, event_version,
-  ${data} AS data, metadata, occurred_at, event_type AS _event_type_dir, ${PARTITION_SQL}
-FROM ${BATCH_TABLE}`;
+  CASE WHEN _patch <> '' THEN CAST(json_merge_patch(data, '{' || _patch || '}') AS VARCHAR) ELSE data END AS data,
+  metadata, occurred_at, event_type AS _event_type_dir, ${PARTITION_COLUMN}
+FROM (SELECT *, ${patch} AS _patch FROM ${BATCH_TABLE})`;
 }
