@@ -1,7 +1,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import { PUBLIC_CODES } from '../platform/errors.ts';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { Agent, request } from 'undici';
 import { CORRELATION_HEADER, type RequestContext } from '../platform/graphql/context.ts';
 import { IDENTITY_HEADER, signIdentity } from '../platform/auth/identity.ts';
 
@@ -11,8 +11,21 @@ import { IDENTITY_HEADER, signIdentity } from '../platform/auth/identity.ts';
  */
 export function keepAliveFetcher(connectionsPerSubgraph = 64) {
   const agent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, connections: connectionsPerSubgraph });
-  const fetcher = ((url: string, init?: Record<string, unknown>) =>
-    undiciFetch(url, { ...(init as object), dispatcher: agent })) as unknown as RemoteGraphQLDataSource['fetcher'];
+  // undici.request(): no WHATWG fetch/streams layer; the gateway only needs ok/status/headers.get/json/text.
+  const fetcher = (async (url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) => {
+    const res = await request(url, { method: (init.method ?? 'POST') as 'POST', headers: init.headers, body: init.body, dispatcher: agent });
+    const text = await res.body.text();
+    const raw = res.headers;
+    return {
+      ok: res.statusCode >= 200 && res.statusCode < 300,
+      status: res.statusCode,
+      statusText: '',
+      url,
+      headers: { get: (name: string) => { const v = raw[name.toLowerCase()]; return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v; } },
+      text: async () => text,
+      json: async () => JSON.parse(text),
+    };
+  }) as unknown as RemoteGraphQLDataSource['fetcher'];
   return { fetcher, close: () => agent.close() };
 }
 

@@ -14,6 +14,8 @@ beforeAll(async () => {
   stack = await startTestStack('batching');
   const seeded = await seedWorkforce(stack.workforce.commands, createLogger('test', 'silent'), { companies: 1, projectsPerCompany: [3], profiles: 100 });
   companyId = seeded.companyIds[0];
+  // Let the seed's background work settle (the post-commit NOTIFY uses the same pool).
+  await new Promise((r) => setTimeout(r, 200));
 });
 afterAll(async () => stack?.stop());
 

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Db } from '../postgres/pool.ts';
-import { postgresEventStore, StreamVersionConflict } from './postgres.ts';
+import { CommitNotifier, postgresEventStore, StreamVersionConflict } from './postgres.ts';
 import type { DomainEvent, EventMetadata, RecordedEvent } from './types.ts';
 
 /** Folds a stream's events into the state a decision needs. Pure. */
@@ -49,11 +49,14 @@ export type CommitListener = (events: RecordedEvent[]) => void;
 export class CommandHandler {
   private readonly cache = new Map<string, Cached>();
   private readonly listeners: CommitListener[] = [];
+  private readonly notifier: CommitNotifier;
 
   constructor(
     readonly db: Db,
     private readonly options: { cacheSize?: number; maxRetries?: number } = {},
-  ) {}
+  ) {
+    this.notifier = new CommitNotifier(db);
+  }
 
   /** Registers a listener for committed events. */
   onCommit(listener: CommitListener): void {
@@ -71,6 +74,7 @@ export class CommandHandler {
       try {
         const result = await this.db.transaction((tx) => this.attempt(tx, cmd, attempt > 0));
         this.remember(cmd.streamId, { state: result.state, version: result.version });
+        if (result.events.length > 0) this.notifier.poke();
         for (const listener of this.listeners) listener(result.events as RecordedEvent[]);
         return result;
       } catch (err) {

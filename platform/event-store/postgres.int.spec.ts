@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres.ts';
+import { CommandHandler } from './command-handler.ts';
 import { checkpointOf, EVENTS_CHANNEL, eventStoreMigration, postgresEventStore as store, StreamVersionConflict } from './postgres.ts';
 import { START, type Checkpoint, type EventMetadata, type RecordedEvent } from './types.ts';
 
@@ -87,19 +88,27 @@ describe('postgres event store', () => {
     expect(all.slice(0, 2).map((e) => e.type)).toEqual(['First', 'Second']);
   });
 
-  it('notifies listeners on commit only', async () => {
+  it('notifies listeners after a command commits, never for one that rolled back', async () => {
     const listener = new pg.Client({ ...t.settings, database: t.settings.database });
     await listener.connect();
     const got: string[] = [];
     listener.on('notification', (n) => got.push(n.channel));
     await listener.query(`LISTEN ${EVENTS_CHANNEL}`);
-    await expect(
-      t.db.transaction(async (tx) => {
-        await store.append(tx, 's-notify', [{ type: 'N', data: {} }], { metadata: meta });
-        throw new Error('roll back');
-      }),
-    ).rejects.toThrow('roll back');
-    await t.db.transaction((tx) => store.append(tx, 's-notify', [{ type: 'N', data: {} }], { metadata: meta }));
+    const handler = new CommandHandler(t.db);
+    const evolver = { initialState: () => 0, evolve: (n: number) => n + 1 };
+    const command = (fail: boolean) => ({
+      streamId: 's-notify',
+      evolver,
+      metadata: meta,
+      decide: () => [{ type: 'N', data: {} }],
+      project: async () => {
+        if (fail) throw new Error('projection refused');
+      },
+    });
+    await expect(handler.handle(command(true))).rejects.toThrow('projection refused');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got).toEqual([]);
+    await handler.handle(command(false));
     await new Promise((r) => setTimeout(r, 200));
     await listener.end();
     expect(got).toEqual([EVENTS_CHANNEL]);

@@ -67,10 +67,8 @@ const APPEND = prepared(
           unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[]) WITH ORDINALITY AS e(id, type, ver, data, meta, ord)
      WHERE $2::bigint IS NULL OR current.v = $2::bigint
      RETURNING global_position, transaction_id::text AS transaction_id, stream_version, event_id, occurred_at
-   ), notified AS (
-     SELECT pg_notify('${EVENTS_CHANNEL}', '') FROM (SELECT 1 FROM appended LIMIT 1) one
    )
-   SELECT a.*, c.v AS current_version, (SELECT count(*) FROM notified) AS notified
+   SELECT a.*, c.v AS current_version
    FROM current c LEFT JOIN appended a ON true
    ORDER BY a.stream_version`,
 );
@@ -224,4 +222,33 @@ export const postgresEventStore = {
 /** The checkpoint just past an event. */
 export function checkpointOf(event: RecordedEvent): Checkpoint {
   return { transactionId: event.transactionId, globalPosition: event.globalPosition };
+}
+
+/**
+ * Wakes listeners after commits, outside the command transactions: NOTIFY takes a
+ * cluster-wide lock held through the commit's WAL flush, so notifying in every
+ * transaction serializes all commits. One NOTIFY in flight at a time; pokes while one is
+ * in flight coalesce into one more.
+ */
+export class CommitNotifier {
+  private inFlight = false;
+  private pending = false;
+  constructor(private readonly db: { query(text: string): Promise<unknown> }) {}
+  poke(): void {
+    if (this.inFlight) {
+      this.pending = true;
+      return;
+    }
+    this.inFlight = true;
+    this.db
+      .query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`)
+      .catch(() => {})
+      .finally(() => {
+        this.inFlight = false;
+        if (this.pending) {
+          this.pending = false;
+          this.poke();
+        }
+      });
+  }
 }

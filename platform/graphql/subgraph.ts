@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse, type DocumentNode } from 'graphql';
@@ -36,7 +36,7 @@ export async function startSubgraph<C extends RequestContext>(o: SubgraphOptions
   const apollo = new ApolloServer<C>({
     schema: buildSubgraphSchema({ typeDefs: loadSubgraphSdl(o.name), resolvers: o.resolvers as GraphQLResolverMap<unknown> }),
     // No Apollo Studio here: inline tracing would only cost time per request.
-    plugins: [maskErrorsPlugin<C>(o.log), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [maskErrorsPlugin<C>(o.log), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
     includeStacktraceInErrorResponses: false,
     introspection: o.nodeEnv !== 'production',
   });
