@@ -23,14 +23,25 @@ export interface AuthenticatorOptions {
  */
 export function createAuthenticator(o: AuthenticatorOptions): (req: http.IncomingMessage) => Promise<Identity | null> {
   const keys = typeof o.jwks === 'string' ? createRemoteJWKSet(new URL(o.jwks), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000 }) : o.jwks;
-  return async (req) => {
-    const authorization = req.headers.authorization;
-    if (!authorization) return devIdentityFromHeaders(req.headers, o.nodeEnv);
-    const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization);
-    if (!m) throw unauthenticatedRequest('Authorization must be "Bearer <access token>"');
+  // A token is immutable: once its signature and claims check out, remember the identity
+  // until the token expires instead of re-running the signature check on every request.
+  // Revocation does not depend on this: the session is checked on every request.
+  const verified = new Map<string, { identity: Identity; expiresAtMs: number }>();
+  const remember = (token: string, identity: Identity, exp: unknown) => {
+    if (typeof exp !== 'number') return;
+    if (verified.size >= 10_000) verified.delete(verified.keys().next().value as string);
+    verified.set(token, { identity, expiresAtMs: exp * 1000 });
+  };
+  const verify = async (token: string): Promise<Identity> => {
+    const known = verified.get(token);
+    if (known) {
+      if (Date.now() < known.expiresAtMs) return known.identity;
+      verified.delete(token);
+      throw unauthenticatedRequest('The access token has expired; refresh it');
+    }
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(m[1], keys, { issuer: o.issuer, audience: o.audience, algorithms: ['ES256', 'EdDSA'] }));
+      ({ payload } = await jwtVerify(token, keys, { issuer: o.issuer, audience: o.audience, algorithms: ['ES256', 'EdDSA'] }));
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw unauthenticatedRequest('The access token has expired; refresh it');
       throw unauthenticatedRequest('The access token is not valid');
@@ -41,6 +52,15 @@ export function createAuthenticator(o: AuthenticatorOptions): (req: http.Incomin
     } catch {
       throw unauthenticatedRequest('The access token is not valid');
     }
+    remember(token, identity, payload.exp);
+    return identity;
+  };
+  return async (req) => {
+    const authorization = req.headers.authorization;
+    if (!authorization) return devIdentityFromHeaders(req.headers, o.nodeEnv);
+    const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization);
+    if (!m) throw unauthenticatedRequest('Authorization must be "Bearer <access token>"');
+    const identity = await verify(m[1]);
     if (!(await o.sessionActive(identity.sessionId))) throw unauthenticatedRequest('The session has ended; sign in again');
     return identity;
   };

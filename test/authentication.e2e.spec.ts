@@ -86,6 +86,16 @@ describe('gateway authentication', () => {
     expect(res.body.data).toBeUndefined();
   });
 
+  it('a token accepted once is still refused after it expires (verified tokens are remembered only until exp)', async () => {
+    const t = await token(signingKey, undefined, { exp: Math.floor(Date.now() / 1000) + 2 });
+    expect((await call(`Bearer ${t}`)).status).toBe(200);
+    expect((await call(`Bearer ${t}`)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 2_300));
+    const late = await call(`Bearer ${t}`);
+    expect(late.status).toBe(401);
+    expect(late.body.errors[0].message).toMatch(/access token has expired/);
+  });
+
   it('refuses a malformed Authorization header', async () => {
     const res = await call('Basic dXNlcjpwYXNz');
     expect([res.status, res.body.errors[0].extensions.code]).toEqual([401, 'UNAUTHENTICATED']);

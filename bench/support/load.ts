@@ -10,6 +10,8 @@ export interface LoadOptions {
   amount?: number;
   /** The JSON body of the next request; called once per request. */
   body: () => string;
+  /** Request headers besides content-type; default: the development identity of BENCH_USER. */
+  headers?: Record<string, string>;
   /** Checks a 200 response; return an error text to count it as failed. Default: a GraphQL `errors` entry fails. */
   check?: (body: string) => string | undefined;
 }
@@ -54,7 +56,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     ...(o.amount ? { amount: o.amount, duration: 600 } : { duration: o.durationS ?? 10 }),
     timeout: 10,
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-angelis-dev-user': BENCH_USER },
+    headers: { 'content-type': 'application/json', ...(o.headers ?? { 'x-angelis-dev-user': BENCH_USER }) },
     requests: [
       {
         // Called right before the request is written; the context lives for one request.
