@@ -1,10 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type pg from 'pg';
-import { ConflictError } from '../../platform/errors.ts';
-import * as input from '../../platform/domain/input.ts';
 import type { CommandHandler, Evolver } from '../../platform/event-store/command-handler.ts';
-import type { EventMetadata, RecordedEvent } from '../../platform/event-store/types.ts';
-import { sqlState } from '../../platform/postgres/pool.ts';
+import { domainCommandRunner, type ActingContext } from '../../platform/event-store/domain-commands.ts';
 import { ciamEvents, type CiamEvent } from '../../schema/events/ciam.ts';
 import { decideInternalUser, internalUser, internalUserStream, type InternalUserState } from './domain/internal-user.ts';
 import type { AccountKind } from './domain/login.ts';
@@ -18,46 +14,18 @@ const UNIQUE_MESSAGES: Record<string, string> = {
 };
 
 /** Who acts: a signed-in identity, the account logging in, or the system. */
-export interface CommandContext {
-  actor: EventMetadata['actor'];
-  correlationId: string;
-}
+export type CommandContext = ActingContext;
 
 /**
  * The CIAM write side: each change is one command on one aggregate, appended and
  * projected in one transaction.
  */
 export class CiamCommands {
-  constructor(readonly handler: CommandHandler) {}
+  /** Runs one command on one aggregate (platform/event-store/domain-commands.ts). */
+  readonly run: ReturnType<typeof domainCommandRunner<CiamEvent>>;
 
-  async run<S>(
-    ctx: CommandContext,
-    streamId: string,
-    evolver: Evolver<S, CiamEvent>,
-    decide: (state: S, tx: pg.PoolClient) => CiamEvent[] | Promise<CiamEvent[]>,
-    opts: { subjects: string[]; companyId: string | null | ((state: S) => string | null); expectedVersion?: number | null },
-  ) {
-    const metadata = (state: S): EventMetadata => ({
-      actor: ctx.actor,
-      companyId: typeof opts.companyId === 'function' ? opts.companyId(state) : opts.companyId,
-      correlationId: ctx.correlationId,
-      subjects: opts.subjects,
-    });
-    if (opts.expectedVersion != null) input.intInRange(opts.expectedVersion, 'expectedVersion', 0, Number.MAX_SAFE_INTEGER);
-    try {
-      return await this.handler.handle<S, CiamEvent>({
-        streamId,
-        evolver,
-        metadata,
-        expectedVersion: opts.expectedVersion ?? undefined,
-        decide: async (state, _v, tx) => validated(await decide(state, tx)),
-        project: (tx, events) => projectCiam(tx, events as RecordedEvent[]),
-      });
-    } catch (err) {
-      const constraint = (err as pg.DatabaseError).constraint;
-      if (sqlState(err) === '23505' && constraint && UNIQUE_MESSAGES[constraint]) throw new ConflictError(UNIQUE_MESSAGES[constraint], { constraint });
-      throw err;
-    }
+  constructor(readonly handler: CommandHandler) {
+    this.run = domainCommandRunner<CiamEvent>(handler, { contracts: ciamEvents, project: projectCiam, uniqueMessages: UNIQUE_MESSAGES });
   }
 
   /** Runs a decision on an internal user. */
@@ -115,10 +83,4 @@ export class CiamCommands {
     const { events } = await this.run(ctx, SIGNING_KEYS_STREAM, signingKeys, (s) => decideRotation(s, cmd), { subjects: [], companyId: null });
     return events.length > 0;
   }
-}
-
-/** Checks decided events against their contracts: a bug here must never reach the log. */
-function validated(events: CiamEvent[]): CiamEvent[] {
-  for (const e of events) ciamEvents[e.type].data.parse(e.data);
-  return events;
 }

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { ConflictError, NotFoundError } from '../../platform/errors.ts';
+import { NotFoundError } from '../../platform/errors.ts';
 import * as input from '../../platform/domain/input.ts';
-import type { CommandHandler, Evolver } from '../../platform/event-store/command-handler.ts';
-import type { EventMetadata, RecordedEvent } from '../../platform/event-store/types.ts';
+import type { CommandHandler } from '../../platform/event-store/command-handler.ts';
+import { domainCommandRunner } from '../../platform/event-store/domain-commands.ts';
 import type { Actor } from '../../platform/graphql/context.ts';
-import { sqlState } from '../../platform/postgres/pool.ts';
 import { workforceEvents, type WorkforceEvent } from '../../schema/events/workforce.ts';
 import { company, companyStream, decideCompany, type CompanyState } from './domain/company.ts';
 import { decideOffering, offering, offeringStream } from './domain/offering.ts';
@@ -34,38 +33,11 @@ export interface CommandContext {
  * Facts from other aggregates are read in the same transaction; the decision is pure.
  */
 export class WorkforceCommands {
-  constructor(private readonly handler: CommandHandler) {}
+  /** Runs one command on one aggregate (platform/event-store/domain-commands.ts). */
+  private readonly run: ReturnType<typeof domainCommandRunner<WorkforceEvent>>;
 
-  private async run<S>(
-    ctx: CommandContext,
-    streamId: string,
-    evolver: Evolver<S, WorkforceEvent>,
-    decide: (state: S, tx: pg.PoolClient) => WorkforceEvent[] | Promise<WorkforceEvent[]>,
-    opts: { aggregateId: string; companyId: string | null | ((state: S) => string | null); expectedVersion?: number | null },
-  ) {
-    const metadata = (state: S): EventMetadata => ({
-      actor: { id: ctx.actor.id, kind: ctx.actor.kind },
-      companyId: typeof opts.companyId === 'function' ? opts.companyId(state) : opts.companyId,
-      correlationId: ctx.correlationId,
-      subjects: [opts.aggregateId],
-    });
-    if (opts.expectedVersion != null) input.intInRange(opts.expectedVersion, 'expectedVersion', 0, Number.MAX_SAFE_INTEGER);
-    try {
-      return await this.handler.handle<S, WorkforceEvent>({
-        streamId,
-        evolver,
-        metadata,
-        expectedVersion: opts.expectedVersion ?? undefined,
-        decide: async (state, _version, tx) => validated(await decide(state, tx)),
-        project: (tx, events) => projectWorkforce(tx, events as RecordedEvent[]),
-      });
-    } catch (err) {
-      const constraint = (err as pg.DatabaseError).constraint;
-      if (sqlState(err) === '23505' && constraint && UNIQUE_MESSAGES[constraint]) {
-        throw new ConflictError(UNIQUE_MESSAGES[constraint], { constraint });
-      }
-      throw err;
-    }
+  constructor(private readonly handler: CommandHandler) {
+    this.run = domainCommandRunner<WorkforceEvent>(handler, { contracts: workforceEvents, project: projectWorkforce, uniqueMessages: UNIQUE_MESSAGES });
   }
 
   private today(ctx: CommandContext): string {
@@ -75,7 +47,7 @@ export class WorkforceCommands {
   async registerCompany(ctx: CommandContext, args: { name: unknown; taxRut: unknown }): Promise<string> {
     const companyId = randomUUID();
     await this.run(ctx, companyStream(companyId), company, (s) => decideCompany.register(s, { companyId, ...args }), {
-      aggregateId: companyId,
+      subjects: [companyId],
       companyId,
       expectedVersion: 0,
     });
@@ -85,7 +57,7 @@ export class WorkforceCommands {
   async createOffering(ctx: CommandContext, args: { code: unknown; name: unknown; description: unknown }): Promise<string> {
     const offeringId = randomUUID();
     await this.run(ctx, offeringStream(offeringId), offering, (s) => decideOffering.create(s, { offeringId, ...args }), {
-      aggregateId: offeringId,
+      subjects: [offeringId],
       companyId: null,
       expectedVersion: 0,
     });
@@ -108,7 +80,7 @@ export class WorkforceCommands {
         decideCompany.subscribe(s, { ...args, companyId, offeringId, subscriptionId, today: this.today(ctx) }, {
           offeringExists: await readModel.exists(tx, 'offerings', offeringId),
         }),
-      { aggregateId: companyId, companyId, expectedVersion },
+      { subjects: [companyId], companyId, expectedVersion },
     );
     return subscriptionId;
   }
@@ -121,7 +93,7 @@ export class WorkforceCommands {
       companyStream(companyId),
       company,
       (s) => decideCompany.cancelSubscription(s, { companyId, subscriptionId, reason: args.reason, today: this.today(ctx) }),
-      { aggregateId: companyId, companyId, expectedVersion },
+      { subjects: [companyId], companyId, expectedVersion },
     );
     return subscriptionId;
   }
@@ -138,7 +110,7 @@ export class WorkforceCommands {
       project,
       async (s, tx) =>
         decideProject.create(s, { ...args, companyId, projectId }, { companyExists: await readModel.exists(tx, 'companies', companyId) }),
-      { aggregateId: projectId, companyId, expectedVersion: 0 },
+      { subjects: [projectId], companyId, expectedVersion: 0 },
     );
     return projectId;
   }
@@ -146,7 +118,7 @@ export class WorkforceCommands {
   async closeProject(ctx: CommandContext, args: { id: unknown }, expectedVersion?: number | null): Promise<string> {
     const projectId = input.id(args.id, 'id');
     await this.run(ctx, projectStream(projectId), project, (s) => decideProject.close(s, { projectId, today: this.today(ctx) }), {
-      aggregateId: projectId,
+      subjects: [projectId],
       companyId: projectCompany,
       expectedVersion,
     });
@@ -161,7 +133,7 @@ export class WorkforceCommands {
     const projectId = input.id(args.projectId, 'projectId');
     const assignmentId = randomUUID();
     await this.run(ctx, projectStream(projectId), project, (s) => decideProject.createAssignment(s, { ...args, projectId, assignmentId }), {
-      aggregateId: projectId,
+      subjects: [projectId],
       companyId: projectCompany,
       expectedVersion,
     });
@@ -197,7 +169,7 @@ export class WorkforceCommands {
           worksForCompany: s.companyId !== null && (await readModel.worksFor(tx, profileId, s.companyId)),
         });
       },
-      { aggregateId: projectId, companyId: projectCompany, expectedVersion },
+      { subjects: [projectId], companyId: projectCompany, expectedVersion },
     );
     return { assignmentId, profileId };
   }
@@ -209,7 +181,7 @@ export class WorkforceCommands {
       profileStream(profileId),
       profile,
       (s) => decideProfile.create(s, { ...args, profileId, createdBy: ctx.actor.id, today: this.today(ctx) }),
-      { aggregateId: profileId, companyId: null, expectedVersion: 0 },
+      { subjects: [profileId], companyId: null, expectedVersion: 0 },
     );
     return profileId;
   }
@@ -217,7 +189,7 @@ export class WorkforceCommands {
   async updateProfile(ctx: CommandContext, args: { id: unknown; changes: PersonalData }, expectedVersion?: number | null): Promise<string> {
     const profileId = input.id(args.id, 'id');
     await this.run(ctx, profileStream(profileId), profile, (s) => decideProfile.update(s, { ...args.changes, profileId, today: this.today(ctx) }), {
-      aggregateId: profileId,
+      subjects: [profileId],
       companyId: null,
       expectedVersion,
     });
@@ -266,7 +238,7 @@ export class WorkforceCommands {
     expectedVersion: number | null | undefined,
     decide: (s: CompanyState, tx: pg.PoolClient) => WorkforceEvent[] | Promise<WorkforceEvent[]>,
   ) {
-    return this.run(ctx, companyStream(companyId), company, decide, { aggregateId: companyId, companyId, expectedVersion });
+    return this.run(ctx, companyStream(companyId), company, decide, { subjects: [companyId], companyId, expectedVersion });
   }
 
   async grantLicense(
@@ -281,7 +253,7 @@ export class WorkforceCommands {
       profileStream(profileId),
       profile,
       (s) => decideProfile.grantLicense(s, { ...args, profileId, licenseId, today: this.today(ctx) }),
-      { aggregateId: profileId, companyId: null, expectedVersion },
+      { subjects: [profileId], companyId: null, expectedVersion },
     );
     return licenseId;
   }
@@ -290,7 +262,7 @@ export class WorkforceCommands {
     const licenseId = input.id(args.id, 'id');
     const profileId = await this.owner('licenses', licenseId, 'License');
     await this.run(ctx, profileStream(profileId), profile, (s) => decideProfile.renewLicense(s, { profileId, licenseId, expiresOn: args.expiresOn }), {
-      aggregateId: profileId,
+      subjects: [profileId],
       companyId: null,
       expectedVersion,
     });
@@ -305,7 +277,7 @@ export class WorkforceCommands {
       profileStream(profileId),
       profile,
       (s) => decideProfile.revokeLicense(s, { profileId, licenseId, reason: args.reason, today: this.today(ctx) }),
-      { aggregateId: profileId, companyId: null, expectedVersion },
+      { subjects: [profileId], companyId: null, expectedVersion },
     );
     return licenseId;
   }
@@ -320,8 +292,3 @@ export class WorkforceCommands {
 
 const projectCompany = (s: ProjectState) => s.companyId;
 
-/** Checks decided events against their contracts: a bug here must never reach the log. */
-function validated(events: WorkforceEvent[]): WorkforceEvent[] {
-  for (const e of events) workforceEvents[e.type].data.parse(e.data);
-  return events;
-}
