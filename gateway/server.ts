@@ -6,7 +6,8 @@ import type { Logger } from '../platform/logger.ts';
 import { actorOf, correlationIdFrom, type RequestContext } from '../platform/graphql/context.ts';
 import { identitySecret } from '../platform/auth/identity.ts';
 import { createAuthenticator, type AuthenticatorOptions } from './authenticate.ts';
-import { clientAddress as clientAddressOf, rateLimiter } from './plugins/rate-limit.ts';
+import { rateLimiter } from './plugins/rate-limit.ts';
+import { clientAddress as clientAddressOf } from '../platform/http/client-address.ts';
 import { queryLimitsPlugin } from './plugins/query-limits.ts';
 import { remoteSessionCheck, storeSessionCheck } from '../platform/auth/session-status.ts';
 import { openKeyValueStore } from '../platform/redis/open.ts';
@@ -88,7 +89,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     context: async (req) => {
       const correlationId = correlationIdFrom(req.headers);
       const identity = await authenticate(req);
-      const clientAddress = clientAddressOf(req, config.ANGELIS_GATEWAY_TRUST_PROXY);
+      const clientAddress = clientAddressOf(req, config.ANGELIS_GATEWAY_TRUST_PROXY) ?? 'unknown';
       await limit(identity, clientAddress);
       return { identity, actor: actorOf(identity), clientAddress, correlationId, log: log.child({ correlationId }) };
     },

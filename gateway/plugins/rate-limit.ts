@@ -1,5 +1,4 @@
 import { HeaderMap } from '@apollo/server';
-import type http from 'node:http';
 import { RateLimitedError } from '../../platform/errors.ts';
 import type { Identity } from '../../platform/auth/identity.ts';
 import type { KeyValueStore } from '../../platform/redis/store.ts';
@@ -10,12 +9,6 @@ export interface RateLimits {
   /** Requests per window from one client address (signed in or not). */
   perAddress: number;
   windowMs: number;
-}
-
-/** The client's address: the first `x-forwarded-for` hop when a trusted proxy sets it, else the socket's. */
-export function clientAddress(req: http.IncomingMessage, trustProxy: boolean): string {
-  const forwarded = trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0].trim() : '';
-  return forwarded || req.socket.remoteAddress || 'unknown';
 }
 
 /**

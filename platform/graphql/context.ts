@@ -80,6 +80,8 @@ export function identityFromSubgraphRequest(headers: IncomingHttpHeaders, nodeEn
 }
 
 /** The actor recorded in events for an identity. */
+export function actorOf(identity: Identity): Actor;
+export function actorOf(identity: Identity | null): Actor | null;
 export function actorOf(identity: Identity | null): Actor | null {
   if (!identity) return null;
   return { id: identity.userId, kind: identity.dev ? 'dev' : identity.kind };
@@ -91,14 +93,13 @@ export function correlationIdFrom(headers: IncomingHttpHeaders): string {
   return value && /^[A-Za-z0-9._-]{8,100}$/.test(value) ? value : randomUUID();
 }
 
-/** The actor, or UNAUTHENTICATED. */
-export function requireActor(ctx: RequestContext): Actor {
-  if (!ctx.actor) throw new UnauthenticatedError(`Sign in first (in development: send the ${DEV_USER_HEADER} header)`);
-  return ctx.actor;
+/** The identity, or UNAUTHENTICATED. */
+export function requireIdentity(identity: Identity | null): Identity {
+  if (!identity) throw new UnauthenticatedError(`Sign in first (in development: send the ${DEV_USER_HEADER} header)`);
+  return identity;
 }
 
-/** The identity, or UNAUTHENTICATED. */
-export function requireIdentity(ctx: RequestContext): Identity {
-  if (!ctx.identity) throw new UnauthenticatedError(`Sign in first (in development: send the ${DEV_USER_HEADER} header)`);
-  return ctx.identity;
+/** The caller as event metadata records it, or UNAUTHENTICATED. */
+export function requireActor(ctx: RequestContext): Actor {
+  return actorOf(requireIdentity(ctx.identity));
 }

@@ -1,23 +1,8 @@
-import type { IncomingMessage } from 'node:http';
 import type { Identity } from '../../platform/auth/identity.ts';
-import { ForbiddenError, UnauthenticatedError } from '../../platform/errors.ts';
-import { actorOf as platformActorOf } from '../../platform/graphql/context.ts';
-import type { CommandContext } from './commands.ts';
+import { ForbiddenError } from '../../platform/errors.ts';
+import { requireIdentity } from '../../platform/graphql/context.ts';
 
 /** Who may do what in CIAM: one place, read by every resolver. */
-
-/** The client address for rate limits: the first hop the gateway put in x-forwarded-for, else the socket's. */
-export function clientAddress(req: IncomingMessage): string | null {
-  const raw = req.headers['x-forwarded-for'];
-  const first = (Array.isArray(raw) ? raw[0] : raw)?.split(',')[0]?.trim();
-  const address = first && /^[0-9a-fA-F.:]{2,45}$/.test(first) ? first : req.socket.remoteAddress;
-  return address ?? null;
-}
-
-export function requireIdentity(identity: Identity | null): Identity {
-  if (!identity) throw new UnauthenticatedError('Log in first');
-  return identity;
-}
 
 export function requireAdmin(identity: Identity | null): Identity {
   const id = requireIdentity(identity);
@@ -44,7 +29,3 @@ export function listScope(identity: Identity | null, companyId: string | null): 
   throw new ForbiddenError('You may list only your own company');
 }
 
-/** The event actor for a signed-in caller. */
-export function actorOf(identity: Identity): CommandContext['actor'] {
-  return platformActorOf(identity)!;
-}

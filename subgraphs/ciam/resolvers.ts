@@ -2,17 +2,18 @@ import { PERMISSIONS, type Identity } from '../../platform/auth/identity.ts';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../../platform/errors.ts';
 import * as input from '../../platform/domain/input.ts';
 import type { RecordedEvent } from '../../platform/event-store/types.ts';
-import type { RequestContext } from '../../platform/graphql/context.ts';
+import { actorOf, requireActor, requireIdentity, type RequestContext } from '../../platform/graphql/context.ts';
 import { toConnection, toPage, type PageArgs } from '../../platform/graphql/pagination.ts';
 import { DateTimeScalar, JSONScalar } from '../../platform/graphql/scalars.ts';
 import type { Db } from '../../platform/postgres/pool.ts';
 import type { Authentication, AuthTokens } from './authentication.ts';
-import { actorOf, canManageCompany, listScope, requireAdmin, requireIdentity, seesUserDetails } from './authorization.ts';
+import { canManageCompany, listScope, requireAdmin, seesUserDetails } from './authorization.ts';
 import type { CiamCommands } from './commands.ts';
 import { decideInternalUser } from './domain/internal-user.ts';
 import type { CiamLoaders } from './loaders.ts';
 import type { KeyRotation } from './service.ts';
-import { likeFragment, readModel, type InternalUserRow, type WorkerAccountRow } from './store/read-model.ts';
+import { escapeLike } from '../../platform/postgres/like.ts';
+import { readModel, type InternalUserRow, type WorkerAccountRow } from './store/read-model.ts';
 
 /** What CIAM resolvers get: the platform context plus the caller's identity and this subgraph's parts. */
 export interface CiamContext extends RequestContext {
@@ -30,7 +31,7 @@ type Args = any;
 type Ctx = CiamContext;
 
 function commandContext(ctx: Ctx) {
-  return { actor: actorOf(requireIdentity(ctx.identity)), correlationId: ctx.correlationId };
+  return { actor: requireActor(ctx), correlationId: ctx.correlationId };
 }
 
 async function freshUser(ctx: Ctx, id: string): Promise<InternalUserRow> {
@@ -78,7 +79,7 @@ export const resolvers = {
       const companyId = listScope(ctx.identity, a.companyId == null ? null : input.id(a.companyId, 'companyId'));
       const search = input.optionalText(a.search, 'search', 100);
       const page = toPage(a);
-      return toConnection(await readModel.listUsers(ctx.db.pool, page, companyId, search === null ? null : likeFragment(search)), page);
+      return toConnection(await readModel.listUsers(ctx.db.pool, page, companyId, search === null ? null : escapeLike(search.toLowerCase())), page);
     },
     workerAccount: async (_: unknown, a: Args, ctx: Ctx) => {
       requireIdentity(ctx.identity);

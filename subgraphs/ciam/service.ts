@@ -10,7 +10,7 @@ import { openKeyValueStore } from '../../platform/redis/open.ts';
 import type { KeyValueStore } from '../../platform/redis/store.ts';
 import { SESSION_STATUS_PATH, sessionStatusRoute, storeSessionCheck } from '../../platform/auth/session-status.ts';
 import { Authentication } from './authentication.ts';
-import { clientAddress } from './authorization.ts';
+import { clientAddress } from '../../platform/http/client-address.ts';
 import { identitySecret } from '../../platform/auth/identity.ts';
 import { logCodeSender, type CodeSender } from './auth/code-sender.ts';
 import { DEFAULT_CODE_OPTIONS, OneTimeCodes } from './auth/one-time-codes.ts';
@@ -143,7 +143,8 @@ export async function startCiam(config: Config, log: Logger, options: CiamOption
     routes: { [JWKS_PATH]: jwks, [SESSION_STATUS_PATH]: sessionStatusRoute(storeSessionCheck(store, prefix), identitySecret(config)) },
     context: (base, req) => ({
       ...base,
-      clientAddress: clientAddress(req),
+      // Only the gateway reaches this subgraph; it sets the client's address.
+      clientAddress: clientAddress(req, true),
       db,
       loaders: createLoaders(db),
       commands,

@@ -4,6 +4,7 @@ import * as input from '../../platform/domain/input.ts';
 import type { RecordedEvent } from '../../platform/event-store/types.ts';
 import type { RequestContext } from '../../platform/graphql/context.ts';
 import { requireActor } from '../../platform/graphql/context.ts';
+import { escapeLike } from '../../platform/postgres/like.ts';
 import { requireAuthentication } from '../../platform/graphql/guard.ts';
 import { toConnection, toPage, type PageArgs } from '../../platform/graphql/pagination.ts';
 import { DateScalar, DateTimeScalar, JSONScalar } from '../../platform/graphql/scalars.ts';
@@ -13,7 +14,6 @@ import { inForce } from './domain/company.ts';
 import { normalizeRut } from './domain/rut.ts';
 import type { WorkforceLoaders } from './loaders.ts';
 import {
-  likeFragment,
   readModel,
   type AssignmentRow,
   type CompanyRow,
@@ -48,7 +48,7 @@ function commandContext(ctx: Ctx): CommandContext {
 
 function optionalSearch(value: unknown): string | null {
   const s = input.optionalText(value, 'search', 100);
-  return s === null ? null : likeFragment(s);
+  return s === null ? null : escapeLike(s);
 }
 
 function optionalId(value: unknown, field: string): string | null {

@@ -72,11 +72,6 @@ const Q = {
   ),
 };
 
-/** Escapes LIKE wildcards in a search term. */
-export function likeFragment(s: string): string {
-  return s.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
 export const readModel = {
   async users(q: Queryable, ids: readonly string[]) {
     return (await run<InternalUserRow>(q, Q.users, [ids])).rows;

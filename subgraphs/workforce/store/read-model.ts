@@ -212,8 +212,3 @@ export const readModel = {
     return r[0]?.owner ?? null;
   },
 };
-
-/** Escapes LIKE wildcards so a search for "50%" matches the text literally. */
-export function likeFragment(search: string): string {
-  return search.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
