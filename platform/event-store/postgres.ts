@@ -159,8 +159,8 @@ export const postgresEventStore = {
   async append(tx: Queryable, streamId: string, events: DomainEvent[], options: AppendOptions): Promise<AppendResult> {
     if (events.length === 0) throw new Error('append needs at least one event');
     const base = options.metadata;
-    const metas = events.map((e) =>
-      JSON.stringify(e.subjects?.length ? { ...base, subjects: [...new Set([...(base.subjects ?? []), ...e.subjects])] } : base),
+    const metas: EventMetadata[] = events.map((e) =>
+      e.subjects?.length ? { ...base, subjects: [...new Set([...(base.subjects ?? []), ...e.subjects])] } : base,
     );
     let rows: (Partial<EventRow> & { current_version: number })[];
     try {
@@ -171,7 +171,7 @@ export const postgresEventStore = {
         events.map((e) => e.type),
         events.map((e) => e.version ?? 1),
         events.map((e) => JSON.stringify(e.data)),
-        metas,
+        metas.map((m) => JSON.stringify(m)),
       ]));
     } catch (err) {
       if (sqlState(err) === '23505' && /stream_id_stream_version/.test((err as pg.DatabaseError).constraint ?? '')) {
@@ -189,7 +189,7 @@ export const postgresEventStore = {
         event_type: events[i].type,
         event_version: events[i].version ?? 1,
         data: events[i].data as Record<string, unknown>,
-        metadata: JSON.parse(metas[i]),
+        metadata: metas[i],
       }),
     );
     return { nextVersion: recorded[recorded.length - 1].streamVersion, events: recorded };

@@ -68,7 +68,12 @@ type Check<T> = (row: T) => Promise<boolean>;
 function visibleByKey<T>(raw: DataLoader<string, T | null>, visible: Check<T>): DataLoader<string, T | null> {
   const loader = new DataLoader<string, T | null>(async (keys) => {
     const rows = await raw.loadMany(keys);
-    return Promise.all(rows.map(async (r) => (r && !(r instanceof Error) && (await visible(r)) ? r : r instanceof Error ? r : null)));
+    return Promise.all(
+      rows.map(async (r) => {
+        if (r instanceof Error) return r;
+        return r && (await visible(r)) ? r : null;
+      }),
+    );
   });
   const clear = loader.clear.bind(loader);
   loader.clear = (key: string) => {
