@@ -4,12 +4,14 @@ import { ConflictError } from '../errors.ts';
 import * as input from '../domain/input.ts';
 import { sqlState } from '../postgres/pool.ts';
 import type { CommandHandler, Evolver } from './command-handler.ts';
-import type { DomainEvent, EventMetadata, RecordedEvent } from './types.ts';
+import type { DomainEvent, EventMetadata, RecordedEvent, WrittenRows } from './types.ts';
 
 /** Who acts and in which request: what every command records in its events' metadata. */
 export interface ActingContext {
   actor: EventMetadata['actor'];
   correlationId: string;
+  /** Receives the read-table rows the command's projection wrote, once it has committed. */
+  onWritten?: (rows: WrittenRows) => void;
 }
 
 export interface DomainCommandOptions<S> {
@@ -30,10 +32,17 @@ export function domainCommandRunner<E extends DomainEvent>(
   handler: CommandHandler,
   domain: {
     contracts: Record<string, { data: z.ZodType }>;
-    project: (tx: pg.PoolClient, events: RecordedEvent[]) => Promise<void>;
+    project: (tx: pg.PoolClient, events: RecordedEvent[]) => Promise<WrittenRows | void>;
     uniqueMessages: Record<string, string>;
   },
 ) {
+  // One function for every command of the domain, so a batch projects in one call.
+  const project = (tx: pg.PoolClient, events: RecordedEvent<E>[]) => domain.project(tx, events as RecordedEvent[]);
+  // A bug that decides a malformed event must never reach the log.
+  const checked = (events: E[]): E[] => {
+    for (const e of events) domain.contracts[e.type].data.parse(e.data);
+    return events;
+  };
   return async function run<S>(
     ctx: ActingContext,
     streamId: string,
@@ -49,19 +58,19 @@ export function domainCommandRunner<E extends DomainEvent>(
       subjects: opts.subjects,
     });
     try {
-      return await handler.handle<S, E>({
+      const result = await handler.handle<S, E>({
         streamId,
         evolver,
         metadata,
         expectedVersion: opts.expectedVersion ?? undefined,
-        decide: async (state, _version, tx) => {
-          const events = await decide(state, tx);
-          // A bug that decides a malformed event must never reach the log.
-          for (const e of events) domain.contracts[e.type].data.parse(e.data);
-          return events;
+        decide: (state, _version, tx) => {
+          const decided = decide(state, tx);
+          return decided instanceof Promise ? decided.then(checked) : checked(decided);
         },
-        project: (tx, events) => domain.project(tx, events as RecordedEvent[]),
+        project,
       });
+      ctx.onWritten?.(result.written);
+      return result;
     } catch (err) {
       const constraint = (err as pg.DatabaseError).constraint;
       if (sqlState(err) === '23505' && constraint && domain.uniqueMessages[constraint]) {

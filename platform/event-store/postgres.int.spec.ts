@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GraphQLError } from 'graphql';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres.ts';
 import { CommandHandler } from './command-handler.ts';
@@ -175,5 +176,107 @@ describe('postgres event store', () => {
     }
     const { rows } = await t.db.query<{ n: number }>(`SELECT count(*) AS n FROM events WHERE stream_id LIKE 'c-%'`);
     expect(rows[0].n).toBe(ours.length);
+  });
+});
+
+describe('command handler: group commit', () => {
+  const counter = { initialState: () => 0, evolve: (n: number) => n + 1 };
+  const tick = (streamId: string, opts: { refuse?: boolean; data?: Record<string, unknown> } = {}) => ({
+    streamId,
+    evolver: counter,
+    metadata: meta,
+    decide: (n: number) => {
+      if (opts.refuse) throw new GraphQLError('refused by the domain');
+      return [{ type: 'Tick', data: { n: n + 1, ...opts.data } }];
+    },
+    project: projectTicks,
+  });
+  /** A projection with a unique index, so one command of a batch can break it. */
+  async function projectTicks(tx: pg.PoolClient, events: RecordedEvent[]) {
+    for (const e of events) await tx.query('INSERT INTO ticks (stream_id, label) VALUES ($1, $2)', [e.streamId, (e.data as { label?: string }).label ?? null]);
+    return new Map(events.map((e) => [e.streamId, e.streamVersion]));
+  }
+
+  beforeAll(async () => {
+    await t.db.query('CREATE TABLE ticks (stream_id text NOT NULL, label text UNIQUE)');
+  });
+
+  it('commits concurrent commands on different streams together, each with its own result', async () => {
+    const handler = new CommandHandler(t.db);
+    const before = t.db.statements;
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => handler.handle(tick(`g-${i}`))));
+    const statements = t.db.statements - before;
+    expect(results.map((r) => r.version)).toEqual(results.map(() => 1));
+    expect(results.map((r) => r.events[0].streamId)).toEqual(results.map((_, i) => `g-${i}`));
+    // Alone, each would cost BEGIN, append, projection, COMMIT: 160 statements.
+    expect(statements).toBeLessThan(100);
+    // The projection's rows of the whole batch come back with each result.
+    expect(results[39].written.get('g-39')).toBe(1);
+    const { rows } = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM events WHERE stream_id LIKE 'g-%'`);
+    expect(rows[0].n).toBe(40);
+  });
+
+  it('a refused command fails alone; a command that breaks the batch fails alone and writes nothing', async () => {
+    const handler = new CommandHandler(t.db);
+    await t.db.query(`INSERT INTO ticks (stream_id, label) VALUES ('outside', 'taken')`);
+    const outcomes = await Promise.allSettled([
+      ...Array.from({ length: 10 }, (_, i) => handler.handle(tick(`h-ok-${i}`))),
+      handler.handle(tick('h-refused', { refuse: true })),
+      handler.handle(tick('h-duplicate', { data: { label: 'taken' } })),
+      ...Array.from({ length: 10 }, (_, i) => handler.handle(tick(`h-ok-${10 + i}`))),
+    ]);
+    const failed = outcomes.filter((o) => o.status === 'rejected') as PromiseRejectedResult[];
+    expect(failed).toHaveLength(2);
+    expect(failed.map((f) => (f.reason as Error).message).sort()).toEqual([
+      expect.stringContaining('duplicate key'),
+      'refused by the domain',
+    ]);
+    const { rows } = await t.db.query<{ stream_id: string }>(`SELECT stream_id FROM events WHERE stream_id LIKE 'h-%' ORDER BY stream_id`);
+    expect(rows.map((r) => r.stream_id)).toHaveLength(20);
+    expect(rows.map((r) => r.stream_id)).not.toContain('h-refused');
+    expect(rows.map((r) => r.stream_id)).not.toContain('h-duplicate');
+  });
+
+  it('commands on one stream wait for each other: 30 at once end at versions 1..30', async () => {
+    const handler = new CommandHandler(t.db);
+    const results = await Promise.all(Array.from({ length: 30 }, () => handler.handle(tick('same-stream'))));
+    expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    const events = await store.readStream(t.db.pool, 'same-stream');
+    expect(events.map((e) => (e.data as { n: number }).n)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+
+  it('a stale cached state in a batch is re-read and decided again; a pinned expectedVersion is a CONFLICT', async () => {
+    const a = new CommandHandler(t.db);
+    const b = new CommandHandler(t.db);
+    await Promise.all(Array.from({ length: 5 }, (_, i) => a.handle(tick(`stale-${i}`))));
+    // Another process (handler b) moves every stream on; a's cache is now behind.
+    await Promise.all(Array.from({ length: 5 }, (_, i) => b.handle(tick(`stale-${i}`))));
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => a.handle(tick(`stale-${i}`))));
+    expect(results.map((r) => r.version)).toEqual([3, 3, 3, 3, 3]);
+    expect(results.map((r) => r.events[0].data)).toEqual(results.map(() => ({ n: 3 })));
+    await expect(a.handle({ ...tick('stale-0'), expectedVersion: 1 })).rejects.toBeInstanceOf(StreamVersionConflict);
+  });
+
+  it("appendStreams judges each stream's expected version alone", async () => {
+    await t.db.transaction((tx) => store.append(tx, 'multi-a', [{ type: 'A', data: {} }], { expectedVersion: 0, metadata: meta }));
+    const outcomes = await t.db.transaction((tx) =>
+      store.appendStreams(tx, [
+        { streamId: 'multi-a', events: [{ type: 'A2', data: {} }], expectedVersion: 0, metadata: meta },
+        { streamId: 'multi-b', events: [{ type: 'B1', data: {} }, { type: 'B2', data: {} }], expectedVersion: 0, metadata: meta },
+      ]),
+    );
+    expect(outcomes[0]).toMatchObject({ conflict: expect.any(StreamVersionConflict) });
+    expect((outcomes[0] as { conflict: StreamVersionConflict }).conflict.actualVersion).toBe(1);
+    expect(outcomes[1]).toMatchObject({ nextVersion: 2 });
+    expect((await store.readStream(t.db.pool, 'multi-a')).map((e) => e.type)).toEqual(['A']);
+    expect((await store.readStream(t.db.pool, 'multi-b')).map((e) => e.type)).toEqual(['B1', 'B2']);
+    await expect(
+      t.db.transaction((tx) =>
+        store.appendStreams(tx, [
+          { streamId: 'x', events: [{ type: 'X', data: {} }], metadata: meta },
+          { streamId: 'x', events: [{ type: 'X', data: {} }], metadata: meta },
+        ]),
+      ),
+    ).rejects.toThrow('distinct streams');
   });
 });

@@ -12,6 +12,12 @@ import type {
   RecordedEvent,
 } from './types.ts';
 
+/** One stream's part of a multi-stream append. */
+export interface StreamAppend extends AppendOptions {
+  streamId: string;
+  events: DomainEvent[];
+}
+
 /** The channel every domain database notifies on commit; the projector listens to it. */
 export const EVENTS_CHANNEL = 'angelis_events';
 
@@ -56,21 +62,28 @@ FROM events;
 `,
 };
 
+// Several streams in one statement (a command batch): each stream's version check, then
+// the events of the streams that pass, in the order given (so global positions follow it).
 const APPEND = prepared(
-  'es_append',
-  `WITH current AS (
-     SELECT coalesce(max(stream_version), 0) AS v FROM events WHERE stream_id = $1
+  'es_append_streams',
+  `WITH input AS (
+     SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])
+       WITH ORDINALITY AS e(stream_id, ord, id, type, ver, data, meta, n)
+   ), streams AS (
+     SELECT s.stream_id, s.expected,
+            coalesce((SELECT max(stream_version) FROM events WHERE events.stream_id = s.stream_id), 0) AS v
+     FROM unnest($8::text[], $9::bigint[]) AS s(stream_id, expected)
    ), appended AS (
      INSERT INTO events (stream_id, stream_version, event_id, event_type, event_version, data, metadata)
-     SELECT $1, current.v + e.ord, e.id, e.type, e.ver, e.data, e.meta
-     FROM current,
-          unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[]) WITH ORDINALITY AS e(id, type, ver, data, meta, ord)
-     WHERE $2::bigint IS NULL OR current.v = $2::bigint
-     RETURNING global_position, transaction_id::text AS transaction_id, stream_version, event_id, occurred_at
+     SELECT i.stream_id, s.v + i.ord, i.id, i.type, i.ver, i.data, i.meta
+     FROM input i JOIN streams s ON s.stream_id = i.stream_id
+     WHERE s.expected IS NULL OR s.v = s.expected
+     ORDER BY i.n
+     RETURNING global_position, transaction_id::text AS transaction_id, stream_id, stream_version, event_id, occurred_at
    )
-   SELECT a.*, c.v AS current_version
-   FROM current c LEFT JOIN appended a ON true
-   ORDER BY a.stream_version`,
+   SELECT s.stream_id, s.v AS current_version, a.global_position, a.transaction_id, a.stream_version, a.event_id, a.occurred_at
+   FROM streams s LEFT JOIN appended a ON a.stream_id = s.stream_id
+   ORDER BY a.global_position`,
 );
 
 const COLUMNS = `global_position, transaction_id::text AS transaction_id, stream_id, stream_version, event_id,
@@ -157,42 +170,73 @@ export const postgresEventStore = {
    * (stream_id, stream_version) index, and both cases surface as StreamVersionConflict.
    */
   async append(tx: Queryable, streamId: string, events: DomainEvent[], options: AppendOptions): Promise<AppendResult> {
-    if (events.length === 0) throw new Error('append needs at least one event');
-    const base = options.metadata;
-    const metas: EventMetadata[] = events.map((e) =>
-      e.subjects?.length ? { ...base, subjects: [...new Set([...(base.subjects ?? []), ...e.subjects])] } : base,
-    );
-    let rows: (Partial<EventRow> & { current_version: number })[];
+    const [outcome] = await postgresEventStore.appendStreams(tx, [{ streamId, events, ...options }]);
+    if ('conflict' in outcome) throw outcome.conflict;
+    return outcome;
+  },
+
+  /**
+   * Appends to several distinct streams in one statement (a batch of commands). Each
+   * stream's version check is judged alone: a stream that fails it gets a
+   * StreamVersionConflict in its outcome and writes nothing, the others are appended.
+   * A concurrent writer racing past a check fails the whole statement (unique index),
+   * which the caller's transaction then rolls back.
+   */
+  async appendStreams(tx: Queryable, appends: StreamAppend[]): Promise<(AppendResult | { conflict: StreamVersionConflict })[]> {
+    const streamIds = appends.map((a) => a.streamId);
+    if (new Set(streamIds).size !== streamIds.length) throw new Error('appendStreams needs distinct streams');
+    const metas = appends.map(({ metadata: base, events }) => {
+      if (events.length === 0) throw new Error('append needs at least one event');
+      return events.map((e): EventMetadata =>
+        e.subjects?.length ? { ...base, subjects: [...new Set([...(base.subjects ?? []), ...e.subjects])] } : base,
+      );
+    });
+    const flat = appends.flatMap((a, s) => a.events.map((e, i) => ({ streamId: a.streamId, ord: i + 1, e, meta: metas[s][i] })));
+    let rows: (Partial<EventRow> & { stream_id: string; current_version: number })[];
     try {
-      ({ rows } = await run<Partial<EventRow> & { current_version: number }>(tx, APPEND, [
-        streamId,
-        options.expectedVersion ?? null,
-        events.map(() => randomUUID()),
-        events.map((e) => e.type),
-        events.map((e) => e.version ?? 1),
-        events.map((e) => JSON.stringify(e.data)),
-        metas.map((m) => JSON.stringify(m)),
+      ({ rows } = await run<Partial<EventRow> & { stream_id: string; current_version: number }>(tx, APPEND, [
+        flat.map((f) => f.streamId),
+        flat.map((f) => f.ord),
+        flat.map(() => randomUUID()),
+        flat.map((f) => f.e.type),
+        flat.map((f) => f.e.version ?? 1),
+        flat.map((f) => JSON.stringify(f.e.data)),
+        flat.map((f) => JSON.stringify(f.meta)),
+        streamIds,
+        appends.map((a) => a.expectedVersion ?? null),
       ]));
     } catch (err) {
       if (sqlState(err) === '23505' && /stream_id_stream_version/.test((err as pg.DatabaseError).constraint ?? '')) {
-        throw new StreamVersionConflict(streamId, options.expectedVersion, undefined);
+        // Which stream lost the race is unknown; with one stream it is that one.
+        if (appends.length === 1) throw new StreamVersionConflict(appends[0].streamId, appends[0].expectedVersion, undefined);
       }
       throw err;
     }
-    if (rows.length === 0 || rows[0].global_position == null) {
-      throw new StreamVersionConflict(streamId, options.expectedVersion, rows[0]?.current_version);
+    const byStream = new Map<string, typeof rows>();
+    for (const row of rows) {
+      const list = byStream.get(row.stream_id) ?? [];
+      if (row.global_position != null) list.push(row);
+      byStream.set(row.stream_id, list);
     }
-    const recorded = rows.map((row, i) =>
-      toRecorded({
-        ...(row as EventRow),
-        stream_id: streamId,
-        event_type: events[i].type,
-        event_version: events[i].version ?? 1,
-        data: events[i].data as Record<string, unknown>,
-        metadata: metas[i],
-      }),
-    );
-    return { nextVersion: recorded[recorded.length - 1].streamVersion, events: recorded };
+    return appends.map((a, s) => {
+      const appended = byStream.get(a.streamId) ?? [];
+      if (appended.length === 0) {
+        const current = rows.find((r) => r.stream_id === a.streamId)?.current_version;
+        return { conflict: new StreamVersionConflict(a.streamId, a.expectedVersion, current) };
+      }
+      appended.sort((x, y) => x.stream_version! - y.stream_version!);
+      const recorded = appended.map((row, i) =>
+        toRecorded({
+          ...(row as EventRow),
+          stream_id: a.streamId,
+          event_type: a.events[i].type,
+          event_version: a.events[i].version ?? 1,
+          data: a.events[i].data as Record<string, unknown>,
+          metadata: metas[s][i],
+        }),
+      );
+      return { nextVersion: recorded[recorded.length - 1].streamVersion, events: recorded };
+    });
   },
 
   /** The stream's events after `afterVersion`, in stream order. */
@@ -227,28 +271,36 @@ export function checkpointOf(event: RecordedEvent): Checkpoint {
 /**
  * Wakes listeners after commits, outside the command transactions: NOTIFY takes a
  * cluster-wide lock held through the commit's WAL flush, so notifying in every
- * transaction serializes all commits. One NOTIFY in flight at a time; pokes while one is
- * in flight coalesce into one more.
+ * transaction serializes all commits. One NOTIFY in flight at a time, and at most one per
+ * `intervalMs`: pokes in between coalesce into one more, sent when the interval is up (a
+ * listener reads everything committed since its checkpoint, so one wake-up covers many
+ * commits, and under load the round trip is not paid per batch).
  */
 export class CommitNotifier {
-  private inFlight = false;
+  private busy = false;
   private pending = false;
-  constructor(private readonly db: { query(text: string): Promise<unknown> }) {}
+  constructor(
+    private readonly db: { query(text: string): Promise<unknown> },
+    private readonly intervalMs = 5,
+  ) {}
   poke(): void {
-    if (this.inFlight) {
+    if (this.busy) {
       this.pending = true;
       return;
     }
-    this.inFlight = true;
+    this.busy = true;
+    const started = Date.now();
     this.db
       .query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`)
       .catch(() => {})
       .finally(() => {
-        this.inFlight = false;
-        if (this.pending) {
-          this.pending = false;
-          this.poke();
-        }
+        setTimeout(() => {
+          this.busy = false;
+          if (this.pending) {
+            this.pending = false;
+            this.poke();
+          }
+        }, Math.max(0, this.intervalMs - (Date.now() - started))).unref();
       });
   }
 }

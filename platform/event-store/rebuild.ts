@@ -17,7 +17,7 @@ const COLUMNS = `global_position AS "globalPosition", transaction_id::text AS "t
 export async function rebuildReadModel(
   db: Db,
   readTables: string[],
-  project: (tx: pg.PoolClient, events: RecordedEvent[]) => Promise<void>,
+  project: (tx: pg.PoolClient, events: RecordedEvent[]) => Promise<unknown>,
   onProgress?: (replayed: number) => void,
 ): Promise<number> {
   return db.transaction(async (tx) => {

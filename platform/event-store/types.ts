@@ -55,3 +55,10 @@ export interface AppendResult {
   nextVersion: number;
   events: RecordedEvent[];
 }
+
+/**
+ * Read-table rows a projection wrote, by a key of the domain's choosing (`table:id`), as
+ * they stood when the transaction committed: a mutation answers with these rather than
+ * reading them again.
+ */
+export type WrittenRows = Map<string, unknown>;

@@ -132,12 +132,18 @@ export class Db {
     }
   }
 
-  /** Runs `fn` in one transaction; rolls back when it throws. */
+  /**
+   * Runs `fn` in one transaction; rolls back when it throws. BEGIN is sent without waiting
+   * for its answer: the connection runs statements in order, so `fn`'s first statement
+   * follows it, and whatever `fn` computes before that overlaps the round trip.
+   */
   async transaction<T>(fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.connect();
     try {
-      await client.query('BEGIN');
+      const begun = client.query('BEGIN');
+      begun.catch(() => {}); // awaited below; fn's own statements fail first if it failed
       const result = await fn(client);
+      await begun;
       await client.query('COMMIT');
       this.release(client);
       return result;

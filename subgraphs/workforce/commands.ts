@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { NotFoundError } from '../../platform/errors.ts';
 import * as input from '../../platform/domain/input.ts';
 import type { CommandHandler } from '../../platform/event-store/command-handler.ts';
-import { domainCommandRunner } from '../../platform/event-store/domain-commands.ts';
+import { domainCommandRunner, type ActingContext } from '../../platform/event-store/domain-commands.ts';
 import type { Actor } from '../../platform/graphql/context.ts';
 import { workforceEvents, type WorkforceEvent } from '../../schema/events/workforce.ts';
 import { company, companyStream, decideCompany, type CompanyState } from './domain/company.ts';
@@ -21,9 +21,8 @@ const UNIQUE_MESSAGES: Record<string, string> = {
   offerings_code_key: 'An offering with this code already exists',
 };
 
-export interface CommandContext {
+export interface CommandContext extends ActingContext {
   actor: Actor;
-  correlationId: string;
   /** The day rules are judged on (UTC); injectable for tests. */
   today?: string;
 }

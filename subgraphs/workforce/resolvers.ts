@@ -1,3 +1,4 @@
+import type DataLoader from 'dataloader';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../../platform/errors.ts';
 import { PERSONAL_FIELDS } from '../../schema/subgraphs/workforce.policy.ts';
 import * as input from '../../platform/domain/input.ts';
@@ -15,6 +16,7 @@ import { normalizeRut } from './domain/rut.ts';
 import type { WorkforceLoaders } from './loaders.ts';
 import {
   readModel,
+  type ReadTable,
   type AssignmentRow,
   type CompanyRow,
   type LicenseFilter,
@@ -33,6 +35,8 @@ export interface WorkforceContext extends RequestContext {
   commands: WorkforceCommands;
   /** The day read-time statuses are judged on (UTC). */
   today: string;
+  /** Rows this request's commands wrote, by `writtenKey` (store/read-model.ts). */
+  written: Map<string, unknown>;
 }
 
 // Arguments arrive shaped by the schema and are checked again by the domain (input.ts).
@@ -43,7 +47,14 @@ type Ctx = WorkforceContext;
 const MAX_EXPIRY_WINDOW_DAYS = 3650;
 
 function commandContext(ctx: Ctx): CommandContext {
-  return { actor: requireActor(ctx), correlationId: ctx.correlationId, today: ctx.today };
+  return {
+    actor: requireActor(ctx),
+    correlationId: ctx.correlationId,
+    today: ctx.today,
+    onWritten: (rows) => {
+      for (const [key, row] of rows) ctx.written.set(key, row);
+    },
+  };
 }
 
 function optionalSearch(value: unknown): string | null {
@@ -65,12 +76,30 @@ function licenseFilter(args: Args, today: string): LicenseFilter {
   };
 }
 
-/** Reads a row that a command in this request just wrote, bypassing the loader's cache. */
-async function fresh<T>(loader: { clear(k: string): unknown; load(k: string): Promise<T | null> }, id: string, entity: string): Promise<T> {
+/** The raw loader of each entity a mutation answers with, and the read table behind it. */
+const WRITTEN_TABLE = {
+  company: 'companies',
+  offering: 'offerings',
+  subscription: 'subscriptions',
+  project: 'projects',
+  assignment: 'assignments',
+  profile: 'profiles',
+  license: 'licenses',
+} as const satisfies Record<string, ReadTable>;
+
+/**
+ * The row a command in this request just wrote: as its projection returned it when it has
+ * (no second read), else read again past the loader's cache; through the caller's
+ * visibility unless `unfiltered`.
+ */
+async function fresh(ctx: Ctx, name: keyof typeof WRITTEN_TABLE, id: string, entity: string, unfiltered = false): Promise<unknown> {
+  const loader = (unfiltered ? ctx.loaders.raw : ctx.loaders)[name] as DataLoader<string, unknown>;
   loader.clear(id);
-  const row = await loader.load(id);
-  if (!row) throw new NotFoundError(entity, id);
-  return row;
+  const row = ctx.written.get(`${WRITTEN_TABLE[name]}:${id}`);
+  if (row !== undefined) (ctx.loaders.raw[name] as DataLoader<string, unknown>).clear(id).prime(id, row);
+  const found = await loader.load(id);
+  if (!found) throw new NotFoundError(entity, id);
+  return found;
 }
 
 function daysBetween(from: string, to: string): number {
@@ -281,48 +310,48 @@ export const resolvers = requireAuthentication({
     registerCompany: async (_: unknown, a: Args, ctx: Ctx) => {
       may(ctx, 'registerCompany');
       const id = await ctx.commands.registerCompany(commandContext(ctx), a.input);
-      return fresh(ctx.loaders.company, id, 'Company');
+      return fresh(ctx, 'company', id, 'Company');
     },
     createOffering: async (_: unknown, a: Args, ctx: Ctx) => {
       may(ctx, 'createOffering');
       const id = await ctx.commands.createOffering(commandContext(ctx), a.input);
-      return fresh(ctx.loaders.offering, id, 'Offering');
+      return fresh(ctx, 'offering', id, 'Offering');
     },
     subscribe: async (_: unknown, a: Args, ctx: Ctx) => {
       may(ctx, 'subscribe');
       const id = await ctx.commands.subscribe(commandContext(ctx), a.input, a.expectedVersion);
-      return fresh(ctx.loaders.subscription, id, 'Subscription');
+      return fresh(ctx, 'subscription', id, 'Subscription');
     },
     cancelSubscription: async (_: unknown, a: Args, ctx: Ctx) => {
       may(ctx, 'cancelSubscription');
       const id = await ctx.commands.cancelSubscription(commandContext(ctx), a, a.expectedVersion);
-      return fresh(ctx.loaders.subscription, id, 'Subscription');
+      return fresh(ctx, 'subscription', id, 'Subscription');
     },
     createProject: async (_: unknown, a: Args, ctx: Ctx) => {
       may(ctx, 'createProject', input.id(a.input.companyId, 'companyId'));
       const id = await ctx.commands.createProject(commandContext(ctx), a.input);
-      return fresh(ctx.loaders.project, id, 'Project');
+      return fresh(ctx, 'project', id, 'Project');
     },
     closeProject: async (_: unknown, a: Args, ctx: Ctx) => {
       may(ctx, 'closeProject', await companyOf(ctx, 'project', input.id(a.id, 'id')));
       const id = await ctx.commands.closeProject(commandContext(ctx), a, a.expectedVersion);
-      return fresh(ctx.loaders.project, id, 'Project');
+      return fresh(ctx, 'project', id, 'Project');
     },
     createAssignment: async (_: unknown, a: Args, ctx: Ctx) => {
       may(ctx, 'createAssignment', await companyOf(ctx, 'project', input.id(a.input.projectId, 'projectId')));
       const id = await ctx.commands.createAssignment(commandContext(ctx), a.input, a.expectedVersion);
-      return fresh(ctx.loaders.assignment, id, 'Assignment');
+      return fresh(ctx, 'assignment', id, 'Assignment');
     },
     createProfile: async (_: unknown, a: Args, ctx: Ctx) => {
       may(ctx, 'createProfile');
       const id = await ctx.commands.createProfile(commandContext(ctx), a.input);
       // Nobody employs it yet: read it unfiltered, so the manager who created it gets it back.
-      return fresh(ctx.loaders.raw.profile, id, 'Profile');
+      return fresh(ctx, 'profile', id, 'Profile', true);
     },
     updateProfile: async (_: unknown, a: Args, ctx: Ctx) => {
       await mayChangePerson(ctx, 'updateProfile', input.id(a.id, 'id'));
       const id = await ctx.commands.updateProfile(commandContext(ctx), { id: a.id, changes: a.input }, a.expectedVersion);
-      return fresh(ctx.loaders.profile, id, 'Profile');
+      return fresh(ctx, 'profile', id, 'Profile');
     },
     hireProfile: async (_: unknown, a: Args, ctx: Ctx) => {
       may(ctx, 'hireProfile', input.id(a.input.companyId, 'companyId'));
@@ -347,17 +376,17 @@ export const resolvers = requireAuthentication({
     grantLicense: async (_: unknown, a: Args, ctx: Ctx) => {
       await mayChangePerson(ctx, 'grantLicense', input.id(a.input.profileId, 'profileId'));
       const id = await ctx.commands.grantLicense(commandContext(ctx), a.input, a.expectedVersion);
-      return fresh(ctx.loaders.license, id, 'License');
+      return fresh(ctx, 'license', id, 'License');
     },
     renewLicense: async (_: unknown, a: Args, ctx: Ctx) => {
       await mayChangePerson(ctx, 'renewLicense', await licenseHolder(ctx, input.id(a.id, 'id')));
       const id = await ctx.commands.renewLicense(commandContext(ctx), a, a.expectedVersion);
-      return fresh(ctx.loaders.license, id, 'License');
+      return fresh(ctx, 'license', id, 'License');
     },
     revokeLicense: async (_: unknown, a: Args, ctx: Ctx) => {
       await mayChangePerson(ctx, 'revokeLicense', await licenseHolder(ctx, input.id(a.id, 'id')));
       const id = await ctx.commands.revokeLicense(commandContext(ctx), a, a.expectedVersion);
-      return fresh(ctx.loaders.license, id, 'License');
+      return fresh(ctx, 'license', id, 'License');
     },
   },
 });
@@ -402,13 +431,15 @@ function subscriptionStatus(s: SubscriptionRow, today: string): 'SCHEDULED' | 'A
 }
 
 async function profileCompany(ctx: Ctx, key: { companyId: string; profileId: string }) {
-  const row = await readModel.profileCompany(ctx.db.pool, key.profileId, key.companyId);
+  const written = ctx.written.get(`profile_companies:${key.profileId}@${key.companyId}`) as ProfileCompanyRow | undefined;
+  const row = written ?? (await readModel.profileCompany(ctx.db.pool, key.profileId, key.companyId));
   if (!row) throw new NotFoundError('ProfileCompany', `${key.profileId}@${key.companyId}`);
   return row;
 }
 
 async function profileAssignment(ctx: Ctx, key: { assignmentId: string; profileId: string }) {
-  const row = await readModel.profileAssignment(ctx.db.pool, key.assignmentId, key.profileId);
+  const written = ctx.written.get(`profile_assignments:${key.profileId}@${key.assignmentId}`) as ProfileAssignmentRow | undefined;
+  const row = written ?? (await readModel.profileAssignment(ctx.db.pool, key.assignmentId, key.profileId));
   if (!row) throw new NotFoundError('ProfileAssignment', `${key.profileId}@${key.assignmentId}`);
   return row;
 }

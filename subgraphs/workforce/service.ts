@@ -36,7 +36,7 @@ export async function startWorkforce(config: Config, log: Logger, options: { db?
     nodeEnv: config.NODE_ENV,
     identitySecret: identitySecret(config),
     log,
-    context: (base) => ({ ...base, db, loaders: createLoaders(db, base.identity), commands, today: todayUtc() }),
+    context: (base) => ({ ...base, db, loaders: createLoaders(db, base.identity), commands, today: todayUtc(), written: new Map() }),
     ready: async () => (await db.query('SELECT 1')).rowCount === 1,
   });
   log.info({ url: server.url }, 'workforce subgraph listening');

@@ -48,6 +48,27 @@ const OFFERING = `id, code, name, description, position`;
 const SUBSCRIPTION = `id, company_id AS "companyId", offering_id AS "offeringId", seats, starts_on AS "startsOn", ends_on AS "endsOn",
   status, cancelled_on AS "cancelledOn", position`;
 
+/** The columns each read table is read with, for statements that return rows the same shape. */
+export const READ_COLUMNS = {
+  companies: COMPANY,
+  projects: PROJECT,
+  assignments: ASSIGNMENT,
+  profiles: PROFILE,
+  profile_companies: PROFILE_COMPANY,
+  profile_assignments: PROFILE_ASSIGNMENT,
+  licenses: LICENSE,
+  offerings: OFFERING,
+  subscriptions: SUBSCRIPTION,
+};
+export type ReadTable = keyof typeof READ_COLUMNS;
+
+/** How a row just written is found again: `table:key`, the key its loader uses. */
+export function writtenKey(table: ReadTable, row: Record<string, unknown>): string {
+  if (table === 'profile_companies') return `${table}:${row.profileId}@${row.companyId}`;
+  if (table === 'profile_assignments') return `${table}:${row.profileId}@${row.assignmentId}`;
+  return `${table}:${row.id}`;
+}
+
 /** Licence filter: `status` as of `today`, and/or expiring between today and `until`. */
 export interface LicenseFilter {
   today: string;
