@@ -6,6 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../platform/testing/postg
 import { WorkforceCommands, type CommandContext } from '../subgraphs/workforce/commands.ts';
 import { seedWorkforce } from '../subgraphs/workforce/seed.ts';
 import { workforceMigrations, workforceReadTables } from '../subgraphs/workforce/store/migrations.ts';
+import { readModel } from '../subgraphs/workforce/store/read-model.ts';
 import { rebuildWorkforce } from '../subgraphs/workforce/store/rebuild.ts';
 
 let t: TestDatabase;
@@ -40,8 +41,40 @@ beforeAll(async () => {
   await commands.closeProject(ctx, { id: seeded.projectIds[2] });
   const subs = await t.db.query<{ id: string }>('SELECT id FROM subscriptions WHERE company_id = $1 ORDER BY position LIMIT 1', [companyId]);
   await commands.cancelSubscription(ctx, { id: subs.rows[0].id, reason: 'downgrade' });
+
+  // Commands on distinct aggregates at once commit in batches, each batch one statement
+  // (append + projection of two event types): the rebuild below proves they wrote what
+  // the per-event projection writes, and the rows they answer with are checked against reads.
+  const batched = { ...ctx, onWritten: (rows: Map<string, unknown>) => rows.forEach((row, key) => written.set(key, row)) };
+  const before = t.db.statements;
+  await Promise.all(
+    seeded.profileIds.slice(2, 22).map((id, i) =>
+      i % 2
+        ? commands.updateProfile(batched, { id, changes: { firstName: `Batch${i}`, phone: '+56 9 1234 5678' } })
+        : commands.grantLicense(batched, { profileId: id, type: 'Welder', number: `W-${i}`, expiresOn: addDays(todayUtc(), 100) }),
+    ),
+  );
+  batchedStatements = t.db.statements - before;
 });
+const written = new Map<string, unknown>();
+let batchedStatements = 0;
 afterAll(async () => t?.drop());
+
+describe('group commit', () => {
+  it('20 concurrent commands cost fewer statements than one transaction each', () => {
+    // Alone: BEGIN, append, projection, COMMIT = 80.
+    expect(batchedStatements).toBeLessThan(40);
+  });
+
+  it('a batched command answers with exactly the row a read returns', async () => {
+    const profiles = [...written.keys()].filter((k) => k.startsWith('profiles:')).map((k) => k.slice('profiles:'.length));
+    const licenses = [...written.keys()].filter((k) => k.startsWith('licenses:')).map((k) => k.slice('licenses:'.length));
+    expect(profiles.length).toBe(10);
+    expect(licenses.length).toBe(10);
+    for (const row of await readModel.profiles(t.db.pool, profiles)) expect(written.get(`profiles:${row.id}`)).toEqual(row);
+    for (const row of await readModel.licenses(t.db.pool, licenses)) expect(written.get(`licenses:${row.id}`)).toEqual(row);
+  });
+});
 
 describe('rebuild', () => {
   it('truncates the read tables and replays the events into identical rows', async () => {

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type pg from 'pg';
-import type { Db } from '../postgres/pool.ts';
-import { CommitNotifier, postgresEventStore, StreamVersionConflict } from './postgres.ts';
+import { isConnectionError, type Db } from '../postgres/pool.ts';
+import { CommitNotifier, postgresEventStore, StreamVersionConflict, type FusedProjection } from './postgres.ts';
 import type { DomainEvent, EventMetadata, RecordedEvent, WrittenRows } from './types.ts';
 
 /** Folds a stream's events into the state a decision needs. Pure. */
@@ -18,6 +18,11 @@ export interface CommandOptions<S, E extends DomainEvent> {
    * through `tx` (same transaction) and throws domain errors to refuse the command.
    */
   decide(state: S, version: number, tx: pg.PoolClient): E[] | Promise<E[]>;
+  /**
+   * The same projection as `project`, written to ride in the append statement, so a batch
+   * is one statement (see FusedProjection). Optional; the same object for a whole domain.
+   */
+  fused?: FusedProjection;
   /**
    * Updates the read tables from the new events, in the same transaction. In a batch it is
    * called once for all the commands that share it, with their events in append order
@@ -169,17 +174,37 @@ export class CommandHandler {
   private async runBatch(batch: Pending[]): Promise<void> {
     if (batch.length === 1) return this.runAlone(batch[0]);
     let decisions: Decision[] | undefined;
+    let client: pg.PoolClient | undefined;
+    // BEGIN is sent only when a statement needs the transaction: a batch that is one
+    // fused statement (append + projection) is atomic without one. `committing`: a
+    // statement that may have committed was sent (COMMIT, or that fused statement).
+    const tx = { begun: false, committing: false };
     try {
-      await this.db.transaction(async (tx) => {
-        decisions = await this.attemptBatch(tx, batch);
-      });
+      client = await this.db.connect();
+      const c = client;
+      const begin = () => {
+        if (tx.begun) return;
+        tx.begun = true;
+        c.query('BEGIN').catch(() => {}); // the next statement fails too if it failed
+      };
+      decisions = await this.attemptBatch(lazyTransaction(c, begin), c, batch, tx);
+      if (tx.begun) {
+        tx.committing = true;
+        await c.query('COMMIT');
+      }
+      this.db.release(c);
     } catch (err) {
-      // COMMIT itself failed: the outcome is unknown, so nothing is re-run.
-      if (decisions) {
+      if (client) {
+        const c = client;
+        if (tx.begun && !tx.committing) await c.query('ROLLBACK').then(() => this.db.release(c), (e: Error) => this.db.release(c, e));
+        else this.db.release(c, isConnectionError(err) ? (err as Error) : undefined);
+      }
+      // A commit that may or may not have happened: nothing is re-run.
+      if (tx.committing && isConnectionError(err)) {
         for (const p of batch) p.reject(err);
         return;
       }
-      // Refused as a whole before COMMIT: each command again in its own transaction, so
+      // Refused as a whole, nothing written: each command again in its own transaction, so
       // only the command at fault fails (and a real outage fails each with its own error).
       await Promise.all(batch.map((p) => this.runAlone(p)));
       return;
@@ -276,7 +301,12 @@ export class CommandHandler {
    * events. A refusal (a GraphQLError from `decide`) or a stale version concerns one
    * command; anything else (a database error) is thrown and rolls the batch back.
    */
-  private async attemptBatch(tx: pg.PoolClient, batch: Pending[]): Promise<Decision[]> {
+  private async attemptBatch(
+    tx: pg.PoolClient,
+    client: pg.PoolClient,
+    batch: Pending[],
+    state: { begun: boolean; committing: boolean },
+  ): Promise<Decision[]> {
     const decisions: Decision[] = [];
     for (const p of batch) {
       const { cmd } = p;
@@ -305,10 +335,27 @@ export class CommandHandler {
     }
     const writes = decisions.filter((d) => d.kind === 'events');
     if (writes.length === 0) return decisions;
-    const outcomes = await postgresEventStore.appendStreams(
-      tx,
-      writes.map((d) => ({ streamId: d.p.cmd.streamId, events: d.events, expectedVersion: d.version, metadata: d.metadata })),
-    );
+    const appends = writes.map((d) => ({ streamId: d.p.cmd.streamId, events: d.events, expectedVersion: d.version, metadata: d.metadata }));
+    // Append and project in one statement when every command's projection can ride in it.
+    const fused = writes[0].p.cmd.fused;
+    if (fused && writes.every((d) => d.p.cmd.fused === fused)) {
+      const done = await postgresEventStore.appendAndProject(client, appends, fused, () => {
+        if (!state.begun) state.committing = true;
+      });
+      if (done) {
+        const settled = new Map<Pending, Decision>();
+        for (const [i, d] of writes.entries()) {
+          const outcome = done.outcomes[i];
+          if ('conflict' in outcome) settled.set(d.p, { kind: 'conflict', p: d.p, err: outcome.conflict });
+          else {
+            const state = fold(d.p.cmd.evolver, d.state, outcome.events);
+            settled.set(d.p, { kind: 'done', p: d.p, result: { state, version: outcome.nextVersion, events: outcome.events, written: done.written } });
+          }
+        }
+        return decisions.map((d) => settled.get(d.p) ?? d);
+      }
+    }
+    const outcomes = await postgresEventStore.appendStreams(tx, appends);
     const settled = new Map<Pending, Decision>();
     const written: WrittenRows = new Map();
     // One projection call per domain for the whole batch, so it can apply many events per statement.
@@ -343,4 +390,17 @@ export class CommandHandler {
 function fold<S, E extends DomainEvent>(evolver: Evolver<S, E>, state: S, events: RecordedEvent<E>[]): S {
   for (const e of events) state = evolver.evolve(state, e);
   return state;
+}
+
+/** The client, sending BEGIN before the first statement anyone runs through it. */
+function lazyTransaction(client: pg.PoolClient, begin: () => void): pg.PoolClient {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop !== 'query') return Reflect.get(target, prop, receiver);
+      return (...args: unknown[]) => {
+        begin();
+        return (target.query as (...a: unknown[]) => unknown)(...args);
+      };
+    },
+  });
 }

@@ -4,6 +4,7 @@ import { ConflictError } from '../errors.ts';
 import * as input from '../domain/input.ts';
 import { sqlState } from '../postgres/pool.ts';
 import type { CommandHandler, Evolver } from './command-handler.ts';
+import type { FusedProjection } from './postgres.ts';
 import type { DomainEvent, EventMetadata, RecordedEvent, WrittenRows } from './types.ts';
 
 /** Who acts and in which request: what every command records in its events' metadata. */
@@ -33,6 +34,8 @@ export function domainCommandRunner<E extends DomainEvent>(
   domain: {
     contracts: Record<string, { data: z.ZodType }>;
     project: (tx: pg.PoolClient, events: RecordedEvent[]) => Promise<WrittenRows | void>;
+    /** The projection fused into the append statement, when the domain has one. */
+    fused?: FusedProjection;
     uniqueMessages: Record<string, string>;
   },
 ) {
@@ -68,6 +71,7 @@ export function domainCommandRunner<E extends DomainEvent>(
           return decided instanceof Promise ? decided.then(checked) : checked(decided);
         },
         project,
+        fused: domain.fused,
       });
       ctx.onWritten?.(result.written);
       return result;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { ConflictError } from '../errors.ts';
 import type { Migration } from '../postgres/migrate.ts';
-import { prepared, run, sqlState, type Queryable } from '../postgres/pool.ts';
+import { prepared, run, sqlState, type Prepared, type Queryable } from '../postgres/pool.ts';
 import type {
   AppendOptions,
   AppendResult,
@@ -10,6 +10,7 @@ import type {
   DomainEvent,
   EventMetadata,
   RecordedEvent,
+  WrittenRows,
 } from './types.ts';
 
 /** One stream's part of a multi-stream append. */
@@ -64,15 +65,17 @@ FROM events;
 
 // Several streams in one statement (a command batch): each stream's version check, then
 // the events of the streams that pass, in the order given (so global positions follow it).
-const APPEND = prepared(
-  'es_append_streams',
-  `WITH input AS (
+// A fused projection adds its CTEs over `appended` and one output column per CTE it
+// returns rows from (on the first row only).
+function appendSql(fused?: { ctes: string; outputs: string[] }): string {
+  const outputs = (fused?.outputs ?? []).map((o) => `, CASE WHEN s.i = 1 THEN (SELECT json_agg(${o}) FROM ${o}) END AS ${o}`).join('');
+  return `WITH input AS (
      SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])
        WITH ORDINALITY AS e(stream_id, ord, id, type, ver, data, meta, n)
    ), streams AS (
-     SELECT s.stream_id, s.expected,
+     SELECT s.stream_id, s.expected, s.i,
             coalesce((SELECT max(stream_version) FROM events WHERE events.stream_id = s.stream_id), 0) AS v
-     FROM unnest($8::text[], $9::bigint[]) AS s(stream_id, expected)
+     FROM unnest($8::text[], $9::bigint[]) WITH ORDINALITY AS s(stream_id, expected, i)
    ), appended AS (
      INSERT INTO events (stream_id, stream_version, event_id, event_type, event_version, data, metadata)
      SELECT i.stream_id, s.v + i.ord, i.id, i.type, i.ver, i.data, i.meta
@@ -80,11 +83,41 @@ const APPEND = prepared(
      WHERE s.expected IS NULL OR s.v = s.expected
      ORDER BY i.n
      RETURNING global_position, transaction_id::text AS transaction_id, stream_id, stream_version, event_id, occurred_at
-   )
-   SELECT s.stream_id, s.v AS current_version, a.global_position, a.transaction_id, a.stream_version, a.event_id, a.occurred_at
+   )${fused ? `, ${fused.ctes}` : ''}
+   SELECT s.stream_id, s.v AS current_version, a.global_position, a.transaction_id, a.stream_version, a.event_id, a.occurred_at${outputs}
    FROM streams s LEFT JOIN appended a ON a.stream_id = s.stream_id
-   ORDER BY a.global_position`,
-);
+   ORDER BY a.global_position`;
+}
+const APPEND = prepared('es_append_streams', appendSql());
+/** Parameters of the append part of the statement; a fused projection's come after. */
+const APPEND_PARAMS = 9;
+
+/** An event about to be appended, with the id it will have. */
+export interface PendingEvent extends DomainEvent {
+  eventId: string;
+  streamId: string;
+}
+
+/**
+ * A projection that rides in the append statement: CTEs over the CTE `appended`
+ * (event_id, global_position, transaction_id, stream_id, stream_version, occurred_at),
+ * so appending and projecting a batch is one statement, atomic without a transaction.
+ */
+export interface FusedProjection {
+  /** The CTEs for these events, their parameters numbered from `firstParam`; null when they cannot be fused. */
+  plan(events: PendingEvent[], firstParam: number): FusedPlan | null;
+}
+export interface FusedPlan {
+  /** Names the statement: equal for equal SQL. */
+  key: string;
+  ctes: string;
+  params: unknown[];
+  /** CTEs whose rows come back (as JSON) to `written`. */
+  outputs: string[];
+  written(outputs: Record<string, unknown[] | null>): WrittenRows;
+}
+
+const fusedStatements = new Map<string, Prepared>();
 
 const COLUMNS = `global_position, transaction_id::text AS transaction_id, stream_id, stream_version, event_id,
   event_type, event_version, data, metadata, occurred_at`;
@@ -183,60 +216,22 @@ export const postgresEventStore = {
    * which the caller's transaction then rolls back.
    */
   async appendStreams(tx: Queryable, appends: StreamAppend[]): Promise<(AppendResult | { conflict: StreamVersionConflict })[]> {
-    const streamIds = appends.map((a) => a.streamId);
-    if (new Set(streamIds).size !== streamIds.length) throw new Error('appendStreams needs distinct streams');
-    const metas = appends.map(({ metadata: base, events }) => {
-      if (events.length === 0) throw new Error('append needs at least one event');
-      return events.map((e): EventMetadata =>
-        e.subjects?.length ? { ...base, subjects: [...new Set([...(base.subjects ?? []), ...e.subjects])] } : base,
-      );
-    });
-    const flat = appends.flatMap((a, s) => a.events.map((e, i) => ({ streamId: a.streamId, ord: i + 1, e, meta: metas[s][i] })));
-    let rows: (Partial<EventRow> & { stream_id: string; current_version: number })[];
-    try {
-      ({ rows } = await run<Partial<EventRow> & { stream_id: string; current_version: number }>(tx, APPEND, [
-        flat.map((f) => f.streamId),
-        flat.map((f) => f.ord),
-        flat.map(() => randomUUID()),
-        flat.map((f) => f.e.type),
-        flat.map((f) => f.e.version ?? 1),
-        flat.map((f) => JSON.stringify(f.e.data)),
-        flat.map((f) => JSON.stringify(f.meta)),
-        streamIds,
-        appends.map((a) => a.expectedVersion ?? null),
-      ]));
-    } catch (err) {
-      if (sqlState(err) === '23505' && /stream_id_stream_version/.test((err as pg.DatabaseError).constraint ?? '')) {
-        // Which stream lost the race is unknown; with one stream it is that one.
-        if (appends.length === 1) throw new StreamVersionConflict(appends[0].streamId, appends[0].expectedVersion, undefined);
-      }
-      throw err;
-    }
-    const byStream = new Map<string, typeof rows>();
-    for (const row of rows) {
-      const list = byStream.get(row.stream_id) ?? [];
-      if (row.global_position != null) list.push(row);
-      byStream.set(row.stream_id, list);
-    }
-    return appends.map((a, s) => {
-      const appended = byStream.get(a.streamId) ?? [];
-      if (appended.length === 0) {
-        const current = rows.find((r) => r.stream_id === a.streamId)?.current_version;
-        return { conflict: new StreamVersionConflict(a.streamId, a.expectedVersion, current) };
-      }
-      appended.sort((x, y) => x.stream_version! - y.stream_version!);
-      const recorded = appended.map((row, i) =>
-        toRecorded({
-          ...(row as EventRow),
-          stream_id: a.streamId,
-          event_type: a.events[i].type,
-          event_version: a.events[i].version ?? 1,
-          data: a.events[i].data as Record<string, unknown>,
-          metadata: metas[s][i],
-        }),
-      );
-      return { nextVersion: recorded[recorded.length - 1].streamVersion, events: recorded };
-    });
+    return (await appendWith(tx, appends)).outcomes;
+  },
+
+  /**
+   * appendStreams with the projection in the same statement (FusedProjection), or null
+   * when the projection cannot fuse these events (the caller then projects separately).
+   * One statement is atomic, so no transaction is needed around it.
+   */
+  async appendAndProject(
+    q: Queryable,
+    appends: StreamAppend[],
+    fused: FusedProjection,
+    /** Called just before the statement is sent (not when the projection cannot fuse). */
+    sending?: () => void,
+  ): Promise<{ outcomes: (AppendResult | { conflict: StreamVersionConflict })[]; written: WrittenRows } | null> {
+    return appendWith(q, appends, fused, sending);
   },
 
   /** The stream's events after `afterVersion`, in stream order. */
@@ -262,6 +257,92 @@ export const postgresEventStore = {
     return bySubject;
   },
 };
+
+async function appendWith(tx: Queryable, appends: StreamAppend[]): Promise<{ outcomes: (AppendResult | { conflict: StreamVersionConflict })[]; written: WrittenRows }>;
+async function appendWith(
+  tx: Queryable,
+  appends: StreamAppend[],
+  fused: FusedProjection,
+  sending?: () => void,
+): Promise<{ outcomes: (AppendResult | { conflict: StreamVersionConflict })[]; written: WrittenRows } | null>;
+async function appendWith(
+  tx: Queryable,
+  appends: StreamAppend[],
+  fused?: FusedProjection,
+  sending?: () => void,
+): Promise<{ outcomes: (AppendResult | { conflict: StreamVersionConflict })[]; written: WrittenRows } | null> {
+  const streamIds = appends.map((a) => a.streamId);
+  if (new Set(streamIds).size !== streamIds.length) throw new Error('appendStreams needs distinct streams');
+  const metas = appends.map(({ metadata: base, events }) => {
+    if (events.length === 0) throw new Error('append needs at least one event');
+    return events.map((e): EventMetadata =>
+      e.subjects?.length ? { ...base, subjects: [...new Set([...(base.subjects ?? []), ...e.subjects])] } : base,
+    );
+  });
+  const flat = appends.flatMap((a, s) =>
+    a.events.map((e, i) => ({ streamId: a.streamId, ord: i + 1, e, meta: metas[s][i], eventId: randomUUID() })),
+  );
+  let statement: Prepared = APPEND;
+  let plan: FusedPlan | null = null;
+  if (fused) {
+    plan = fused.plan(flat.map((f) => ({ ...f.e, eventId: f.eventId, streamId: f.streamId })), APPEND_PARAMS + 1);
+    if (!plan) return null;
+    const name = `es_append+${plan.key}`;
+    statement = fusedStatements.get(name) ?? prepared(name, appendSql(plan));
+    fusedStatements.set(name, statement);
+  }
+  let rows: (Partial<EventRow> & { stream_id: string; current_version: number } & Record<string, unknown>)[];
+  sending?.();
+  try {
+    ({ rows } = await run<Partial<EventRow> & { stream_id: string; current_version: number }>(tx, statement, [
+      flat.map((f) => f.streamId),
+      flat.map((f) => f.ord),
+      flat.map((f) => f.eventId),
+      flat.map((f) => f.e.type),
+      flat.map((f) => f.e.version ?? 1),
+      flat.map((f) => JSON.stringify(f.e.data)),
+      flat.map((f) => JSON.stringify(f.meta)),
+      streamIds,
+      appends.map((a) => a.expectedVersion ?? null),
+      ...(plan?.params ?? []),
+    ]));
+  } catch (err) {
+    if (sqlState(err) === '23505' && /stream_id_stream_version/.test((err as pg.DatabaseError).constraint ?? '')) {
+      // Which stream lost the race is unknown; with one stream it is that one.
+      if (appends.length === 1) throw new StreamVersionConflict(appends[0].streamId, appends[0].expectedVersion, undefined);
+    }
+    throw err;
+  }
+  const byStream = new Map<string, typeof rows>();
+  for (const row of rows) {
+    const list = byStream.get(row.stream_id) ?? [];
+    if (row.global_position != null) list.push(row);
+    byStream.set(row.stream_id, list);
+  }
+  const outcomes = appends.map((a, s): AppendResult | { conflict: StreamVersionConflict } => {
+    const appended = byStream.get(a.streamId) ?? [];
+    if (appended.length === 0) {
+      const current = rows.find((r) => r.stream_id === a.streamId)?.current_version;
+      return { conflict: new StreamVersionConflict(a.streamId, a.expectedVersion, current) };
+    }
+    appended.sort((x, y) => x.stream_version! - y.stream_version!);
+    const recorded = appended.map((row, i) =>
+      toRecorded({
+        ...(row as EventRow),
+        stream_id: a.streamId,
+        event_type: a.events[i].type,
+        event_version: a.events[i].version ?? 1,
+        data: a.events[i].data as Record<string, unknown>,
+        metadata: metas[s][i],
+      }),
+    );
+    return { nextVersion: recorded[recorded.length - 1].streamVersion, events: recorded };
+  });
+  // Each output column is set on one row only (the first stream's).
+  const output = (o: string) => (rows.find((r) => r[o] != null)?.[o] as unknown[] | undefined) ?? null;
+  const written = plan ? plan.written(Object.fromEntries(plan.outputs.map((o) => [o, output(o)]))) : new Map();
+  return { outcomes, written };
+}
 
 /** The checkpoint just past an event. */
 export function checkpointOf(event: RecordedEvent): Checkpoint {

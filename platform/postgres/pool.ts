@@ -173,7 +173,8 @@ export function run<R extends pg.QueryResultRow = pg.QueryResultRow>(
   return client.query<R>({ name: statement.name, text: statement.text, values });
 }
 
-function isConnectionError(err: unknown): boolean {
+/** Whether an error is the connection's (lost, refused, shut down), not the server refusing a statement. */
+export function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string })?.code;
   return code === undefined || code.startsWith('08') || code === '57P01';
 }

@@ -10,7 +10,7 @@ import { company, companyStream, decideCompany, type CompanyState } from './doma
 import { decideOffering, offering, offeringStream } from './domain/offering.ts';
 import { decideProfile, profile, profileStream, type PersonalData } from './domain/profile.ts';
 import { decideProject, project, projectStream, type ProjectState } from './domain/project.ts';
-import { projectWorkforce } from './store/projection.ts';
+import { fusedWorkforceProjection, projectWorkforce } from './store/projection.ts';
 import { readModel } from './store/read-model.ts';
 
 /** Unique read-table constraints, as the conflict a person would understand. */
@@ -36,7 +36,12 @@ export class WorkforceCommands {
   private readonly run: ReturnType<typeof domainCommandRunner<WorkforceEvent>>;
 
   constructor(private readonly handler: CommandHandler) {
-    this.run = domainCommandRunner<WorkforceEvent>(handler, { contracts: workforceEvents, project: projectWorkforce, uniqueMessages: UNIQUE_MESSAGES });
+    this.run = domainCommandRunner<WorkforceEvent>(handler, {
+      contracts: workforceEvents,
+      project: projectWorkforce,
+      fused: fusedWorkforceProjection,
+      uniqueMessages: UNIQUE_MESSAGES,
+    });
   }
 
   private today(ctx: CommandContext): string {

@@ -1,4 +1,5 @@
 import { prepared, run, type Prepared, type Queryable } from '../../../platform/postgres/pool.ts';
+import type { FusedProjection } from '../../../platform/event-store/postgres.ts';
 import type { RecordedEvent, WrittenRows } from '../../../platform/event-store/types.ts';
 import { READ_COLUMNS, writtenKey, type ReadTable } from './read-model.ts';
 import type { WorkforceEvent } from '../../../schema/events/workforce.ts';
@@ -17,16 +18,27 @@ import type { WorkforceEvent } from '../../../schema/events/workforce.ts';
  * type, not 16; a single command costs one statement per event, as before.
  */
 
-/** A statement over the columns of `unnest`: one row per event, `u` in the SQL. */
+/**
+ * One event type's projection: CTEs over `{u}` (one row per event, with the event's
+ * version `v`, time `at` and position `pos`), the main one `{w}` returning the rows it
+ * wrote. Run alone over arrays (`unnest`), or fused into the append statement.
+ */
 interface ArrayStatement extends Prepared {
-  /** The read table whose rows the statement returns (the row each event wrote). */
+  columns: string[];
+  /** The read table whose rows `{w}` returns (the row each event wrote). */
   returns: ReadTable;
+  ctes: string;
 }
 
-function overArrays(name: string, columns: string[], returns: ReadTable, sql: string): ArrayStatement {
+/** The CTE names of a template, with a suffix (one set per event type in a fused statement). */
+function fill(template: string, suffix: string): string {
+  return template.replace(/\{([uwbr])\}/g, (_, n: string) => `${n}${suffix}`);
+}
+
+function overArrays(name: string, columns: string[], returns: ReadTable, ctes: string): ArrayStatement {
   const names = columns.map((c) => c.split(' ')[0]);
   const unnest = `unnest(${columns.map((c, i) => `$${i + 1}::${c.split(' ')[1]}[]`).join(', ')}) AS u(${names.join(', ')})`;
-  return { ...prepared(name, `WITH u AS (SELECT * FROM ${unnest}) ${sql}`), returns };
+  return { ...prepared(name, `WITH u AS (SELECT * FROM ${unnest}), ${fill(ctes, '')} SELECT * FROM w`), columns, returns, ctes };
 }
 
 /** RETURNING the table's read columns, qualified by the target alias `t` (u has columns of the same names). */
@@ -35,159 +47,148 @@ function returning(table: ReadTable): string {
 }
 
 // The aggregate's version bump, for events whose main row is a child of the aggregate.
-const bumpCompany = `b AS (UPDATE companies t SET version = u.v, updated_at = u.at FROM u WHERE t.id = u.company_id)`;
-const bumpProject = `b AS (UPDATE projects t SET version = u.v, updated_at = u.at FROM u WHERE t.id = u.project_id)`;
-const bumpProfile = `b AS (UPDATE profiles t SET version = u.v, updated_at = u.at FROM u WHERE t.id = u.profile_id)`;
+const bumpCompany = `{b} AS (UPDATE companies t SET version = {u}.v, updated_at = {u}.at FROM {u} WHERE t.id = {u}.company_id)`;
+const bumpProject = `{b} AS (UPDATE projects t SET version = {u}.v, updated_at = {u}.at FROM {u} WHERE t.id = {u}.project_id)`;
+const bumpProfile = `{b} AS (UPDATE profiles t SET version = {u}.v, updated_at = {u}.at FROM {u} WHERE t.id = {u}.profile_id)`;
 
 const S = {
   CompanyRegistered: overArrays(
     'wf_company_registered',
     ['id uuid', 'v bigint', 'at timestamptz', 'name text', 'tax_rut text', 'status text', 'pos bigint'],
     'companies',
-    `INSERT INTO companies AS t (id, version, updated_at, name, tax_rut, status, position, created_at)
-     SELECT id, v, at, name, tax_rut, status, pos, at FROM u ${returning('companies')}`,
+    `{w} AS (INSERT INTO companies AS t (id, version, updated_at, name, tax_rut, status, position, created_at)
+     SELECT id, v, at, name, tax_rut, status, pos, at FROM {u} ${returning('companies')})`,
   ),
   OfferingCreated: overArrays(
     'wf_offering_created',
     ['id uuid', 'code text', 'name text', 'description text', 'pos bigint', 'at timestamptz'],
     'offerings',
-    `INSERT INTO offerings AS t (id, code, name, description, position, created_at)
-     SELECT id, code, name, description, pos, at FROM u ${returning('offerings')}`,
+    `{w} AS (INSERT INTO offerings AS t (id, code, name, description, position, created_at)
+     SELECT id, code, name, description, pos, at FROM {u} ${returning('offerings')})`,
   ),
   SubscriptionStarted: overArrays(
     'wf_subscription_started',
     ['company_id uuid', 'v bigint', 'at timestamptz', 'id uuid', 'offering_id uuid', 'seats int', 'starts_on date', 'ends_on date', 'pos bigint'],
     'subscriptions',
-    `, w AS (INSERT INTO subscriptions AS t (id, company_id, offering_id, seats, starts_on, ends_on, status, position, created_at, updated_at)
-             SELECT id, company_id, offering_id, seats, starts_on, ends_on, 'ACTIVE', pos, at, at FROM u ${returning('subscriptions')}),
-       ${bumpCompany}
-     SELECT * FROM w`,
+    `{w} AS (INSERT INTO subscriptions AS t (id, company_id, offering_id, seats, starts_on, ends_on, status, position, created_at, updated_at)
+             SELECT id, company_id, offering_id, seats, starts_on, ends_on, 'ACTIVE', pos, at, at FROM {u} ${returning('subscriptions')}),
+       ${bumpCompany}`,
   ),
   SubscriptionCancelled: overArrays(
     'wf_subscription_cancelled',
     ['company_id uuid', 'v bigint', 'at timestamptz', 'id uuid', 'cancelled_on date', 'reason text'],
     'subscriptions',
-    `, w AS (UPDATE subscriptions t SET status = 'CANCELLED', cancelled_on = u.cancelled_on, cancel_reason = u.reason, updated_at = u.at
-             FROM u WHERE t.id = u.id ${returning('subscriptions')}),
-       ${bumpCompany}
-     SELECT * FROM w`,
+    `{w} AS (UPDATE subscriptions t SET status = 'CANCELLED', cancelled_on = {u}.cancelled_on, cancel_reason = {u}.reason, updated_at = {u}.at
+             FROM {u} WHERE t.id = {u}.id ${returning('subscriptions')}),
+       ${bumpCompany}`,
   ),
   ProfileHired: overArrays(
     'wf_profile_hired',
     ['company_id uuid', 'v bigint', 'at timestamptz', 'profile_id uuid', 'job_title text', 'started_on date', 'pos bigint'],
     'profile_companies',
-    `, w AS (INSERT INTO profile_companies AS t (profile_id, company_id, job_title, supervisor_id, started_on, ended_on, status, position, updated_at)
-             SELECT profile_id, company_id, job_title, NULL, started_on, NULL, 'ACTIVE', pos, at FROM u
+    `{w} AS (INSERT INTO profile_companies AS t (profile_id, company_id, job_title, supervisor_id, started_on, ended_on, status, position, updated_at)
+             SELECT profile_id, company_id, job_title, NULL, started_on, NULL, 'ACTIVE', pos, at FROM {u}
              ON CONFLICT (profile_id, company_id) DO UPDATE
              SET job_title = EXCLUDED.job_title, supervisor_id = NULL, started_on = EXCLUDED.started_on,
                  ended_on = NULL, status = 'ACTIVE', updated_at = EXCLUDED.updated_at
              ${returning('profile_companies')}),
-       ${bumpCompany}
-     SELECT * FROM w`,
+       ${bumpCompany}`,
   ),
   SupervisorSet: overArrays(
     'wf_supervisor_set',
     ['company_id uuid', 'v bigint', 'at timestamptz', 'profile_id uuid', 'supervisor_id uuid'],
     'profile_companies',
-    `, w AS (UPDATE profile_companies t SET supervisor_id = u.supervisor_id, updated_at = u.at
-             FROM u WHERE t.company_id = u.company_id AND t.profile_id = u.profile_id ${returning('profile_companies')}),
-       ${bumpCompany}
-     SELECT * FROM w`,
+    `{w} AS (UPDATE profile_companies t SET supervisor_id = {u}.supervisor_id, updated_at = {u}.at
+             FROM {u} WHERE t.company_id = {u}.company_id AND t.profile_id = {u}.profile_id ${returning('profile_companies')}),
+       ${bumpCompany}`,
   ),
   EmploymentEnded: overArrays(
     'wf_employment_ended',
     ['company_id uuid', 'v bigint', 'at timestamptz', 'profile_id uuid', 'ended_on date'],
     'profile_companies',
-    `, w AS (UPDATE profile_companies t SET status = 'ENDED', ended_on = u.ended_on, supervisor_id = NULL, updated_at = u.at
-             FROM u WHERE t.company_id = u.company_id AND t.profile_id = u.profile_id ${returning('profile_companies')}),
-       r AS (UPDATE profile_companies t SET supervisor_id = NULL, updated_at = u.at
-             FROM u WHERE t.company_id = u.company_id AND t.supervisor_id = u.profile_id AND t.profile_id <> u.profile_id),
-       ${bumpCompany}
-     SELECT * FROM w`,
+    `{w} AS (UPDATE profile_companies t SET status = 'ENDED', ended_on = {u}.ended_on, supervisor_id = NULL, updated_at = {u}.at
+             FROM {u} WHERE t.company_id = {u}.company_id AND t.profile_id = {u}.profile_id ${returning('profile_companies')}),
+       {r} AS (UPDATE profile_companies t SET supervisor_id = NULL, updated_at = {u}.at
+             FROM {u} WHERE t.company_id = {u}.company_id AND t.supervisor_id = {u}.profile_id AND t.profile_id <> {u}.profile_id),
+       ${bumpCompany}`,
   ),
   ProjectCreated: overArrays(
     'wf_project_created',
     ['id uuid', 'v bigint', 'at timestamptz', 'company_id uuid', 'name text', 'faena_code text', 'location text', 'starts_on date', 'ends_on date', 'pos bigint'],
     'projects',
-    `INSERT INTO projects AS t (id, version, updated_at, company_id, name, faena_code, location, starts_on, ends_on, status, position, created_at)
-     SELECT id, v, at, company_id, name, faena_code, location, starts_on, ends_on, 'ACTIVE', pos, at FROM u ${returning('projects')}`,
+    `{w} AS (INSERT INTO projects AS t (id, version, updated_at, company_id, name, faena_code, location, starts_on, ends_on, status, position, created_at)
+     SELECT id, v, at, company_id, name, faena_code, location, starts_on, ends_on, 'ACTIVE', pos, at FROM {u} ${returning('projects')})`,
   ),
   ProjectClosed: overArrays(
     'wf_project_closed',
     ['id uuid', 'v bigint', 'at timestamptz', 'closed_on date'],
     'projects',
-    `UPDATE projects t SET status = 'CLOSED', closed_on = u.closed_on, version = u.v, updated_at = u.at FROM u WHERE t.id = u.id
-     ${returning('projects')}`,
+    `{w} AS (UPDATE projects t SET status = 'CLOSED', closed_on = {u}.closed_on, version = {u}.v, updated_at = {u}.at FROM {u} WHERE t.id = {u}.id
+     ${returning('projects')})`,
   ),
   AssignmentCreated: overArrays(
     'wf_assignment_created',
     ['project_id uuid', 'v bigint', 'at timestamptz', 'id uuid', 'company_id uuid', 'name text', 'starts_on date', 'ends_on date', 'pos bigint'],
     'assignments',
-    `, w AS (INSERT INTO assignments AS t (id, project_id, company_id, name, starts_on, ends_on, position, created_at)
-             SELECT id, project_id, company_id, name, starts_on, ends_on, pos, at FROM u ${returning('assignments')}),
-       ${bumpProject}
-     SELECT * FROM w`,
+    `{w} AS (INSERT INTO assignments AS t (id, project_id, company_id, name, starts_on, ends_on, position, created_at)
+             SELECT id, project_id, company_id, name, starts_on, ends_on, pos, at FROM {u} ${returning('assignments')}),
+       ${bumpProject}`,
   ),
   ProfileAssigned: overArrays(
     'wf_profile_assigned',
     ['project_id uuid', 'v bigint', 'at timestamptz', 'assignment_id uuid', 'profile_id uuid', 'pos bigint'],
     'profile_assignments',
-    `, w AS (INSERT INTO profile_assignments AS t (profile_id, assignment_id, project_id, status, assigned_at, unassigned_at, position)
-             SELECT profile_id, assignment_id, project_id, 'ASSIGNED', at, NULL, pos FROM u
+    `{w} AS (INSERT INTO profile_assignments AS t (profile_id, assignment_id, project_id, status, assigned_at, unassigned_at, position)
+             SELECT profile_id, assignment_id, project_id, 'ASSIGNED', at, NULL, pos FROM {u}
              ON CONFLICT (assignment_id, profile_id) DO UPDATE
              SET status = 'ASSIGNED', assigned_at = EXCLUDED.assigned_at, unassigned_at = NULL
              ${returning('profile_assignments')}),
-       ${bumpProject}
-     SELECT * FROM w`,
+       ${bumpProject}`,
   ),
   ProfileUnassigned: overArrays(
     'wf_profile_unassigned',
     ['project_id uuid', 'v bigint', 'at timestamptz', 'assignment_id uuid', 'profile_id uuid'],
     'profile_assignments',
-    `, w AS (UPDATE profile_assignments t SET status = 'UNASSIGNED', unassigned_at = u.at
-             FROM u WHERE t.assignment_id = u.assignment_id AND t.profile_id = u.profile_id ${returning('profile_assignments')}),
-       ${bumpProject}
-     SELECT * FROM w`,
+    `{w} AS (UPDATE profile_assignments t SET status = 'UNASSIGNED', unassigned_at = {u}.at
+             FROM {u} WHERE t.assignment_id = {u}.assignment_id AND t.profile_id = {u}.profile_id ${returning('profile_assignments')}),
+       ${bumpProject}`,
   ),
   ProfileCreated: overArrays(
     'wf_profile_created',
     ['id uuid', 'v bigint', 'at timestamptz', 'rut text', 'first_name text', 'last_name text', 'email text', 'phone text', 'birth_date date', 'created_by text', 'pos bigint'],
     'profiles',
-    `INSERT INTO profiles AS t (id, version, updated_at, rut, first_name, last_name, email, phone, birth_date, created_by, position, created_at)
-     SELECT id, v, at, rut, first_name, last_name, email, phone, birth_date, created_by, pos, at FROM u ${returning('profiles')}`,
+    `{w} AS (INSERT INTO profiles AS t (id, version, updated_at, rut, first_name, last_name, email, phone, birth_date, created_by, position, created_at)
+     SELECT id, v, at, rut, first_name, last_name, email, phone, birth_date, created_by, pos, at FROM {u} ${returning('profiles')})`,
   ),
   ProfileUpdated: overArrays(
     'wf_profile_updated',
     ['id uuid', 'v bigint', 'at timestamptz', 'first_name text', 'last_name text', 'email text', 'phone text', 'birth_date date'],
     'profiles',
-    `UPDATE profiles t SET first_name = u.first_name, last_name = u.last_name, email = u.email, phone = u.phone,
-       birth_date = u.birth_date, version = u.v, updated_at = u.at FROM u WHERE t.id = u.id ${returning('profiles')}`,
+    `{w} AS (UPDATE profiles t SET first_name = {u}.first_name, last_name = {u}.last_name, email = {u}.email, phone = {u}.phone,
+       birth_date = {u}.birth_date, version = {u}.v, updated_at = {u}.at FROM {u} WHERE t.id = {u}.id ${returning('profiles')})`,
   ),
   LicenseGranted: overArrays(
     'wf_license_granted',
     ['profile_id uuid', 'v bigint', 'at timestamptz', 'id uuid', 'type text', 'number text', 'issued_on date', 'expires_on date', 'pos bigint'],
     'licenses',
-    `, w AS (INSERT INTO licenses AS t (id, profile_id, type, number, issued_on, expires_on, position, created_at, updated_at)
-             SELECT id, profile_id, type, number, issued_on, expires_on, pos, at, at FROM u ${returning('licenses')}),
-       ${bumpProfile}
-     SELECT * FROM w`,
+    `{w} AS (INSERT INTO licenses AS t (id, profile_id, type, number, issued_on, expires_on, position, created_at, updated_at)
+             SELECT id, profile_id, type, number, issued_on, expires_on, pos, at, at FROM {u} ${returning('licenses')}),
+       ${bumpProfile}`,
   ),
   LicenseRenewed: overArrays(
     'wf_license_renewed',
     ['profile_id uuid', 'v bigint', 'at timestamptz', 'id uuid', 'expires_on date'],
     'licenses',
-    `, w AS (UPDATE licenses t SET expires_on = u.expires_on, updated_at = u.at FROM u WHERE t.id = u.id ${returning('licenses')}),
-       ${bumpProfile}
-     SELECT * FROM w`,
+    `{w} AS (UPDATE licenses t SET expires_on = {u}.expires_on, updated_at = {u}.at FROM {u} WHERE t.id = {u}.id ${returning('licenses')}),
+       ${bumpProfile}`,
   ),
   LicenseRevoked: overArrays(
     'wf_license_revoked',
     ['profile_id uuid', 'v bigint', 'at timestamptz', 'id uuid', 'revoked_on date', 'reason text'],
     'licenses',
-    `, w AS (UPDATE licenses t SET revoked = true, revoked_on = u.revoked_on, revoke_reason = u.reason, updated_at = u.at
-             FROM u WHERE t.id = u.id ${returning('licenses')}),
-       ${bumpProfile}
-     SELECT * FROM w`,
+    `{w} AS (UPDATE licenses t SET revoked = true, revoked_on = {u}.revoked_on, revoke_reason = {u}.reason, updated_at = {u}.at
+             FROM {u} WHERE t.id = {u}.id ${returning('licenses')}),
+       ${bumpProfile}`,
   ),
 };
 
@@ -280,3 +281,72 @@ export async function projectWorkforce(tx: Queryable, events: RecordedEvent[]): 
   }
   return written;
 }
+
+/** What the append statement supplies to a fused projection instead of parameters. */
+const FROM_APPENDED = new Set(['v', 'at', 'pos']);
+
+/** Read columns that are timestamps (`*_at`), by table: JSON brings them back as text. */
+const TIMESTAMPS = Object.fromEntries(
+  Object.entries(READ_COLUMNS).map(([table, columns]) => [
+    table,
+    columns
+      .split(',')
+      .map((c) => c.trim().match(/^(\w+)(?:\s+AS\s+"(\w+)")?$/))
+      .filter((m): m is RegExpMatchArray => m !== null && m[1].endsWith('_at'))
+      .map((m) => m[2] ?? m[1]),
+  ]),
+) as Record<ReadTable, string[]>;
+
+/**
+ * The projection fused into the append statement (platform/event-store/postgres.ts): a
+ * batch with one event per stream becomes one statement, atomic on its own, instead of
+ * BEGIN, append, projection and COMMIT. Several events of one stream need rounds: null.
+ */
+export const fusedWorkforceProjection: FusedProjection = {
+  plan(events, firstParam) {
+    const streams = new Set<string>();
+    const byType = new Map<keyof typeof S, { eventId: string; values: unknown[] }[]>();
+    for (const e of events) {
+      if (streams.has(e.streamId)) return null;
+      streams.add(e.streamId);
+      const [name, values] = statementFor({ type: e.type, data: e.data } as RecordedEvent<WorkforceEvent>);
+      const rows = byType.get(name) ?? [];
+      rows.push({ eventId: e.eventId, values });
+      byType.set(name, rows);
+    }
+    let param = firstParam;
+    const ctes: string[] = [];
+    const params: unknown[] = [];
+    const tables: Record<string, ReadTable> = {};
+    [...byType].forEach(([name, rows], i) => {
+      const statement = S[name];
+      const kept = statement.columns.map((c, at) => ({ c, at })).filter(({ c }) => !FROM_APPENDED.has(c.split(' ')[0]));
+      const columns = ['event_id uuid', ...kept.map(({ c }) => c)];
+      const unnest = `unnest(${columns.map((c, k) => `$${param + k}::${c.split(' ')[1]}[]`).join(', ')}) AS x(${columns.map((c) => c.split(' ')[0]).join(', ')})`;
+      param += columns.length;
+      params.push(rows.map((r) => r.eventId), ...kept.map(({ at }) => rows.map((r) => r.values[at] ?? null)));
+      ctes.push(
+        `u_${i} AS (SELECT x.*, a.stream_version AS v, a.occurred_at AS at, a.global_position AS pos
+                    FROM ${unnest} JOIN appended a ON a.event_id = x.event_id)`,
+        fill(statement.ctes, `_${i}`),
+      );
+      tables[`w_${i}`] = statement.returns;
+    });
+    return {
+      key: [...byType.keys()].join('+'),
+      ctes: ctes.join(',\n'),
+      params,
+      outputs: Object.keys(tables),
+      written(outputs) {
+        const written: WrittenRows = new Map();
+        for (const [output, table] of Object.entries(tables)) {
+          for (const row of (outputs[output] ?? []) as Record<string, unknown>[]) {
+            for (const field of TIMESTAMPS[table]) if (typeof row[field] === 'string') row[field] = new Date(row[field] as string);
+            written.set(writtenKey(table, row), row);
+          }
+        }
+        return written;
+      },
+    };
+  },
+};
