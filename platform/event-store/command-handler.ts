@@ -96,8 +96,10 @@ type Decision =
  * judged alone: a refused command or a stale version fails only that command. A batch
  * the database refuses as a whole (a unique index, a failed statement) is rolled back and
  * its commands re-run one transaction each, so only the command at fault fails. Under
- * light load every command runs alone, as before; under load the fixed costs of a
- * transaction (BEGIN, COMMIT and its WAL flush, round trips) are shared.
+ * load the fixed costs of a transaction (BEGIN, COMMIT and its WAL flush, round trips)
+ * are shared. When the commands' projection can be fused into the append (one event per
+ * stream, FusedProjection) and no decision read anything, the batch is one statement
+ * with no BEGIN/COMMIT at all, a lone command included.
  */
 export class CommandHandler {
   private readonly cache = new Map<string, Cached>();
@@ -172,7 +174,6 @@ export class CommandHandler {
   }
 
   private async runBatch(batch: Pending[]): Promise<void> {
-    if (batch.length === 1) return this.runAlone(batch[0]);
     let decisions: Decision[] | undefined;
     let client: pg.PoolClient | undefined;
     // BEGIN is sent only when a statement needs the transaction: a batch that is one
