@@ -13,11 +13,11 @@ let t: TestDatabase;
 let commands: WorkforceCommands;
 const ctx: CommandContext = { actor: { id: 'rebuild-test', kind: 'dev' }, correlationId: 'rebuild-test' };
 
-/** Every read table's rows, in primary-key order, as comparable JSON. */
+/** Every read table's rows, in position order, as JSON (timestamps to the microsecond). */
 async function snapshot(): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
   for (const table of workforceReadTables) {
-    const { rows } = await t.db.query(`SELECT * FROM ${table} ORDER BY position`);
+    const { rows } = await t.db.query(`SELECT to_jsonb(r) AS row FROM ${table} r ORDER BY position`);
     out[table] = rows;
   }
   return out;

@@ -326,7 +326,9 @@ export const fusedWorkforceProjection: FusedProjection = {
       param += columns.length;
       params.push(rows.map((r) => r.eventId), ...kept.map(({ at }) => rows.map((r) => r.values[at] ?? null)));
       ctes.push(
-        `u_${i} AS (SELECT x.*, a.stream_version AS v, a.occurred_at AS at, a.global_position AS pos
+        // Milliseconds, as the event's time is everywhere else it reaches a read table
+        // (a JavaScript Date): a rebuild reproduces the same rows.
+        `u_${i} AS (SELECT x.*, a.stream_version AS v, date_trunc('milliseconds', a.occurred_at) AS at, a.global_position AS pos
                     FROM ${unnest} JOIN appended a ON a.event_id = x.event_id)`,
         fill(statement.ctes, `_${i}`),
       );
