@@ -318,7 +318,9 @@ export const fusedWorkforceProjection: FusedProjection = {
     const ctes: string[] = [];
     const params: unknown[] = [];
     const tables: Record<string, ReadTable> = {};
-    [...byType].forEach(([name, rows], i) => {
+    // In a fixed order, so a mix of types is one statement whatever order its events came in.
+    const groups = [...byType].sort(([a], [b]) => a.localeCompare(b));
+    groups.forEach(([name, rows], i) => {
       const statement = S[name];
       const kept = statement.columns.map((c, at) => ({ c, at })).filter(({ c }) => !FROM_APPENDED.has(c.split(' ')[0]));
       const columns = ['event_id uuid', ...kept.map(({ c }) => c)];
@@ -335,7 +337,7 @@ export const fusedWorkforceProjection: FusedProjection = {
       tables[`w_${i}`] = statement.returns;
     });
     return {
-      key: [...byType.keys()].join('+'),
+      key: groups.map(([name]) => name).join('+'),
       ctes: ctes.join(',\n'),
       params,
       outputs: Object.keys(tables),
