@@ -105,7 +105,7 @@ async function replay(config: ProjectorConfig, storage: LakeStorage, name: strin
   }
   const reader = new EventReader(connection, tmpdir());
   await reader.connect();
-  const total = (await reader.head({ transactionId: '0', globalPosition: 0 })).behind;
+  const total = await reader.behind({ transactionId: '0', globalPosition: 0 });
   await reader.close();
   const started = Date.now();
   const probe = new Lease({ storage, source: name, owner: 'replay-probe', ttlMs: config.ANGELIS_PROJECTOR_LEASE_TTL_MS });

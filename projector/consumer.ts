@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../platform/logger.ts';
 import type { PoolSettings } from '../platform/postgres/pool.ts';
 import type { LakeSource } from '../schema/lake/index.ts';
-import { BatchWriter } from './lake/batch-writer.ts';
+import { BatchWriter, type LoadedBatch } from './lake/batch-writer.ts';
 import { appendCommit, CommitConflict, SNAPSHOT_EVERY, writeSnapshot } from './lake/commit-log.ts';
 import { applyCommit, type CommitRecord, type CommitState } from './lake/commit-state.ts';
 import { compactSource } from './lake/compaction.ts';
@@ -15,6 +15,19 @@ import type { ProjectorMetrics } from './metrics.ts';
 import { EventReader, type FetchedBatch } from './source/event-reader.ts';
 import { personalFields } from './sql/raw-events.ts';
 import type { LakeStorage } from './storage/lake-storage.ts';
+
+/** After an empty read that follows activity, the next look comes this soon (then doubles up to the poll interval). */
+const QUICK_POLL_MS = 20;
+
+/** A batch read from the source and, unless empty, loaded into DuckDB. */
+interface PreparedBatch {
+  batch: FetchedBatch;
+  loaded?: LoadedBatch;
+  loadSeconds: number;
+}
+
+/** Every this many commits the stage folder tree (empty partition folders) is removed. */
+const STAGE_PRUNE_EVERY = 200;
 
 export interface SourceConsumerOptions {
   source: LakeSource;
@@ -44,7 +57,8 @@ export interface SourceConsumerOptions {
  * Projects one source's events into the lake, exactly once as readers of the commit log
  * see it: under the source's lease, recover (drop uncommitted files), then loop: read a
  * batch after the last commit's checkpoint, write its Parquet files, create the next
- * commit record. Reading batch k+1 from PostgreSQL overlaps writing batch k in DuckDB.
+ * commit record. While batch k is written, batch k+1 is loaded into DuckDB and (when
+ * batches come full) batch k+2 is read from PostgreSQL; commits stay strictly in order.
  */
 export class SourceConsumer {
   private readonly abort = new AbortController();
@@ -105,12 +119,13 @@ export class SourceConsumer {
     let state = await recoverSource(o.storage, name, o.source.tables, o.log);
     const reader = new EventReader(o.connection, workDir);
     const duck = await openDuckDb({ pseudonymKey: o.pseudonymKey, tempDirectory: join(workDir, 'duckdb') });
-    const tablesConnection = await duck.connect().catch((err: unknown) => {
+    const [tablesConnection, loadConnection] = await Promise.all([duck.connect(), duck.connect()]).catch((err: unknown) => {
       duck.close();
       throw err;
     });
-    const writer = new BatchWriter(duck.connection, tablesConnection, name, o.source.tables, personalFields(o.source.tables));
-    let pending: Promise<FetchedBatch> | undefined;
+    const writer = new BatchWriter(duck.connection, tablesConnection, loadConnection, name, o.source.tables, personalFields(o.source.tables));
+    let pending: Promise<PreparedBatch> | undefined;
+    let prefetched: { after: CommitState['checkpoint']; batch: Promise<FetchedBatch> } | undefined;
     let lastCompaction = Date.now();
     let lastLagCheck = 0;
     try {
@@ -120,37 +135,75 @@ export class SourceConsumer {
         this.wake?.();
       });
       try {
-        const fetch = (after: CommitState['checkpoint']) => {
-          this.notified = false;
+        let loads = 0;
+        let quietPolls = 0; // empty reads in a row
+        const fetch = (after: CommitState['checkpoint'], limit: number): Promise<FetchedBatch> => {
+          this.notified = false; // a NOTIFY from now on may be for events this read misses
           const started = performance.now();
-          const p = reader.fetch(after, o.batchSize);
+          const p = reader.fetch(after, limit);
           void p.then(() => o.metrics?.stageSeconds.observe({ source: name, stage: 'fetch' }, (performance.now() - started) / 1000), () => {});
           return p;
         };
-        pending = fetch(state.checkpoint);
-        while (!this.stopped) {
-          const batch = await pending;
-          pending = undefined;
-          if (batch.rows === 0) {
+        // Reads a batch from PostgreSQL into a CSV file, then loads it into DuckDB (into the
+        // batch table the batch being written does not use). A full batch means more are
+        // probably waiting: the next read then starts at once, so PostgreSQL keeps producing
+        // while DuckDB loads and writes (one CSV file ahead at most).
+        const prepareNow = async (after: CommitState['checkpoint'], limit: number): Promise<PreparedBatch> => {
+          let ahead = prefetched?.batch;
+          if (prefetched && !sameCheckpoint(prefetched.after, after)) {
+            await ahead!.then((b) => rm(b.file, { force: true }), () => {});
+            ahead = undefined;
+          }
+          prefetched = undefined;
+          const batch = await (ahead ?? fetch(after, limit));
+          try {
+            if (batch.rows === 0) return { batch, loadSeconds: 0 };
+            if (batch.rows >= limit && !this.stopped) prefetched = { after: batch.to, batch: fetch(batch.to, o.batchSize) };
+            const started = performance.now();
+            const loaded = await writer.load(batch.file, loads++ % 2);
+            return { batch, loaded, loadSeconds: (performance.now() - started) / 1000 };
+          } finally {
             await rm(batch.file, { force: true });
+          }
+        };
+        const prepare = (after: CommitState['checkpoint'], limit = o.batchSize): Promise<PreparedBatch> => {
+          const p = prepareNow(after, limit);
+          // Awaited by the loop once the batch in hand is committed: a failure meanwhile is not unhandled.
+          p.catch(() => {});
+          return p;
+        };
+        // The first batch of a session is smaller, so that DuckDB has work sooner (the
+        // first read from PostgreSQL is the only one nothing else overlaps).
+        pending = prepare(state.checkpoint, Math.ceil(o.batchSize / 4));
+        while (!this.stopped) {
+          const prepared = await pending;
+          const { batch } = prepared;
+          pending = undefined;
+          if (!prepared.loaded) {
+            let behind: number | undefined;
             if (Date.now() - lastLagCheck > 5_000) {
               lastLagCheck = Date.now();
-              await this.refreshLag(reader, state);
+              behind = await this.refreshLag(reader, state);
             }
             // Caught up means nothing committed is left, not merely an empty batch: events of a
             // transaction stay invisible while any older transaction in the cluster is open.
-            if (o.untilCaughtUp && (await reader.head(state.checkpoint)).behind === 0) return true;
+            if (o.untilCaughtUp && (behind ?? (await reader.behind(state.checkpoint))) === 0) return true;
             if (o.compactIntervalMs > 0 && Date.now() - lastCompaction > o.compactIntervalMs) {
               lastCompaction = Date.now();
               state = await this.compact(duck.connection, state, lease, workDir);
             }
-            await this.waitForCommit();
-            pending = fetch(state.checkpoint);
+            // Right after activity, look again soon (20 ms, doubling up to the poll interval):
+            // a writer may not NOTIFY, and a NOTIFY can come before its events are readable
+            // (an older transaction still open in the cluster holds them back).
+            await this.waitForCommit(Math.min(o.pollMs, QUICK_POLL_MS * 2 ** quietPolls));
+            quietPolls = Math.min(quietPolls + 1, 16);
+            pending = prepare(state.checkpoint);
             continue;
           }
-          // Pipeline: PostgreSQL produces the next batch while DuckDB writes this one.
-          pending = fetch(batch.to);
-          state = await this.commitBatch(writer, batch, state, lease, workDir);
+          quietPolls = 0;
+          // Pipeline: PostgreSQL produces the next batch, and DuckDB loads it, while this one is written.
+          pending = prepare(batch.to);
+          state = await this.commitBatch(writer, prepared, state, lease, workDir);
           if (Date.now() - lastLagCheck > 5_000 && batch.rows < o.batchSize) {
             lastLagCheck = Date.now();
             await this.refreshLag(reader, state);
@@ -161,30 +214,38 @@ export class SourceConsumer {
         unlisten();
       }
     } finally {
-      if (pending) await pending.then((b) => rm(b.file, { force: true }), () => {});
+      if (pending) await pending.then((p) => p.loaded && writer.discard(p.loaded.slot), () => {});
+      if (prefetched) await prefetched.batch.then((b) => rm(b.file, { force: true }), () => {});
       await reader.close();
       duck.close();
     }
   }
 
   /** Writes a batch's files, then its commit record; the batch is visible from that moment. */
-  private async commitBatch(writer: BatchWriter, batch: FetchedBatch, state: CommitState, lease: Lease, workDir: string): Promise<CommitState> {
+  private async commitBatch(writer: BatchWriter, prepared: PreparedBatch, state: CommitState, lease: Lease, workDir: string): Promise<CommitState> {
+    const { batch, loaded, loadSeconds } = prepared;
     const o = this.options;
     const name = o.source.name;
     const n = state.n + 1;
-    const timer = (stage: string) => {
+    const timer = (stage: string, before = 0) => {
       const started = performance.now();
-      return () => o.metrics?.stageSeconds.observe({ source: name, stage }, (performance.now() - started) / 1000);
+      return () => o.metrics?.stageSeconds.observe({ source: name, stage }, before + (performance.now() - started) / 1000);
     };
-    let done = timer('parquet');
-    const stageDir = join(workDir, `stage-${n}`);
-    const staged = await writer.write(batch.file, stageDir);
-    await rm(batch.file, { force: true });
+    let done = timer('parquet', loadSeconds);
+    // One stage folder for the session: its partition folders are reused from batch to batch.
+    // Creating them anew each time (and deleting the old ones) costs a lot on some filesystems
+    // (ext4 without a journal scans past recently deleted inodes); pruned now and then.
+    const stageDir = join(workDir, 'stage');
+    const staged = await writer.write(loaded!, stageDir);
     done();
     lease.assertHeld();
     done = timer('upload');
-    await forEachConcurrently(staged, 8, (f) => o.storage.putFile(f.path, f.local));
-    await rm(stageDir, { recursive: true, force: true });
+    // putFile moves the file (local lake) or copies it (Azure); either way it leaves the stage.
+    await forEachConcurrently(staged, 8, async (f) => {
+      await o.storage.putFile(f.path, f.local);
+      await rm(f.local, { force: true });
+    });
+    if (n % STAGE_PRUNE_EVERY === 0) await rm(stageDir, { recursive: true, force: true });
     done();
     done = timer('commit');
     const record: CommitRecord = {
@@ -225,21 +286,23 @@ export class SourceConsumer {
     return result.state;
   }
 
-  private async refreshLag(reader: EventReader, state: CommitState): Promise<void> {
+  /** Updates the lag metrics; returns the events behind (undefined without metrics). */
+  private async refreshLag(reader: EventReader, state: CommitState): Promise<number | undefined> {
     const m = this.options.metrics;
-    if (!m) return;
-    const head = await reader.head(state.checkpoint);
+    if (!m) return undefined;
+    const behind = await reader.behind(state.checkpoint);
     const name = this.options.source.name;
-    m.lagEvents.set({ source: name }, head.behind);
-    const oldestPending = head.behind > 0 && state.lastOccurredAt ? Date.now() - Date.parse(state.lastOccurredAt) : 0;
+    m.lagEvents.set({ source: name }, behind);
+    const oldestPending = behind > 0 && state.lastOccurredAt ? Date.now() - Date.parse(state.lastOccurredAt) : 0;
     m.lagSeconds.set({ source: name }, Math.max(0, oldestPending) / 1000);
+    return behind;
   }
 
-  /** Sleeps until a source transaction commits (NOTIFY), the poll interval passes, or stop. */
-  private waitForCommit(): Promise<void> {
+  /** Sleeps until a source transaction commits (NOTIFY), `ms` pass, or stop. */
+  private waitForCommit(ms: number): Promise<void> {
     if (this.notified || this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.options.pollMs);
+      const timer = setTimeout(done, ms);
       const self = this;
       function done() {
         clearTimeout(timer);
@@ -249,6 +312,10 @@ export class SourceConsumer {
       this.wake = done;
     });
   }
+}
+
+function sameCheckpoint(a: CommitState['checkpoint'], b: CommitState['checkpoint']): boolean {
+  return a.transactionId === b.transactionId && a.globalPosition === b.globalPosition;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -53,9 +53,11 @@ describe('exactly once under SIGKILL', () => {
     for (let kill = 0; kill < KILLS; kill++) {
       const before = (await readCommitLog(lake, 'workforce')).n;
       const child = spawnProjector();
-      // Let it commit something new, then kill it at a random moment of the next batches.
-      for (let i = 0; i < 300 && (await readCommitLog(lake, 'workforce')).n <= before && child.exitCode === null; i++) await sleep(50);
-      await sleep(Math.random() * 600);
+      // Let it commit something new, then kill it at a random moment of the next batch or
+      // two (a batch of 4,000 takes well under 100 ms, so a longer wait could let one run
+      // finish the 15 batches and leave nothing for the next kill to interrupt).
+      for (let i = 0; i < 300 && (await readCommitLog(lake, 'workforce')).n <= before && child.exitCode === null; i++) await sleep(20);
+      await sleep(Math.random() * 100);
       child.kill('SIGKILL');
       await exited(child);
       if ((await readCommitLog(lake, 'workforce')).events < EVENTS) killedMidway++;

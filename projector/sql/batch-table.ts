@@ -1,5 +1,5 @@
 import { PARTITION_COLUMN, type PersonalData } from '../../schema/lake/contract.ts';
-import { literal, literals } from './literals.ts';
+import { ident, literal, literals } from './literals.ts';
 import { pseudonymSql } from './pseudonym.ts';
 
 /** Event type -> data field -> kind of personal data, derived from the lake tables' classifications. */
@@ -19,7 +19,7 @@ export const PSEUDONYMS_COLUMN = '_pseudonyms';
 export const BATCH_CSV_COLUMNS = {
   transaction_id: 'VARCHAR',
   global_position: 'BIGINT',
-  occurred_at_micros: 'BIGINT',
+  occurred_at: 'TIMESTAMP',
   stream_id: 'VARCHAR',
   stream_version: 'BIGINT',
   event_id: 'VARCHAR',
@@ -40,7 +40,7 @@ export function pseudonymSlot(personal: PersonalFields, eventType: string, field
  * its date partition, and the pseudonyms of every personal field. Each event's JSON is
  * parsed once here and each value hashed once, however many outputs (raw, tables) use it.
  */
-export function batchTableSql(personal: PersonalFields, csvSource: string): string {
+export function batchTableSql(personal: PersonalFields, csvSource: string, batchTable = BATCH_TABLE): string {
   const types = Object.keys(personal);
   const extract = types.map((e) => `WHEN ${literal(e)} THEN json_extract_string(data, [${literals(Object.keys(personal[e]).map((f) => `$.${f}`))}])`);
   const hash = types.map((e) => {
@@ -49,11 +49,11 @@ export function batchTableSql(personal: PersonalFields, csvSource: string): stri
   });
   const pseudonyms = types.length ? `CASE event_type ${hash.join(' ')} END` : 'CAST(NULL AS VARCHAR[])';
   const values = types.length ? `CASE event_type ${extract.join(' ')} END` : 'NULL';
-  return `CREATE OR REPLACE TABLE ${BATCH_TABLE} AS
+  return `CREATE OR REPLACE TABLE ${ident(batchTable)} AS
 SELECT * EXCLUDE (_v), ${pseudonyms} AS ${PSEUDONYMS_COLUMN}
 FROM (
-  SELECT transaction_id, global_position, make_timestamp(occurred_at_micros) AS occurred_at, stream_id, stream_version, event_id,
-    event_type, event_version, data, metadata, CAST(make_timestamp(occurred_at_micros) AS DATE) AS ${PARTITION_COLUMN}, ${values} AS _v
+  SELECT transaction_id, global_position, occurred_at, stream_id, stream_version, event_id,
+    event_type, event_version, data, metadata, CAST(occurred_at AS DATE) AS ${PARTITION_COLUMN}, ${values} AS _v
   FROM ${csvSource}
 )`;
 }

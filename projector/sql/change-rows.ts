@@ -14,7 +14,7 @@ export function changeRowColumns(table: LakeTable): [string, string][] {
  * event type; columns an event does not set are NULL. A personal VARCHAR column takes
  * the pseudonym the batch table already computed for its field when the kinds agree.
  */
-export function changeRowsSql(table: LakeTable, personal: PersonalFields): string {
+export function changeRowsSql(table: LakeTable, personal: PersonalFields, batchTable = BATCH_TABLE): string {
   const events = Object.keys(table.events);
   const fields = [...new Set(Object.values(table.events).flatMap((m) => Object.values(m.set)))];
   const slot = (field: string) => fields.indexOf(field) + 1; // DuckDB lists are 1-based
@@ -43,7 +43,7 @@ export function changeRowsSql(table: LakeTable, personal: PersonalFields): strin
   ${PARTITION_COLUMN}
 FROM (
   SELECT *, json_extract_string(data, [${literals(fields.map((f) => `$.${f}`))}]) AS _f
-  FROM ${BATCH_TABLE} WHERE event_type IN (${literals(events)})
+  FROM ${ident(batchTable)} WHERE event_type IN (${literals(events)})
 )`;
 }
 

@@ -1,6 +1,6 @@
 import { PARTITION_COLUMN, type LakeTable } from '../../schema/lake/contract.ts';
 import { BATCH_TABLE, PSEUDONYMS_COLUMN, type PersonalFields } from './batch-table.ts';
-import { literal } from './literals.ts';
+import { ident, literal } from './literals.ts';
 
 export type { PersonalFields } from './batch-table.ts';
 
@@ -28,7 +28,7 @@ export function personalFields(tables: LakeTable[]): PersonalFields {
  * The pseudonyms come precomputed from the batch table and go in with one
  * json_merge_patch per event; an event with no personal value keeps its text as is.
  */
-export function rawEventsSql(personal: PersonalFields): string {
+export function rawEventsSql(personal: PersonalFields, batchTable = BATCH_TABLE): string {
   const cases = Object.entries(personal).map(([eventType, fields]) => {
     // `||` yields NULL for a null pseudonym and concat_ws skips it: json_merge_patch would
     // delete a key patched with null, so only present values go into the patch.
@@ -39,5 +39,5 @@ export function rawEventsSql(personal: PersonalFields): string {
   return `SELECT global_position, transaction_id, stream_id, stream_version, event_id, event_type, event_version,
   CASE WHEN _patch <> '' THEN CAST(json_merge_patch(data, '{' || _patch || '}') AS VARCHAR) ELSE data END AS data,
   metadata, occurred_at, event_type AS _event_type_dir, ${PARTITION_COLUMN}
-FROM (SELECT *, ${patch} AS _patch FROM ${BATCH_TABLE})`;
+FROM (SELECT *, ${patch} AS _patch FROM ${ident(batchTable)})`;
 }
