@@ -65,7 +65,10 @@ const base = z.object({
   ANGELIS_JWT_ISSUER: z.string().min(1).default('angelis-ciam'),
   ANGELIS_JWT_AUDIENCE: z.string().min(1).default('angelis'),
   ANGELIS_ACCESS_TOKEN_TTL_S: positiveInt.max(3600).default(600),
+  /** A session unused this long ends; each refresh starts the wait again. */
   ANGELIS_REFRESH_TOKEN_TTL_S: positiveInt.default(30 * 24 * 3600),
+  /** A session ends this long after sign-in however often it is refreshed: then sign in again. */
+  ANGELIS_SESSION_MAX_AGE_S: positiveInt.default(90 * 24 * 3600),
   /** Signing keys older than this are rotated out (the previous key stays in the JWKS until its tokens expire). */
   ANGELIS_JWT_KEY_ROTATION_S: positiveInt.default(7 * 24 * 3600),
   /** Encrypts CIAM's private signing keys at rest; required in production. */

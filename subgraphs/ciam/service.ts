@@ -103,7 +103,11 @@ export async function startCiam(config: Config, log: Logger, options: CiamOption
   );
   rotationTimer.unref();
 
-  const sessions = new Sessions(store, { prefix, ttlMs: config.ANGELIS_REFRESH_TOKEN_TTL_S * 1000 });
+  const sessions = new Sessions(store, {
+    prefix,
+    ttlMs: config.ANGELIS_REFRESH_TOKEN_TTL_S * 1000,
+    maxAgeMs: config.ANGELIS_SESSION_MAX_AGE_S * 1000,
+  });
   const auth = new Authentication({
     db,
     commands,

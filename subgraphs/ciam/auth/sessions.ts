@@ -13,6 +13,10 @@ import { randomToken, sameSecret } from './secrets.ts';
  * so of two concurrent refreshes one wins); a genuine token of an older generation is a
  * reused refresh token: the session is revoked. Keys: `<prefix>session:<sid>` and
  * `<prefix>user-sessions:<accountId>` (a set, for "log out everywhere").
+ *
+ * Lifetime: a session unused for `ttlMs` expires (each refresh restarts that wait), and
+ * none outlives `maxAgeMs` from sign-in: its key expires then, so the gateway refuses its
+ * access tokens at that moment too, and a refresh after it is not valid.
  */
 
 export interface Session {
@@ -31,8 +35,13 @@ export type RefreshOutcome =
 export class Sessions {
   constructor(
     private readonly store: KeyValueStore,
-    private readonly options: { prefix: string; ttlMs: number },
+    private readonly options: { prefix: string; ttlMs: number; maxAgeMs: number },
   ) {}
+
+  /** How long the session's keys may live from now: the idle wait, but never past its maximum age. */
+  private ttlOf(session: Session): number {
+    return Math.min(this.options.ttlMs, Date.parse(session.createdAt) + this.options.maxAgeMs - Date.now());
+  }
 
   key(sid: string) {
     return sessionKey(sid, this.options.prefix);
@@ -53,7 +62,8 @@ export class Sessions {
   /** Starts a session; returns it with its first refresh token. */
   async create(identity: Omit<Identity, 'sessionId'>): Promise<{ session: Session; refreshToken: string }> {
     const session: Session = { sid: randomUUID(), identity, generation: 1, secret: randomToken(), createdAt: new Date().toISOString() };
-    await this.store.set(this.key(session.sid), JSON.stringify(session), this.options.ttlMs);
+    const ttl = this.ttlOf(session);
+    await this.store.set(this.key(session.sid), JSON.stringify(session), ttl);
     await this.store.setAdd(this.userKey(identity.userId), session.sid, this.options.ttlMs);
     return { session, refreshToken: this.token(session) };
   }
@@ -73,9 +83,15 @@ export class Sessions {
     const generation = Number(m[2]);
     if (generation > session.generation || !sameSecret(this.token({ ...session, generation }), refreshToken)) return { kind: 'invalid' };
     if (generation < session.generation) return { kind: 'reused', session };
+    const ttl = this.ttlOf(session);
+    if (ttl <= 0) {
+      // Past its maximum age (the key's expiry is due): over, whatever the token.
+      await this.revoke(session.sid, session.identity.userId);
+      return { kind: 'invalid' };
+    }
     const next: Session = { ...session, generation: session.generation + 1 };
     // Lost the race to a concurrent refresh with the same token: that is reuse too.
-    if (!(await this.store.compareAndSet(this.key(session.sid), raw, JSON.stringify(next), this.options.ttlMs))) {
+    if (!(await this.store.compareAndSet(this.key(session.sid), raw, JSON.stringify(next), ttl))) {
       return { kind: 'reused', session };
     }
     await this.store.setAdd(this.userKey(session.identity.userId), session.sid, this.options.ttlMs);
