@@ -1,8 +1,8 @@
 import { GraphQLError } from 'graphql';
 import type pg from 'pg';
 import { isConnectionError, type Db } from '../postgres/pool.ts';
-import { CommitNotifier, postgresEventStore, StreamVersionConflict, type FusedProjection } from './postgres.ts';
-import type { DomainEvent, EventMetadata, RecordedEvent, WrittenRows } from './types.ts';
+import { CommitNotifier, postgresEventStore, StreamVersionConflict, type FusedProjection, type StreamAppend } from './postgres.ts';
+import type { AppendResult, DomainEvent, EventMetadata, RecordedEvent, WrittenRows } from './types.ts';
 
 /** Folds a stream's events into the state a decision needs. Pure. */
 export interface Evolver<S, E extends DomainEvent> {
@@ -230,19 +230,22 @@ export class CommandHandler {
   /** One command, one transaction, retried on a stale cached state. */
   private async runAlone(p: Pending): Promise<void> {
     for (let attempt = p.attempt; ; attempt++) {
+      let decision: Decision;
       try {
-        const result = await this.db.transaction((tx) => this.attempt(tx, p.cmd, attempt > 0));
-        this.remember(p.cmd.streamId, { state: result.state, version: result.version });
-        this.committed(result.events as RecordedEvent[]);
-        p.resolve(result);
-        return;
+        [decision] = await this.db.transaction((tx) => this.attemptBatch(tx, tx, [{ ...p, attempt }], { begun: true, committing: false }));
       } catch (err) {
-        if (err instanceof StreamVersionConflict) this.cache.delete(p.cmd.streamId);
-        if (!(err instanceof StreamVersionConflict) || p.cmd.expectedVersion !== undefined || attempt >= this.maxRetries) {
-          p.reject(err);
-          return;
-        }
+        // A concurrent writer raced past the version check (unique index): a conflict too.
+        if (!(err instanceof StreamVersionConflict)) return p.reject(err);
+        decision = { kind: 'conflict', p, err };
       }
+      if (decision.kind === 'done') {
+        this.remember(p.cmd.streamId, { state: decision.result.state, version: decision.result.version });
+        this.committed(decision.result.events as RecordedEvent[]);
+        return p.resolve(decision.result);
+      }
+      if (decision.kind !== 'conflict') return p.reject(decision.kind === 'refused' ? decision.err : new Error('undecided command'));
+      this.cache.delete(p.cmd.streamId);
+      if (p.cmd.expectedVersion !== undefined || attempt >= this.maxRetries) return p.reject(decision.err);
     }
   }
 
@@ -260,40 +263,14 @@ export class CommandHandler {
     return current;
   }
 
-  /** The stream's current state: cached, or folded from its events in `tx`. */
-  private async load<S>(tx: pg.PoolClient, cmd: CommandOptions<S, DomainEvent>, reload: boolean): Promise<{ state: S; version: number }> {
-    let current = this.cached(cmd, reload);
-    if (!current) {
-      const events = await postgresEventStore.readStream(tx, cmd.streamId);
-      let state = cmd.evolver.initialState();
-      for (const e of events) state = cmd.evolver.evolve(state, e);
-      current = { state, version: events.length ? events[events.length - 1].streamVersion : 0 };
-    }
-    return current;
+  /** The stream's current state, folded from its events in `tx`. */
+  private async load<S>(tx: pg.PoolClient, cmd: CommandOptions<S, DomainEvent>): Promise<{ state: S; version: number }> {
+    const events = await postgresEventStore.readStream(tx, cmd.streamId);
+    return { state: fold(cmd.evolver, cmd.evolver.initialState(), events), version: events.length ? events[events.length - 1].streamVersion : 0 };
   }
 
   private metadataFor<S>(cmd: CommandOptions<S, DomainEvent>, state: S): EventMetadata {
     return typeof cmd.metadata === 'function' ? cmd.metadata(state) : cmd.metadata;
-  }
-
-  private async attempt<S, E extends DomainEvent>(
-    tx: pg.PoolClient,
-    cmd: CommandOptions<S, E>,
-    reload: boolean,
-  ): Promise<CommandResult<S, E>> {
-    const current = await this.load(tx, cmd as unknown as CommandOptions<S, DomainEvent>, reload);
-    if (cmd.expectedVersion !== undefined && current.version !== cmd.expectedVersion) {
-      throw new StreamVersionConflict(cmd.streamId, cmd.expectedVersion, current.version);
-    }
-    const decided = await cmd.decide(current.state, current.version, tx);
-    if (decided.length === 0) return { state: current.state, version: current.version, events: [], written: new Map() };
-    const { nextVersion, events } = await postgresEventStore.append(tx, cmd.streamId, decided, {
-      expectedVersion: current.version,
-      metadata: this.metadataFor(cmd as unknown as CommandOptions<S, DomainEvent>, current.state),
-    });
-    const recorded = events as RecordedEvent<E>[];
-    const written = (await cmd.project(tx, recorded)) ?? new Map();
-    return { state: fold(cmd.evolver, current.state, recorded), version: nextVersion, events: recorded, written };
   }
 
   /**
@@ -314,7 +291,7 @@ export class CommandHandler {
       // Awaited only when it must be: each await lets every other request's pending work
       // run first, and in a batch that latency is everyone's.
       const cached = this.cached(cmd, p.attempt > 0);
-      const current = cached ?? (await this.load(tx, cmd, true));
+      const current = cached ?? (await this.load(tx, cmd));
       if (cmd.expectedVersion !== undefined && current.version !== cmd.expectedVersion) {
         decisions.push({ kind: 'conflict', p, err: new StreamVersionConflict(cmd.streamId, cmd.expectedVersion, current.version) });
         continue;
@@ -337,46 +314,50 @@ export class CommandHandler {
     const writes = decisions.filter((d) => d.kind === 'events');
     if (writes.length === 0) return decisions;
     const appends = writes.map((d) => ({ streamId: d.p.cmd.streamId, events: d.events, expectedVersion: d.version, metadata: d.metadata }));
-    // Append and project in one statement when every command's projection can ride in it.
+    const { outcomes, written } = await this.write(tx, client, writes, appends, state);
+    const settled = new Map<Pending, Decision>();
+    for (const [i, d] of writes.entries()) {
+      const outcome = outcomes[i];
+      if ('conflict' in outcome) settled.set(d.p, { kind: 'conflict', p: d.p, err: outcome.conflict });
+      else {
+        const result = { state: fold(d.p.cmd.evolver, d.state, outcome.events), version: outcome.nextVersion, events: outcome.events, written };
+        settled.set(d.p, { kind: 'done', p: d.p, result });
+      }
+    }
+    return decisions.map((d) => settled.get(d.p) ?? d);
+  }
+
+  /**
+   * Appends the batch's events and projects them: in one statement when every command's
+   * projection can ride in the append (FusedProjection), else the append, then one
+   * projection call per domain for the whole batch (so it can apply many events per statement).
+   */
+  private async write(
+    tx: pg.PoolClient,
+    client: pg.PoolClient,
+    writes: Extract<Decision, { kind: 'events' }>[],
+    appends: StreamAppend[],
+    state: { begun: boolean; committing: boolean },
+  ): Promise<{ outcomes: (AppendResult | { conflict: StreamVersionConflict })[]; written: WrittenRows }> {
     const fused = writes[0].p.cmd.fused;
     if (fused && writes.every((d) => d.p.cmd.fused === fused)) {
       const done = await postgresEventStore.appendAndProject(client, appends, fused, () => {
         if (!state.begun) state.committing = true;
       });
-      if (done) {
-        const settled = new Map<Pending, Decision>();
-        for (const [i, d] of writes.entries()) {
-          const outcome = done.outcomes[i];
-          if ('conflict' in outcome) settled.set(d.p, { kind: 'conflict', p: d.p, err: outcome.conflict });
-          else {
-            const state = fold(d.p.cmd.evolver, d.state, outcome.events);
-            settled.set(d.p, { kind: 'done', p: d.p, result: { state, version: outcome.nextVersion, events: outcome.events, written: done.written } });
-          }
-        }
-        return decisions.map((d) => settled.get(d.p) ?? d);
-      }
+      if (done) return done;
     }
     const outcomes = await postgresEventStore.appendStreams(tx, appends);
-    const settled = new Map<Pending, Decision>();
-    const written: WrittenRows = new Map();
-    // One projection call per domain for the whole batch, so it can apply many events per statement.
     const toProject = new Map<CommandOptions<unknown, DomainEvent>['project'], RecordedEvent[]>();
     for (const [i, d] of writes.entries()) {
       const outcome = outcomes[i];
-      if ('conflict' in outcome) {
-        settled.set(d.p, { kind: 'conflict', p: d.p, err: outcome.conflict });
-        continue;
-      }
-      const list = toProject.get(d.p.cmd.project) ?? [];
-      list.push(...outcome.events);
-      toProject.set(d.p.cmd.project, list);
-      const result = { state: fold(d.p.cmd.evolver, d.state, outcome.events), version: outcome.nextVersion, events: outcome.events, written };
-      settled.set(d.p, { kind: 'done', p: d.p, result });
+      if ('conflict' in outcome) continue;
+      toProject.set(d.p.cmd.project, [...(toProject.get(d.p.cmd.project) ?? []), ...outcome.events]);
     }
+    const written: WrittenRows = new Map();
     for (const [project, events] of toProject) {
       for (const [key, row] of (await project(tx, events)) ?? []) written.set(key, row);
     }
-    return decisions.map((d) => settled.get(d.p) ?? d);
+    return { outcomes, written };
   }
 
   private remember(streamId: string, entry: Cached): void {
