@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import { startHttpServer, type Route, type RunningServer } from '../http/server.ts';
 import { actorOf, correlationIdFrom, identityFromSubgraphRequest, type RequestContext } from './context.ts';
 import { maskErrorsPlugin } from './plugins/mask-errors.ts';
+import { serviceSdlPlugin } from './plugins/service-sdl.ts';
 
 /** Reads a subgraph's SDL from `schema/subgraphs/<name>.graphql`. */
 export function loadSubgraphSdl(name: string): DocumentNode {
@@ -31,12 +32,20 @@ export interface SubgraphOptions<C extends RequestContext> {
   routes?: Record<string, Route>;
 }
 
-/** Boots a subgraph: federation schema, error masking, identity and correlation from headers. */
+/**
+ * Boots a subgraph: federation schema, error masking, the SDL kept from strangers in
+ * production, identity and correlation from headers.
+ */
 export async function startSubgraph<C extends RequestContext>(o: SubgraphOptions<C>): Promise<RunningServer> {
   const apollo = new ApolloServer<C>({
     schema: buildSubgraphSchema({ typeDefs: loadSubgraphSdl(o.name), resolvers: o.resolvers as GraphQLResolverMap<unknown> }),
     // No Apollo Studio here: inline tracing would only cost time per request.
-    plugins: [maskErrorsPlugin<C>(o.log), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [
+      maskErrorsPlugin<C>(o.log),
+      serviceSdlPlugin<C>(o.nodeEnv),
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+    ],
     includeStacktraceInErrorResponses: false,
     introspection: o.nodeEnv !== 'production',
   });
