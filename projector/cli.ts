@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DuckDBTypeId, JsonDuckDBValueConverter, type DuckDBValueConverter, type Json } from '@duckdb/node-api';
 import { loadConfig } from '../platform/config.ts';
 import { withEmbeddedDefaults } from '../platform/postgres/embedded.ts';
 import { onShutdown } from '../platform/process/shutdown.ts';
@@ -145,13 +146,24 @@ async function probeRunning(lease: Lease): Promise<boolean> {
   }
 }
 
+const WIDE_INTEGERS = new Set<DuckDBTypeId>([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT]);
+
+/**
+ * DuckDB's JSON conversion, except that wide integers (count(*) is a BIGINT) print as
+ * numbers when a double holds them exactly; beyond that they stay digits, not a rounded number.
+ */
+const printable: DuckDBValueConverter<Json> = (value, type, self) =>
+  WIDE_INTEGERS.has(type.typeId) && typeof value === 'bigint' && value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(value)
+    : JsonDuckDBValueConverter(value, type, self);
+
 async function query(config: ProjectorConfig, storage: LakeStorage, sql: string): Promise<void> {
   const scratch = await mkdtemp(join(tmpdir(), 'angelis-query-'));
   const duck = await openDuckDb({ pseudonymKey: config.ANGELIS_PSEUDONYM_KEY ?? DEVELOPMENT_PSEUDONYM_KEY });
   try {
     await defineLakeViews(duck.connection, storage, Object.values(lakeSources), scratch);
     const reader = await duck.connection.runAndReadAll(sql);
-    console.table(reader.getRowObjectsJson());
+    console.table(reader.convertRowObjects(printable));
   } finally {
     duck.close();
     await rm(scratch, { recursive: true, force: true });
