@@ -1,8 +1,12 @@
 import { GraphQLError } from 'graphql';
 import type pg from 'pg';
-import { isConnectionError, type Db } from '../postgres/pool.ts';
-import { CommitNotifier, postgresEventStore, StreamVersionConflict, type FusedProjection, type StreamAppend } from './postgres.ts';
-import type { AppendResult, DomainEvent, EventMetadata, RecordedEvent, WrittenRows } from './types.ts';
+import { Db } from '../postgres/pool.ts';
+import { BatchScheduler, type BatchLimits } from './batch-scheduler.ts';
+import { StreamVersionConflict, type AppendOutcome, type EventStore, type StreamAppend, type UnitOfWork } from './port.ts';
+import { PostgresEventStore } from './postgres/store.ts';
+import { backoff, type RetryPolicy } from './retry.ts';
+import { StreamStateCache, type StreamState } from './stream-cache.ts';
+import type { DomainEvent, EventMetadata, RecordedEvent, WrittenRows } from './types.ts';
 
 /** Folds a stream's events into the state a decision needs. Pure. */
 export interface Evolver<S, E extends DomainEvent> {
@@ -10,26 +14,27 @@ export interface Evolver<S, E extends DomainEvent> {
   evolve(state: S, event: RecordedEvent<E>): S;
 }
 
-export interface CommandOptions<S, E extends DomainEvent> {
+export interface CommandOptions<S, E extends DomainEvent, Tx = pg.PoolClient> {
   streamId: string;
   evolver: Evolver<S, E>;
   /**
    * Decides the events from the current state. It may read other aggregates' read tables
    * through `tx` (same transaction) and throws domain errors to refuse the command.
    */
-  decide(state: S, version: number, tx: pg.PoolClient): E[] | Promise<E[]>;
+  decide(state: S, version: number, tx: Tx): E[] | Promise<E[]>;
   /**
-   * The same projection as `project`, written to ride in the append statement, so a batch
-   * is one statement (see FusedProjection). Optional; the same object for a whole domain.
+   * The same projection as `project`, in the form the store can run inside the append
+   * itself (EventStore.appendAndProject), so a batch is one atomic step. Optional; the same
+   * object for a whole domain.
    */
-  fused?: FusedProjection;
+  fused?: unknown;
   /**
    * Updates the read tables from the new events, in the same transaction. In a batch it is
    * called once for all the commands that share it, with their events in append order
    * (several streams, each stream's events in order): pass the same function to every
    * command of a domain.
    */
-  project(tx: pg.PoolClient, events: RecordedEvent<E>[]): Promise<WrittenRows | void>;
+  project(tx: Tx, events: RecordedEvent<E>[]): Promise<WrittenRows | void>;
   expectedVersion?: number;
   /** Stored with every event; a function when it depends on the state (e.g. the tenant). */
   metadata: EventMetadata | ((state: S) => EventMetadata);
@@ -43,86 +48,75 @@ export interface CommandResult<S, E extends DomainEvent> {
   written: WrittenRows;
 }
 
-interface Cached {
-  state: unknown;
-  version: number;
-}
-
 /** Called after a command's transaction commits (notifications, cache invalidation). */
 export type CommitListener = (events: RecordedEvent[]) => void;
 
-export interface CommandHandlerOptions {
+export interface CommandHandlerOptions extends Partial<BatchLimits> {
   /** Aggregate states kept in memory (LRU). */
   cacheSize?: number;
-  /** Re-decisions after a stale cached state, before the conflict reaches the caller. */
+  /** Re-decisions after a stale state: a policy, or just how many (with the default backoff). */
+  retry?: RetryPolicy | { maxRetries: number };
+  /** @deprecated use `retry`. */
   maxRetries?: number;
-  /** Commands committed together in one transaction, at most. 1 turns batching off. */
-  maxBatch?: number;
-  /** Transactions (batches) in flight at once. */
-  concurrency?: number;
-  /**
-   * While a transaction is in flight, another starts only once this many commands wait;
-   * fewer wait for it and then commit together.
-   */
-  joinBelow?: number;
 }
 
 /** A command waiting for, or taking part in, a batch. */
-interface Pending {
-  cmd: CommandOptions<unknown, DomainEvent>;
+interface Pending<Tx> {
+  cmd: CommandOptions<unknown, DomainEvent, Tx>;
   attempt: number;
   resolve(result: CommandResult<unknown, DomainEvent>): void;
   reject(err: unknown): void;
 }
 
 /** What deciding one command of a batch came to, before the append. */
-type Decision =
-  | { kind: 'events'; p: Pending; state: unknown; version: number; events: DomainEvent[]; metadata: EventMetadata }
-  | { kind: 'done'; p: Pending; result: CommandResult<unknown, DomainEvent> }
-  | { kind: 'refused'; p: Pending; err: unknown }
-  | { kind: 'conflict'; p: Pending; err: StreamVersionConflict };
+type Decision<Tx> =
+  | { kind: 'events'; p: Pending<Tx>; state: unknown; version: number; events: DomainEvent[]; metadata: EventMetadata }
+  | { kind: 'done'; p: Pending<Tx>; result: CommandResult<unknown, DomainEvent> }
+  | { kind: 'refused'; p: Pending<Tx>; err: unknown }
+  | { kind: 'conflict'; p: Pending<Tx>; err: StreamVersionConflict };
 
 /**
- * Runs commands: load the stream, decide, then append and project in ONE transaction.
+ * Runs commands on an event store (the port): load the stream, decide, then append and
+ * project in ONE unit of work. Three parts, each its own piece: the batch scheduler (group
+ * commit), the stream-state cache, and the unit of work the store gives.
  *
- * Aggregate states are cached in memory by stream (LRU), so a command usually skips
- * reading its stream; the append's version check makes a stale cache harmless: on a
- * conflict the entry is dropped, the stream re-read and the command decided again
- * (a bounded retry) unless the caller pinned `expectedVersion`, which then is a CONFLICT.
+ * Aggregate states are cached by stream, so a command usually skips reading its stream;
+ * the append's version check makes a stale cache harmless: on a conflict the entry is
+ * dropped and the command decided again on a fresh read (RetryPolicy: at once, then with
+ * backoff) unless the caller pinned `expectedVersion`, which then is a CONFLICT.
  *
- * Group commit: commands that arrive while `concurrency` transactions are in flight wait
- * and then commit together, one transaction for up to `maxBatch` of them (one per stream),
- * with one append statement for all their events. Each command is still decided and
- * judged alone: a refused command or a stale version fails only that command. A batch
- * the database refuses as a whole (a unique index, a failed statement) is rolled back and
- * its commands re-run one transaction each, so only the command at fault fails. Under
- * load the fixed costs of a transaction (BEGIN, COMMIT and its WAL flush, round trips)
- * are shared. When the commands' projection can be fused into the append (one event per
- * stream, FusedProjection) and no decision read anything, the batch is one statement
- * with no BEGIN/COMMIT at all, a lone command included.
+ * Group commit: commands that arrive while batches are in flight wait and then commit
+ * together, one unit of work for up to `maxBatch` of them (one per stream), with one
+ * append for all their events. Each command is still decided and judged alone: a refused
+ * command or a stale version fails only that command. A batch the database refuses as a
+ * whole (a unique index, a failed statement) is rolled back and its commands re-run one
+ * unit each, so only the command at fault fails. When the store can run the commands'
+ * projection inside the append (appendAndProject) and no decision read anything, the batch
+ * is one atomic statement with no BEGIN/COMMIT at all, a lone command included.
  */
-export class CommandHandler {
-  private readonly cache = new Map<string, Cached>();
+export class CommandHandler<Tx = pg.PoolClient> {
+  readonly store: EventStore<Tx, unknown>;
+  private readonly cache: StreamStateCache;
+  private readonly scheduler: BatchScheduler<Pending<Tx>>;
+  private readonly retry: RetryPolicy;
   private readonly listeners: CommitListener[] = [];
-  private readonly notifier: CommitNotifier;
-  private readonly queue: Pending[] = [];
-  /** Streams with a command in a transaction now: their next command waits. */
-  private readonly busy = new Set<string>();
-  private inFlight = 0;
-  private readonly maxRetries: number;
-  private readonly maxBatch: number;
-  private readonly concurrency: number;
-  private readonly joinBelow: number;
 
-  constructor(
-    readonly db: Db,
-    private readonly options: CommandHandlerOptions = {},
-  ) {
-    this.notifier = new CommitNotifier(db);
-    this.maxRetries = options.maxRetries ?? 3;
-    this.maxBatch = options.maxBatch ?? 64;
-    this.concurrency = options.concurrency ?? 2;
-    this.joinBelow = options.joinBelow ?? 4;
+  constructor(store: EventStore<Tx, unknown> | Db, options: CommandHandlerOptions = {}) {
+    // A Db is the PostgreSQL store over it (what every domain used before the port).
+    this.store = store instanceof Db ? (new PostgresEventStore(store) as unknown as EventStore<Tx, unknown>) : store;
+    this.cache = new StreamStateCache(options.cacheSize);
+    const retry = options.retry ?? { maxRetries: options.maxRetries ?? 3 };
+    this.retry = 'delayMs' in retry ? (retry as RetryPolicy) : backoff({ maxRetries: retry.maxRetries });
+    this.scheduler = new BatchScheduler<Pending<Tx>>(
+      { maxBatch: options.maxBatch ?? 64, concurrency: options.concurrency ?? 2, joinBelow: options.joinBelow ?? 4 },
+      (p) => p.cmd.streamId,
+      (batch) => this.runBatch(batch),
+    );
+  }
+
+  /** The PostgreSQL database behind the store (for domains that read their tables beside commands). */
+  get db(): Db {
+    return (this.store as unknown as { db: Db }).db;
   }
 
   /** Registers a listener for committed events. */
@@ -135,170 +129,129 @@ export class CommandHandler {
     this.cache.clear();
   }
 
-  handle<S, E extends DomainEvent>(cmd: CommandOptions<S, E>): Promise<CommandResult<S, E>> {
+  handle<S, E extends DomainEvent>(cmd: CommandOptions<S, E, Tx>): Promise<CommandResult<S, E>> {
     return new Promise((resolve, reject) => {
-      this.queue.push({
-        cmd: cmd as unknown as CommandOptions<unknown, DomainEvent>,
+      this.scheduler.enqueue({
+        cmd: cmd as unknown as CommandOptions<unknown, DomainEvent, Tx>,
         attempt: 0,
-        resolve: resolve as Pending['resolve'],
+        resolve: resolve as Pending<Tx>['resolve'],
         reject,
       });
-      this.pump();
     });
   }
 
-  /** Starts batches while there is room: the queue's oldest commands, one per free stream. */
-  private pump(): void {
-    // With a transaction in flight, a few waiting commands wait for it to finish and then
-    // commit together, rather than paying a transaction's round trips for one or two.
-    while (this.inFlight < this.concurrency && this.queue.length > 0 && (this.inFlight === 0 || this.queue.length >= this.joinBelow)) {
-      const batch: Pending[] = [];
-      for (let i = 0; i < this.queue.length && batch.length < this.maxBatch; ) {
-        const p = this.queue[i];
-        if (this.busy.has(p.cmd.streamId)) {
-          i++;
-          continue;
-        }
-        this.busy.add(p.cmd.streamId);
-        batch.push(p);
-        this.queue.splice(i, 1);
-      }
-      if (batch.length === 0) return;
-      this.inFlight++;
-      void this.runBatch(batch).finally(() => {
-        for (const p of batch) this.busy.delete(p.cmd.streamId);
-        this.inFlight--;
-        this.pump();
-      });
-    }
-  }
-
-  private async runBatch(batch: Pending[]): Promise<void> {
-    let decisions: Decision[] | undefined;
-    let client: pg.PoolClient | undefined;
-    // BEGIN is sent only when a statement needs the transaction: a batch that is one
-    // fused statement (append + projection) is atomic without one. `committing`: a
-    // statement that may have committed was sent (COMMIT, or that fused statement).
-    const tx = { begun: false, committing: false };
+  private async runBatch(batch: Pending<Tx>[]): Promise<void> {
+    let decisions: Decision<Tx>[];
+    let uow: UnitOfWork<Tx> | undefined;
     try {
-      client = await this.db.connect();
-      const c = client;
-      const begin = () => {
-        if (tx.begun) return;
-        tx.begun = true;
-        c.query('BEGIN').catch(() => {}); // the next statement fails too if it failed
-      };
-      decisions = await this.attemptBatch(lazyTransaction(c, begin), c, batch, tx);
-      if (tx.begun) {
-        tx.committing = true;
-        await c.query('COMMIT');
-      }
-      this.db.release(c);
+      uow = await this.store.begin();
+      decisions = await this.attempt(uow, batch);
+      await uow.commit();
     } catch (err) {
-      if (client) {
-        const c = client;
-        if (tx.begun && !tx.committing) await c.query('ROLLBACK').then(() => this.db.release(c), (e: Error) => this.db.release(c, e));
-        else this.db.release(c, isConnectionError(err) ? (err as Error) : undefined);
-      }
+      await uow?.abort(err);
       // A commit that may or may not have happened: nothing is re-run.
-      if (tx.committing && isConnectionError(err)) {
+      if (uow?.committing && this.store.isConnectionError(err)) {
         for (const p of batch) p.reject(err);
         return;
       }
-      // Refused as a whole, nothing written: each command again in its own transaction, so
-      // only the command at fault fails (and a real outage fails each with its own error).
+      // Refused as a whole, nothing written: each command again in its own unit, so only
+      // the command at fault fails (and a real outage fails each with its own error).
       await Promise.all(batch.map((p) => this.runAlone(p)));
       return;
     }
     const committed: RecordedEvent[] = [];
-    for (const d of decisions!) {
+    for (const d of decisions) {
       if (d.kind === 'done') {
-        this.remember(d.p.cmd.streamId, { state: d.result.state, version: d.result.version });
+        this.cache.set(d.p.cmd.streamId, { state: d.result.state, version: d.result.version });
         committed.push(...(d.result.events as RecordedEvent[]));
         d.p.resolve(d.result);
       } else if (d.kind === 'refused') {
         d.p.reject(d.err);
       } else if (d.kind === 'conflict') {
         this.cache.delete(d.p.cmd.streamId);
-        if (d.p.cmd.expectedVersion !== undefined || d.p.attempt >= this.maxRetries) d.p.reject(d.err);
-        else this.queue.unshift({ ...d.p, attempt: d.p.attempt + 1 });
+        if (d.p.cmd.expectedVersion !== undefined || d.p.attempt >= this.retry.maxRetries) d.p.reject(d.err);
+        else this.requeue(d.p);
       }
     }
     this.committed(committed);
   }
 
-  /** One command, one transaction, retried on a stale cached state. */
-  private async runAlone(p: Pending): Promise<void> {
+  /** Decides a conflicted command again after the policy's delay, ahead of newer commands. */
+  private requeue(p: Pending<Tx>): void {
+    const next = { ...p, attempt: p.attempt + 1 };
+    const delay = this.retry.delayMs(next.attempt);
+    if (delay <= 0) this.scheduler.enqueue(next, true);
+    else setTimeout(() => this.scheduler.enqueue(next, true), delay);
+  }
+
+  /** One command, one unit of work, retried on a stale state. */
+  private async runAlone(p: Pending<Tx>): Promise<void> {
     for (let attempt = p.attempt; ; attempt++) {
-      let decision: Decision;
+      let decision: Decision<Tx>;
+      let uow: UnitOfWork<Tx> | undefined;
       try {
-        [decision] = await this.db.transaction((tx) => this.attemptBatch(tx, tx, [{ ...p, attempt }], { begun: true, committing: false }));
+        uow = await this.store.begin();
+        [decision] = await this.attempt(uow, [{ ...p, attempt }]);
+        await uow.commit();
       } catch (err) {
+        await uow?.abort(err);
         // A concurrent writer raced past the version check (unique index): a conflict too.
         if (!(err instanceof StreamVersionConflict)) return p.reject(err);
         decision = { kind: 'conflict', p, err };
       }
       if (decision.kind === 'done') {
-        this.remember(p.cmd.streamId, { state: decision.result.state, version: decision.result.version });
+        this.cache.set(p.cmd.streamId, { state: decision.result.state, version: decision.result.version });
         this.committed(decision.result.events as RecordedEvent[]);
         return p.resolve(decision.result);
       }
       if (decision.kind !== 'conflict') return p.reject(decision.kind === 'refused' ? decision.err : new Error('undecided command'));
       this.cache.delete(p.cmd.streamId);
-      if (p.cmd.expectedVersion !== undefined || attempt >= this.maxRetries) return p.reject(decision.err);
+      if (p.cmd.expectedVersion !== undefined || attempt >= this.retry.maxRetries) return p.reject(decision.err);
+      const delay = this.retry.delayMs(attempt + 1);
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     }
   }
 
   private committed(events: RecordedEvent[]): void {
     if (events.length === 0) return;
-    this.notifier.poke();
+    this.store.announce();
     for (const listener of this.listeners) listener(events);
   }
 
   /** The stream's cached state, unless it must be read (a retry, or not the version the caller expects). */
-  private cached<S>(cmd: CommandOptions<S, DomainEvent>, reload: boolean): { state: S; version: number } | undefined {
-    const current = reload ? undefined : (this.cache.get(cmd.streamId) as { state: S; version: number } | undefined);
+  private cached<S>(cmd: CommandOptions<S, DomainEvent, Tx>, reload: boolean): StreamState<S> | undefined {
+    const current = reload ? undefined : this.cache.get<S>(cmd.streamId);
     // A cached version other than the one the caller expects may just be stale: re-read.
     if (current && cmd.expectedVersion !== undefined && current.version !== cmd.expectedVersion) return undefined;
     return current;
   }
 
-  /** The stream's current state, folded from its events in `tx`. */
-  private async load<S>(tx: pg.PoolClient, cmd: CommandOptions<S, DomainEvent>): Promise<{ state: S; version: number }> {
-    const events = await postgresEventStore.readStream(tx, cmd.streamId);
+  /** The stream's current state, folded from its events read in the unit of work. */
+  private async load<S>(tx: Tx, cmd: CommandOptions<S, DomainEvent, Tx>): Promise<StreamState<S>> {
+    const events = await this.store.readStream(cmd.streamId, { tx });
     return { state: fold(cmd.evolver, cmd.evolver.initialState(), events), version: events.length ? events[events.length - 1].streamVersion : 0 };
   }
 
-  private metadataFor<S>(cmd: CommandOptions<S, DomainEvent>, state: S): EventMetadata {
-    return typeof cmd.metadata === 'function' ? cmd.metadata(state) : cmd.metadata;
-  }
-
   /**
-   * A batch in one transaction: decide each command (in order, each may read through
-   * `tx`), append every decided event in one statement, then project each command's
-   * events. A refusal (a GraphQLError from `decide`) or a stale version concerns one
-   * command; anything else (a database error) is thrown and rolls the batch back.
+   * A batch in one unit of work: decide each command (in order, each may read through
+   * `tx`), append every decided event at once, then project each command's events. A
+   * refusal (a GraphQLError from `decide`) or a stale version concerns one command;
+   * anything else (a database error) is thrown and rolls the batch back.
    */
-  private async attemptBatch(
-    tx: pg.PoolClient,
-    client: pg.PoolClient,
-    batch: Pending[],
-    state: { begun: boolean; committing: boolean },
-  ): Promise<Decision[]> {
-    const decisions: Decision[] = [];
+  private async attempt(uow: UnitOfWork<Tx>, batch: Pending<Tx>[]): Promise<Decision<Tx>[]> {
+    const decisions: Decision<Tx>[] = [];
     for (const p of batch) {
       const { cmd } = p;
       // Awaited only when it must be: each await lets every other request's pending work
       // run first, and in a batch that latency is everyone's.
-      const cached = this.cached(cmd, p.attempt > 0);
-      const current = cached ?? (await this.load(tx, cmd));
+      const current = this.cached(cmd, p.attempt > 0) ?? (await this.load(uow.tx, cmd));
       if (cmd.expectedVersion !== undefined && current.version !== cmd.expectedVersion) {
         decisions.push({ kind: 'conflict', p, err: new StreamVersionConflict(cmd.streamId, cmd.expectedVersion, current.version) });
         continue;
       }
       let events: DomainEvent[];
       try {
-        const decided = cmd.decide(current.state, current.version, tx);
+        const decided = cmd.decide(current.state, current.version, uow.tx);
         events = decided instanceof Promise ? await decided : decided;
       } catch (err) {
         if (!(err instanceof GraphQLError)) throw err;
@@ -308,14 +261,15 @@ export class CommandHandler {
       if (events.length === 0) {
         decisions.push({ kind: 'done', p, result: { state: current.state, version: current.version, events: [], written: new Map() } });
       } else {
-        decisions.push({ kind: 'events', p, ...current, events, metadata: this.metadataFor(cmd, current.state) });
+        const metadata = typeof cmd.metadata === 'function' ? cmd.metadata(current.state) : cmd.metadata;
+        decisions.push({ kind: 'events', p, ...current, events, metadata });
       }
     }
     const writes = decisions.filter((d) => d.kind === 'events');
     if (writes.length === 0) return decisions;
     const appends = writes.map((d) => ({ streamId: d.p.cmd.streamId, events: d.events, expectedVersion: d.version, metadata: d.metadata }));
-    const { outcomes, written } = await this.write(tx, client, writes, appends, state);
-    const settled = new Map<Pending, Decision>();
+    const { outcomes, written } = await this.write(uow, writes, appends);
+    const settled = new Map<Pending<Tx>, Decision<Tx>>();
     for (const [i, d] of writes.entries()) {
       const outcome = outcomes[i];
       if ('conflict' in outcome) settled.set(d.p, { kind: 'conflict', p: d.p, err: outcome.conflict });
@@ -328,26 +282,22 @@ export class CommandHandler {
   }
 
   /**
-   * Appends the batch's events and projects them: in one statement when every command's
-   * projection can ride in the append (FusedProjection), else the append, then one
-   * projection call per domain for the whole batch (so it can apply many events per statement).
+   * Appends the batch's events and projects them: in one step when the store can run every
+   * command's projection inside the append, else the append, then one projection call per
+   * domain for the whole batch (so it can apply many events per statement).
    */
   private async write(
-    tx: pg.PoolClient,
-    client: pg.PoolClient,
-    writes: Extract<Decision, { kind: 'events' }>[],
+    uow: UnitOfWork<Tx>,
+    writes: Extract<Decision<Tx>, { kind: 'events' }>[],
     appends: StreamAppend[],
-    state: { begun: boolean; committing: boolean },
-  ): Promise<{ outcomes: (AppendResult | { conflict: StreamVersionConflict })[]; written: WrittenRows }> {
+  ): Promise<{ outcomes: AppendOutcome[]; written: WrittenRows }> {
     const fused = writes[0].p.cmd.fused;
-    if (fused && writes.every((d) => d.p.cmd.fused === fused)) {
-      const done = await postgresEventStore.appendAndProject(client, appends, fused, () => {
-        if (!state.begun) state.committing = true;
-      });
+    if (fused && this.store.appendAndProject && writes.every((d) => d.p.cmd.fused === fused)) {
+      const done = await this.store.appendAndProject(uow, appends, fused);
       if (done) return done;
     }
-    const outcomes = await postgresEventStore.appendStreams(tx, appends);
-    const toProject = new Map<CommandOptions<unknown, DomainEvent>['project'], RecordedEvent[]>();
+    const outcomes = await this.store.appendStreams(uow.tx, appends);
+    const toProject = new Map<CommandOptions<unknown, DomainEvent, Tx>['project'], RecordedEvent[]>();
     for (const [i, d] of writes.entries()) {
       const outcome = outcomes[i];
       if ('conflict' in outcome) continue;
@@ -355,34 +305,13 @@ export class CommandHandler {
     }
     const written: WrittenRows = new Map();
     for (const [project, events] of toProject) {
-      for (const [key, row] of (await project(tx, events)) ?? []) written.set(key, row);
+      for (const [key, row] of (await project(uow.tx, events)) ?? []) written.set(key, row);
     }
     return { outcomes, written };
-  }
-
-  private remember(streamId: string, entry: Cached): void {
-    this.cache.delete(streamId);
-    this.cache.set(streamId, entry);
-    if (this.cache.size > (this.options.cacheSize ?? 10_000)) {
-      this.cache.delete(this.cache.keys().next().value as string);
-    }
   }
 }
 
 function fold<S, E extends DomainEvent>(evolver: Evolver<S, E>, state: S, events: RecordedEvent<E>[]): S {
   for (const e of events) state = evolver.evolve(state, e);
   return state;
-}
-
-/** The client, sending BEGIN before the first statement anyone runs through it. */
-function lazyTransaction(client: pg.PoolClient, begin: () => void): pg.PoolClient {
-  return new Proxy(client, {
-    get(target, prop, receiver) {
-      if (prop !== 'query') return Reflect.get(target, prop, receiver);
-      return (...args: unknown[]) => {
-        begin();
-        return (target.query as (...a: unknown[]) => unknown)(...args);
-      };
-    },
-  });
 }

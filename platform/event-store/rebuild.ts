@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Db } from '../postgres/pool.ts';
 import { run } from '../postgres/pool.ts';
+import { commitOrderSelect } from './postgres/commit-order.ts';
 import type { RecordedEvent } from './types.ts';
 
 const BATCH = 5_000;
@@ -8,6 +9,8 @@ const BATCH = 5_000;
 const COLUMNS = `global_position AS "globalPosition", transaction_id::text AS "transactionId", stream_id AS "streamId",
   stream_version AS "streamVersion", event_id AS "eventId", event_type AS type, event_version AS version, data, metadata,
   occurred_at AS "occurredAt"`;
+// With appends paused every event is committed, so plain commit order is complete.
+const REPLAY = commitOrderSelect({ columns: COLUMNS, after: ['$1', '$2'], limit: '$3', visibleOnly: false });
 
 /**
  * Rebuilds a domain's read tables from its events: one transaction that pauses appends
@@ -26,13 +29,7 @@ export async function rebuildReadModel(
     let after = { tx: '0', pos: 0 };
     let replayed = 0;
     for (;;) {
-      // With appends paused every event is committed, so plain commit order is complete.
-      const { rows } = await run<RecordedEvent>(
-        tx,
-        `SELECT ${COLUMNS} FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-         ORDER BY transaction_id, global_position LIMIT $3`,
-        [after.tx, after.pos, BATCH],
-      );
+      const { rows } = await run<RecordedEvent>(tx, REPLAY, [after.tx, after.pos, BATCH]);
       if (rows.length === 0) break;
       await project(tx, rows);
       replayed += rows.length;

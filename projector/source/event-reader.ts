@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import pg from 'pg';
-import { EVENTS_CHANNEL } from '../../platform/event-store/postgres.ts';
+import { afterCheckpoint, commitOrderSelect, EVENTS_CHANNEL } from '../../platform/event-store/postgres.ts';
 import type { Checkpoint } from '../../platform/event-store/types.ts';
 import type { PoolSettings } from '../../platform/postgres/pool.ts';
 import { copyClientStream, copyToFile } from './copy-to-file.ts';
@@ -28,25 +28,22 @@ export interface FetchedBatch {
 // settings (set with bound values). current_setting() is stable, so PostgreSQL still
 // uses the (transaction_id, global_position) index and stops at the LIMIT.
 const SET_RANGE = `SELECT set_config('angelis.after_tx', $1, false), set_config('angelis.after_pos', $2, false)`;
-// ORDER BY names the table's columns: a bare `transaction_id` would mean the ::text
-// output column, sorting xids as text ('10' < '9') and defeating the index.
 // The LIMIT must be a constant: with an expression the planner guesses 10% of the table
 // and picks a full scan and sort. It is our own validated integer, never input.
 const copyBatchSql = (limit: number) => `COPY (
-  SELECT transaction_id::text, global_position, occurred_at AT TIME ZONE 'UTC', stream_id, stream_version, event_id,
-         event_type, event_version, data, metadata
-  FROM events
-  WHERE (transaction_id, global_position) > (current_setting('angelis.after_tx')::xid8, current_setting('angelis.after_pos')::bigint)
-    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-  ORDER BY events.transaction_id, events.global_position
-  LIMIT ${limit}
+  ${commitOrderSelect({
+    columns: `transaction_id::text, global_position, occurred_at AT TIME ZONE 'UTC', stream_id, stream_version, event_id,
+         event_type, event_version, data, metadata`,
+    after: ["current_setting('angelis.after_tx')", "current_setting('angelis.after_pos')"],
+    limit: String(limit),
+  })}
 ) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e')`;
 
 // Index range only (events_commit_order): cheap when the projector is close to the head.
-const BEHIND = `SELECT count(*) AS behind FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)`;
+const BEHIND = `SELECT count(*) AS behind FROM events WHERE ${afterCheckpoint('$1', '$2')}`;
 
 const HEAD = `SELECT max(global_position) AS head_position, (SELECT max(occurred_at) FROM events) AS head_occurred_at,
-  (SELECT count(*) FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)) AS behind
+  (SELECT count(*) FROM events WHERE ${afterCheckpoint('$1', '$2')}) AS behind
   FROM events`;
 
 /**
