@@ -1,7 +1,23 @@
 import { requireActor, type RequestContext } from './context.ts';
 
 type Resolver = (parent: unknown, args: unknown, ctx: RequestContext, info: unknown) => unknown;
+/** Apollo calls `__resolveReference` with no args: (reference, context, info). */
+type ReferenceResolver = (reference: unknown, ctx: RequestContext, info: unknown) => unknown;
 type ResolverMap = Record<string, object>;
+
+const guardField =
+  (fn: Resolver): Resolver =>
+  (parent, args, ctx, info) => {
+    requireActor(ctx);
+    return fn(parent, args, ctx, info);
+  };
+
+const guardReference =
+  (fn: ReferenceResolver): ReferenceResolver =>
+  (reference, ctx, info) => {
+    requireActor(ctx);
+    return fn(reference, ctx, info);
+  };
 
 /**
  * Requires an authenticated caller on every entry point of a subgraph: Query and Mutation
@@ -9,12 +25,6 @@ type ResolverMap = Record<string, object>;
  * these, so one check here covers the whole graph.
  */
 export function requireAuthentication<M extends ResolverMap>(resolvers: M): M {
-  const guard =
-    (fn: Resolver): Resolver =>
-    (parent, args, ctx, info) => {
-      requireActor(ctx);
-      return fn(parent, args, ctx, info);
-    };
   const out: ResolverMap = {};
   for (const [type, fields] of Object.entries(resolvers)) {
     // Scalars are class instances, not field maps: keep them as they are.
@@ -24,8 +34,9 @@ export function requireAuthentication<M extends ResolverMap>(resolvers: M): M {
     }
     const copy: Record<string, unknown> = { ...fields };
     for (const [name, value] of Object.entries(copy)) {
-      const entry = type === 'Query' || type === 'Mutation' || name === '__resolveReference';
-      if (entry && typeof value === 'function') copy[name] = guard(value as Resolver);
+      if (typeof value !== 'function') continue;
+      if (name === '__resolveReference') copy[name] = guardReference(value as ReferenceResolver);
+      else if (type === 'Query' || type === 'Mutation') copy[name] = guardField(value as Resolver);
     }
     out[type] = copy;
   }
