@@ -30,7 +30,7 @@ export function serviceSdlPlugin<C extends RequestContext>(nodeEnv: string): Apo
       return {
         async didResolveOperation({ operation, document, contextValue }) {
           // In production the only identity a subgraph accepts is a signed one (no development headers).
-          if (contextValue.identity || operation.operation !== 'query') return;
+          if (contextValue.identity || operation?.operation !== 'query') return;
           if (asksForServiceSdl(operation.selectionSet, document)) {
             throw unauthenticatedRequest('The subgraph schema is served only to the gateway in production');
           }
