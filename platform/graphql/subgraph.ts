@@ -10,6 +10,7 @@ import { startHttpServer, type Route, type RunningServer } from '../http/server.
 import { actorOf, correlationIdFrom, identityFromSubgraphRequest, type RequestContext } from './context.ts';
 import { maskErrorsPlugin } from './plugins/mask-errors.ts';
 import { serviceSdlPlugin } from './plugins/service-sdl.ts';
+import { unsafeTextPlugin } from './plugins/unsafe-text.ts';
 
 /** Reads a subgraph's SDL from `schema/subgraphs/<name>.graphql`. */
 export function loadSubgraphSdl(name: string): DocumentNode {
@@ -33,8 +34,8 @@ export interface SubgraphOptions<C extends RequestContext> {
 }
 
 /**
- * Boots a subgraph: federation schema, error masking, the SDL kept from strangers in
- * production, identity and correlation from headers.
+ * Boots a subgraph: federation schema, error masking, text no database can store refused,
+ * the SDL kept from strangers in production, identity and correlation from headers.
  */
 export async function startSubgraph<C extends RequestContext>(o: SubgraphOptions<C>): Promise<RunningServer> {
   const apollo = new ApolloServer<C>({
@@ -43,6 +44,7 @@ export async function startSubgraph<C extends RequestContext>(o: SubgraphOptions
     plugins: [
       maskErrorsPlugin<C>(o.log),
       serviceSdlPlugin<C>(o.nodeEnv),
+      unsafeTextPlugin<C>(),
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginCacheControlDisabled(),
     ],
