@@ -89,7 +89,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     context: async (req) => {
       const correlationId = correlationIdFrom(req.headers);
       const identity = await authenticate(req);
-      const clientAddress = clientAddressOf(req, config.ANGELIS_GATEWAY_TRUST_PROXY) ?? 'unknown';
+      const clientAddress = clientAddressOf(req, { trustProxy: config.ANGELIS_GATEWAY_TRUST_PROXY }) ?? 'unknown';
       await limit(identity, clientAddress);
       return { identity, actor: actorOf(identity), clientAddress, correlationId, log: log.child({ correlationId }) };
     },

@@ -4,6 +4,7 @@ import { PUBLIC_CODES } from '../platform/errors.ts';
 import { Agent, request } from 'undici';
 import { CORRELATION_HEADER, type RequestContext } from '../platform/graphql/context.ts';
 import { IDENTITY_HEADER, signIdentity } from '../platform/auth/identity.ts';
+import { CLIENT_ADDRESS_HEADER, signClientAddress } from '../platform/http/client-address.ts';
 
 /**
  * Keep-alive HTTP to subgraphs. The gateway's default fetcher opens a connection per
@@ -45,9 +46,9 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RequestContext> {
     const headers = request.http?.headers;
     if (!headers || !('correlationId' in context)) return;
     headers.set(CORRELATION_HEADER, context.correlationId);
-    // CIAM rate-limits logins per client address; only the gateway may tell it the address.
+    // CIAM rate-limits logins per client address; it believes only an address the gateway signed.
     const address = (context as { clientAddress?: string }).clientAddress;
-    if (address) headers.set('x-forwarded-for', address);
+    if (address) headers.set(CLIENT_ADDRESS_HEADER, signClientAddress(address, this.identitySecret));
     if (context.identity) headers.set(IDENTITY_HEADER, signIdentity(context.identity, this.identitySecret));
   }
 

@@ -46,6 +46,11 @@ const base = z.object({
   ANGELIS_GATEWAY_RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   ANGELIS_GATEWAY_TRUST_PROXY: flag.default(false),
+  /**
+   * Subgraphs: take the client address from X-Forwarded-For when the gateway's signed one is
+   * missing (only behind a proxy of your own that sets it; the gateway never needs this).
+   */
+  ANGELIS_SUBGRAPH_TRUST_PROXY: flag.default(false),
   ANGELIS_GATEWAY_MAX_DEPTH: positiveInt.default(12),
   ANGELIS_GATEWAY_MAX_ALIASES: positiveInt.default(30),
   ANGELIS_GATEWAY_MAX_TOKENS: positiveInt.default(5_000),

@@ -73,25 +73,35 @@ export const IDENTITY_HEADER = 'x-angelis-identity';
 const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 const mac = (payload: string, secret: string) => createHmac('sha256', secret).update(payload).digest();
 
-/** The header value the gateway sends: the identity and a timestamp, HMAC-signed. */
-export function signIdentity(identity: Identity, secret: string, now = Date.now()): string {
-  const payload = b64(JSON.stringify({ ...claimsOf(identity), iat: Math.floor(now / 1000) }));
+/** `claims` and a timestamp, HMAC-signed with the gateway-subgraph secret, as one header value. */
+export function signClaims(claims: object, secret: string, now = Date.now()): string {
+  const payload = b64(JSON.stringify({ ...claims, iat: Math.floor(now / 1000) }));
   return `${payload}.${b64(mac(payload, secret))}`;
 }
 
 /**
- * Verifies a signed identity header: the signature, and that it is at most `maxAgeS`
- * old (a captured header cannot be replayed for long).
+ * The claims of a `signClaims` header: the signature checked, and at most `maxAgeS` old
+ * (a captured header cannot be replayed for long). UNAUTHENTICATED naming `what` otherwise.
  */
-export function verifyIdentity(header: string, secret: string, now = Date.now(), maxAgeS = 60): Identity {
+export function verifySignedClaims(header: string, secret: string, what: string, now = Date.now(), maxAgeS = 60): Record<string, unknown> {
   const [payload, signature, extra] = header.split('.');
   const given = Buffer.from(signature ?? '', 'base64url');
   const expected = mac(payload ?? '', secret);
   if (extra !== undefined || !payload || given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new UnauthenticatedError('The identity was not signed by the gateway');
+    throw new UnauthenticatedError(`The ${what} was not signed by the gateway`);
   }
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
   const age = Math.floor(now / 1000) - Number(claims.iat);
-  if (!(age >= -5 && age <= maxAgeS)) throw new UnauthenticatedError('The signed identity has expired');
-  return identityFromClaims(claims);
+  if (!(age >= -5 && age <= maxAgeS)) throw new UnauthenticatedError(`The signed ${what} has expired`);
+  return claims;
+}
+
+/** The header value the gateway sends: the identity and a timestamp, HMAC-signed. */
+export function signIdentity(identity: Identity, secret: string, now = Date.now()): string {
+  return signClaims(claimsOf(identity), secret, now);
+}
+
+/** Verifies a signed identity header (see verifySignedClaims). */
+export function verifyIdentity(header: string, secret: string, now = Date.now(), maxAgeS = 60): Identity {
+  return identityFromClaims(verifySignedClaims(header, secret, 'identity', now, maxAgeS));
 }

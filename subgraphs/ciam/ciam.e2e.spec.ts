@@ -87,7 +87,8 @@ async function actions(userId: string): Promise<string[]> {
 beforeAll(async () => {
   tdb = await createTestDatabase('ciam_e2e');
   store = await RedisKeyValueStore.connect(process.env.ANGELIS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
-  config = loadConfig({ ...process.env, NODE_ENV: 'test', ANGELIS_IDENTITY_SECRET: SECRET, ANGELIS_CIAM_HOST: '127.0.0.1' });
+  // The test plays a trusted proxy in front of CIAM: each request names its client address in X-Forwarded-For.
+  config = loadConfig({ ...process.env, NODE_ENV: 'test', ANGELIS_IDENTITY_SECRET: SECRET, ANGELIS_CIAM_HOST: '127.0.0.1', ANGELIS_SUBGRAPH_TRUST_PROXY: 'true' });
   const options = { db: tdb.db, store, port: 0, sender, keyActivationDelayMs: 0, rateLimits: { perAccount: 8, perAddress: 20 } };
   ciam = await startCiam(config, log, options);
   shortCodes = await startCiam(config, log, { ...options, codeTtlMs: 400 });

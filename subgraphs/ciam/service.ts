@@ -148,7 +148,7 @@ export async function startCiam(config: Config, log: Logger, options: CiamOption
     context: (base, req) => ({
       ...base,
       // Only the gateway reaches this subgraph; it sets the client's address.
-      clientAddress: clientAddress(req, true),
+      clientAddress: clientAddress(req, { gatewaySecret: identitySecret(config), trustProxy: config.ANGELIS_SUBGRAPH_TRUST_PROXY }),
       db,
       loaders: createLoaders(db),
       commands,
