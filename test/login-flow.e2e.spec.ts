@@ -21,7 +21,7 @@ async function gql(query: string, variables: Record<string, unknown> = {}, token
     },
     body: JSON.stringify({ query, variables }),
   });
-  return { status: res.status, ...((await res.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] }) };
+  return { status: res.status, ...((await res.json()) as { data?: any; errors?: { message: string; path?: string[]; extensions?: Record<string, unknown> }[] }) };
 }
 
 async function admin(query: string, variables: Record<string, unknown> = {}) {
@@ -105,6 +105,52 @@ describe('signed in for real', () => {
     expect(reuse.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
     const after = await gql(`{ me { role } }`, {}, fresh.accessToken);
     expect([after.status, after.errors?.[0].extensions?.code]).toEqual([401, 'UNAUTHENTICATED']);
+  });
+
+  it('a failed refresh answers HTTP 401 like every other UNAUTHENTICATED answer', async () => {
+    const refresh = `mutation($t: String!) { refreshTokens(refreshToken: $t) { accessToken refreshToken } }`;
+    const forged = await gql(refresh, { t: 'not-a-refresh-token' });
+    expect([forged.status, forged.errors?.[0].extensions?.code]).toEqual([401, 'UNAUTHENTICATED']);
+    expect(forged.errors?.[0].extensions).not.toHaveProperty('http');
+    const first = await signIn('boss@a.test', 'correct horse battery');
+    expect((await gql(refresh, { t: first.refreshToken })).status).toBe(200);
+    const reuse = await gql(refresh, { t: first.refreshToken });
+    expect([reuse.status, reuse.errors?.[0].extensions?.code]).toEqual([401, 'UNAUTHENTICATED']);
+  });
+
+  it('a wrong code says so and how many attempts are left, and the right code still works', async () => {
+    const challenge = await gql(`mutation($e: String!, $p: String!) { login(email: $e, password: $p) { challengeId } }`, { e: 'boss@a.test', p: 'correct horse battery' });
+    const right = lastCode();
+    const wrong = String((Number(right) + 1) % 1_000_000).padStart(6, '0');
+    const verify = (code: string) =>
+      gql(`mutation($c: ID!, $code: String!) { verifyLoginCode(challengeId: $c, code: $code) { ${TOKENS} } }`, { c: challenge.data.login.challengeId, code });
+    for (const left of [4, 3]) {
+      const res = await verify(wrong);
+      expect(res.errors?.[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', attemptsLeft: left });
+      expect(res.errors?.[0].message).toMatch(/wrong/i);
+      expect(res.errors?.[0].message).toContain(`${left} attempts left`);
+      expect(res.errors?.[0].message).not.toMatch(/start the login again/);
+    }
+    const ok = await verify(right);
+    expect(ok.errors, JSON.stringify(ok.errors)).toBeUndefined();
+    expect(ok.data.verifyLoginCode.me.role).toBe('MANAGER');
+    // Used: now it is the challenge that is gone, and that is what the answer says.
+    const again = await verify(right);
+    expect(again.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect(again.errors?.[0].message).toMatch(/start the login again/);
+  });
+
+  it('the last wrong attempt uses the code up: then, and only then, start again', async () => {
+    const challenge = await gql(`mutation($r: String!) { requestWorkerCode(rut: $r) { challengeId } }`, { r: workerRut });
+    const right = lastCode();
+    const wrong = String((Number(right) + 1) % 1_000_000).padStart(6, '0');
+    const verify = (code: string) =>
+      gql(`mutation($c: ID!, $code: String!) { verifyLoginCode(challengeId: $c, code: $code) { ${TOKENS} } }`, { c: challenge.data.requestWorkerCode.challengeId, code });
+    const messages: string[] = [];
+    for (let i = 0; i < 5; i++) messages.push((await verify(wrong)).errors![0].message);
+    expect(messages.slice(0, 4)).toEqual(['4 attempts left', '3 attempts left', '2 attempts left', '1 attempt left'].map((left) => `The code is wrong; ${left}`));
+    expect(messages[4]).toMatch(/start the login again/);
+    expect((await verify(right)).errors?.[0].message).toMatch(/start the login again/);
   });
 
   it('logout everywhere ends every session of the user at once', async () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
@@ -31,6 +31,8 @@ export interface SubgraphOptions<C extends RequestContext> {
   ready: () => Promise<boolean>;
   /** Extra HTTP routes by path (e.g. CIAM's /.well-known/jwks.json). */
   routes?: Record<string, Route>;
+  /** The subgraph's own Apollo plugins, after the platform's. */
+  plugins?: ApolloServerPlugin<C>[];
 }
 
 /**
@@ -47,6 +49,7 @@ export async function startSubgraph<C extends RequestContext>(o: SubgraphOptions
       unsafeTextPlugin<C>(),
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginCacheControlDisabled(),
+      ...(o.plugins ?? []),
     ],
     includeStacktraceInErrorResponses: false,
     introspection: o.nodeEnv !== 'production',

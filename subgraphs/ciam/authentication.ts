@@ -13,7 +13,7 @@ import type { Sessions } from './auth/sessions.ts';
 import type { CiamCommands, CommandContext } from './commands.ts';
 import { checkPassword, decideInternalUser } from './domain/internal-user.ts';
 import {
-  decideCodeSent, decideFailure, decideLockedAttempt, decideRevoked, decideSuccess, isLocked, lockSecondsLeft,
+  decideCodeSent, decideFailure, decideLockedAttempt, decideRevoked, decideSuccess, evolveLock, isLocked, lockSecondsLeft,
   type AccountKind, type LockoutPolicy,
 } from './domain/login.ts';
 import { normalizeRut } from '../workforce/domain/rut.ts';
@@ -50,7 +50,8 @@ export interface AuthenticationDeps {
 }
 
 const WRONG_CREDENTIALS = 'Wrong email or password';
-const WRONG_CODE = 'The code is wrong, expired or used up; start the login again';
+// Only when no code can work any more: while attempts remain, the right code still does.
+const CODE_GONE = 'The code expired or was used up; start the login again';
 // Verified against when the email is unknown, so both cases take as long.
 const DUMMY_HASH = argonHash('angelis-timing-equaliser');
 
@@ -166,24 +167,34 @@ export class Authentication {
 
   /** Second factor: the one-time code. Success starts a session and returns tokens. */
   async verifyCode(correlationId: string, address: string | null, challengeId: unknown, code: unknown): Promise<AuthTokens> {
-    if (typeof challengeId !== 'string' || !input.isId(challengeId) || typeof code !== 'string' || code.length > 20) {
-      throw new UnauthenticatedError(WRONG_CODE);
+    if (typeof challengeId !== 'string' || !input.isId(challengeId) || typeof code !== 'string') {
+      throw new UnauthenticatedError(CODE_GONE);
     }
     await this.d.limiter.attempt(null, address);
     const result = await this.d.codes.check(challengeId, code.trim());
     if (!result.ok) {
+      let lockedFor = 0;
       if (result.reason !== 'EXPIRED' && result.challenge.accountId) {
         const { accountId, accountKind } = result.challenge;
         const attempt = { accountId, accountKind, address, now: new Date() };
         // The attempt limit already held in the store; a failure that cannot be recorded (a
         // storm of concurrent guesses on one stream) must not change the answer.
         await this.d.commands
-          .onAccount({ actor: accountActor(accountId, accountKind), correlationId }, accountKind, accountId, (s) =>
-            decideFailure(s.lock, { ...attempt, reason: result.reason as 'WRONG_CODE' | 'CODE_ATTEMPTS_EXHAUSTED' }, this.d.lockout),
-          )
+          .onAccount({ actor: accountActor(accountId, accountKind), correlationId }, accountKind, accountId, (s) => {
+            const events = decideFailure(s.lock, { ...attempt, reason: result.reason }, this.d.lockout);
+            const lock = events.reduce(evolveLock, s.lock);
+            lockedFor = lockSecondsLeft(lock, attempt.now);
+            return events;
+          })
           .catch((err) => this.d.log.warn({ err, accountId }, 'could not record a failed code'));
       }
-      throw new UnauthenticatedError(WRONG_CODE);
+      if (result.reason !== 'WRONG_CODE') throw new UnauthenticatedError(CODE_GONE);
+      if (lockedFor > 0) {
+        // Locked now: the right code would be refused too, so the challenge goes.
+        await this.d.codes.cancel(challengeId);
+        throw lockedError(lockedFor);
+      }
+      throw wrongCode(result.attemptsLeft);
     }
     const { accountId, accountKind } = result.challenge as { accountId: string; accountKind: AccountKind };
     const identity = await this.identityOf(accountKind, accountId);
@@ -206,11 +217,11 @@ export class Authentication {
   private async identityOf(kind: AccountKind, accountId: string): Promise<Omit<Identity, 'sessionId'>> {
     if (kind === 'internal-user') {
       const [user] = await readModel.users(this.d.db.pool, [accountId]);
-      if (!user) throw new UnauthenticatedError(WRONG_CODE);
+      if (!user) throw new UnauthenticatedError(CODE_GONE);
       return { userId: user.id, kind, role: user.role, companyId: user.companyId, profileId: null };
     }
     const [worker] = await readModel.workers(this.d.db.pool, [accountId]);
-    if (!worker) throw new UnauthenticatedError(WRONG_CODE);
+    if (!worker) throw new UnauthenticatedError(CODE_GONE);
     return { userId: worker.profileId, kind, role: 'WORKER', companyId: worker.companyId, profileId: worker.profileId };
   }
 
@@ -270,5 +281,12 @@ export class Authentication {
 function lockedError(seconds: number): UnauthenticatedError {
   const error = new UnauthenticatedError(`Too many failed attempts: the account is locked; try again in ${Math.ceil(seconds / 60)} min`);
   Object.assign(error.extensions, { locked: true, retryAfterSeconds: seconds });
+  return error;
+}
+
+/** A wrong code while the challenge still takes others: says how many. */
+function wrongCode(attemptsLeft: number): UnauthenticatedError {
+  const error = new UnauthenticatedError(`The code is wrong; ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left`);
+  Object.assign(error.extensions, { attemptsLeft });
   return error;
 }

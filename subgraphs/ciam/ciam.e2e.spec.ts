@@ -186,6 +186,35 @@ describe('one-time codes', () => {
     expect(trail).toContain('AccountLocked');
   });
 
+  it('a wrong code tells the attempts left, unless it locks the account: then it says so and the right code goes too', async () => {
+    const user = await activeUser();
+    for (let i = 0; i < 3; i++) expect(code((await gql(ciam, LOGIN, { e: user.email, p: `wrong-${i}-password` })).errors)).toBe('UNAUTHENTICATED');
+    const { challengeId } = (await gql(ciam, LOGIN, { e: user.email, p: PASSWORD })).data!.login;
+    const right = inbox.get(user.id)!;
+    const wrong = String((Number(right) + 1) % 1_000_000).padStart(6, '0');
+    const first = await gql(ciam, VERIFY, { c: challengeId, code: wrong });
+    expect([first.errors![0].message, first.errors![0].extensions.attemptsLeft]).toEqual(['The code is wrong; 4 attempts left', 4]);
+    // The fifth failure in a row (3 passwords, 2 codes) locks the account.
+    const locking = await gql(ciam, VERIFY, { c: challengeId, code: wrong });
+    expect(locking.errors![0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', locked: true });
+    expect(locking.errors![0].message).toMatch(/locked/);
+    expect((await gql(ciam, VERIFY, { c: challengeId, code: right })).errors![0].message).toMatch(/start the login again/);
+    expect(await actions(user.id)).toContain('AccountLocked');
+  });
+
+  it('say the same to a decoy challenge (unknown RUT) as to a real one', async () => {
+    const body = String(10_000_000 + Math.floor(Math.random() * 9_000_000));
+    const unknown = (await gql(ciam, `mutation($r: String!) { requestWorkerCode(rut: $r) { challengeId } }`, { r: `${body}-${checkDigit(body)}` })).data!.requestWorkerCode;
+    const messages = [];
+    for (let i = 0; i < 6; i++) messages.push((await gql(ciam, VERIFY, { c: unknown.challengeId, code: '123456' })).errors![0].message);
+    expect(messages).toEqual([
+      ...[4, 3, 2].map((n) => `The code is wrong; ${n} attempts left`),
+      'The code is wrong; 1 attempt left',
+      'The code expired or was used up; start the login again',
+      'The code expired or was used up; start the login again',
+    ]);
+  });
+
   it('are single use', async () => {
     const user = await activeUser();
     const { challengeId } = (await gql(ciam, LOGIN, { e: user.email, p: PASSWORD })).data!.login;

@@ -23,6 +23,7 @@ import { DEFAULT_LOCKOUT, type LockoutPolicy } from './domain/login.ts';
 import { createLoaders } from './loaders.ts';
 import { resolvers, type CiamContext } from './resolvers.ts';
 import { ciamMigrations } from './store/migrations.ts';
+import { refusedRefreshStatusPlugin } from './refused-refresh-status.ts';
 
 export const JWKS_PATH = '/.well-known/jwks.json';
 
@@ -144,6 +145,7 @@ export async function startCiam(config: Config, log: Logger, options: CiamOption
     nodeEnv: config.NODE_ENV,
     identitySecret: identitySecret(config),
     log,
+    plugins: [refusedRefreshStatusPlugin<CiamContext>()],
     routes: { [JWKS_PATH]: jwks, [SESSION_STATUS_PATH]: sessionStatusRoute(storeSessionCheck(store, prefix), identitySecret(config)) },
     context: (base, req) => ({
       ...base,
