@@ -161,3 +161,34 @@ describe('signed in for real', () => {
     for (const t of [one.accessToken, two.accessToken]) expect((await gql(`{ me { role } }`, {}, t)).status).toBe(401);
   });
 });
+
+describe('a document with several mutations', () => {
+  it('keeps what committed when a later mutation fails', async () => {
+    const res = await gql(
+      `mutation($u: ID!) {
+        first: inviteUser(input: {email: "several@a.test", name: "Several", role: ADMIN}) { user { id } }
+        second: changeRole(userId: $u, role: ADMIN) { id }
+      }`,
+      { u: '00000000-0000-4000-8000-000000000000' },
+      undefined,
+      true,
+    );
+    expect(res.status).toBe(200);
+    expect(res.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['second'], 'NOT_FOUND']]);
+    const invited = res.data?.first?.user?.id;
+    expect(invited).toBeTruthy();
+    expect(res.data.second).toBeNull();
+    expect((await admin(`query($id: ID!) { internalUser(id: $id) { email } }`, { id: invited })).internalUser).toEqual({ email: 'several@a.test' });
+  });
+
+  it('a failed refresh next to a mutation that committed answers 200 with both outcomes', async () => {
+    const res = await gql(`mutation {
+      first: login(email: "boss@a.test", password: "correct horse battery") { challengeId }
+      second: refreshTokens(refreshToken: "not-a-refresh-token") { accessToken }
+    }`);
+    expect(res.status).toBe(200);
+    expect(res.data?.first?.challengeId).toBeTruthy();
+    expect(res.data?.second).toBeNull();
+    expect(res.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['second'], 'UNAUTHENTICATED']]);
+  });
+});

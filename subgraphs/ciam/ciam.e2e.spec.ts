@@ -302,14 +302,13 @@ describe('workers', () => {
     const rut = `${body}-${checkDigit(body)}`;
     const profileId = randomUUID();
     const companyId = randomUUID();
+    // Enabled the trusted way, as the seed does (through GraphQL CIAM asks Workforce first:
+    // test/worker-login.e2e.spec.ts covers that path with the real Workforce).
+    await ciam.commands.enableWorkerLogin({ actor: { id: 'test', kind: 'system' }, correlationId: 'ciam-e2e' }, { profileId, rut, companyId });
     const manager: Identity = { ...admin(), role: 'MANAGER', companyId };
-    const enabled = await gql(
-      ciam,
-      `mutation($p: ID!, $r: String!, $c: ID!) { enableWorkerLogin(profileId: $p, rut: $r, companyId: $c) { rut profile { id } company { id } } }`,
-      { p: profileId, r: rut, c: companyId },
-      as(manager),
-    );
-    expect(enabled.data!.enableWorkerLogin).toEqual({ rut, profile: { id: profileId }, company: { id: companyId } });
+    const enabled = await gql(ciam, `query($p: ID!) { workerAccount(profileId: $p) { rut profile { id } company { id } } }`, { p: profileId }, as(manager));
+    expect(enabled.data!.workerAccount).toEqual({ rut, profile: { id: profileId }, company: { id: companyId } });
+    // Refused before Workforce is asked: the caller does not manage the company.
     const otherManager: Identity = { ...manager, companyId: randomUUID() };
     const denied = await gql(ciam, `mutation($p: ID!, $r: String!, $c: ID!) { enableWorkerLogin(profileId: $p, rut: $r, companyId: $c) { rut } }`, { p: randomUUID(), r: rut, c: companyId }, as(otherManager));
     expect(code(denied.errors)).toBe('FORBIDDEN');

@@ -10,6 +10,9 @@ import type { Authentication, AuthTokens } from './authentication.ts';
 import { canManageCompany, listScope, requireAdmin, seesUserDetails } from './authorization.ts';
 import type { CiamCommands } from './commands.ts';
 import { decideInternalUser } from './domain/internal-user.ts';
+import { workerLoginTerms } from './domain/worker-account.ts';
+import type { ProfileLookup } from './workforce-profiles.ts';
+import { normalizeRut } from '../workforce/domain/rut.ts';
 import type { CiamLoaders } from './loaders.ts';
 import type { KeyRotation } from './service.ts';
 import { escapeLike } from '../../platform/postgres/like.ts';
@@ -24,6 +27,8 @@ export interface CiamContext extends RequestContext {
   commands: CiamCommands;
   auth: Authentication;
   keys: KeyRotation;
+  /** Workforce's profile, as the caller sees it. */
+  workforceProfile: ProfileLookup;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -182,10 +187,14 @@ export const resolvers = {
       const id = requireIdentity(ctx.identity);
       const profileId = input.id(a.profileId, 'profileId');
       const companyId = input.id(a.companyId, 'companyId');
+      const givenRut = a.rut == null ? null : normalizeRut(a.rut);
       if (!canManageCompany(id, companyId)) throw new ForbiddenError('Only an ADMIN or this company\'s MANAGER may enable a worker login');
+      // Workforce owns profiles: asked as the caller, it shows only a profile they may manage.
+      const rut = workerLoginTerms(await ctx.workforceProfile(id, profileId, ctx.correlationId), { profileId, companyId, rut: givenRut });
+      // After the lookup, so a profile the caller may not see is NOT_FOUND, not "has a login".
       const existing = await readModel.workers(ctx.db.pool, [profileId]);
       if (existing[0] && !canManageCompany(id, existing[0].companyId)) throw new ForbiddenError('This worker logs in for another company');
-      await ctx.commands.enableWorkerLogin(commandContext(ctx), { profileId, rut: a.rut, companyId });
+      await ctx.commands.enableWorkerLogin(commandContext(ctx), { profileId, rut, companyId });
       ctx.loaders.worker.clear(profileId);
       return ctx.loaders.worker.load(profileId);
     },

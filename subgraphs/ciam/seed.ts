@@ -22,6 +22,12 @@ const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(
 /**
  * Seeds the sample accounts, once: accounts that exist already are left alone. Every
  * internal user gets SEED_PASSWORD (development only). Returns who can log in.
+ *
+ * Worker logins are enabled as the system, by command, not through enableWorkerLogin:
+ * that mutation asks Workforce about the profile as its caller, and the seed has no
+ * caller and runs before Workforce is serving. The seed's profiles, RUTs and companies
+ * come from Workforce's own read tables (`npm start` reads them), so they are the truth
+ * the mutation would check them against.
  */
 export async function seedCiam(service: CiamService, input: CiamSeedInput): Promise<SeededLogin[]> {
   const ctx = { actor: { id: 'seed', kind: 'system' as const }, correlationId: 'seed-ciam' };

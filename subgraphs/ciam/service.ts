@@ -23,6 +23,7 @@ import { DEFAULT_LOCKOUT, type LockoutPolicy } from './domain/login.ts';
 import { createLoaders } from './loaders.ts';
 import { resolvers, type CiamContext } from './resolvers.ts';
 import { ciamMigrations } from './store/migrations.ts';
+import { workforceProfiles } from './workforce-profiles.ts';
 import { refusedRefreshStatusPlugin } from './refused-refresh-status.ts';
 
 export const JWKS_PATH = '/.well-known/jwks.json';
@@ -43,6 +44,8 @@ export interface CiamOptions {
   inviteTtlMs?: number;
   /** How long a new signing key is published before it signs (default 60 s). */
   keyActivationDelayMs?: number;
+  /** Workforce's GraphQL URL, asked about profiles; default ANGELIS_WORKFORCE_URL. */
+  workforceUrl?: string;
 }
 
 /** Signing-key rotation, as resolvers and the timer use it. */
@@ -127,6 +130,8 @@ export async function startCiam(config: Config, log: Logger, options: CiamOption
     log,
   });
 
+  const workforceProfile = workforceProfiles({ url: options.workforceUrl ?? config.ANGELIS_WORKFORCE_URL, identitySecret: identitySecret(config), log });
+
   const jwks = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' });
@@ -156,6 +161,7 @@ export async function startCiam(config: Config, log: Logger, options: CiamOption
       commands,
       auth,
       keys,
+      workforceProfile,
     }),
     ready: async () => (await db.query('SELECT 1')).rowCount === 1,
   });

@@ -32,8 +32,9 @@ export interface TestStack {
 }
 
 /**
- * The real stack in this process: a fresh PostgreSQL database, the Workforce subgraph and
- * the gateway, each on a random free port of 127.0.0.1.
+ * The real stack in this process: fresh PostgreSQL databases, the Workforce and CIAM
+ * subgraphs (CIAM asking this Workforce about profiles) and the gateway, each on a random
+ * free port of 127.0.0.1.
  */
 export async function startTestStack(
   prefix: string,
@@ -61,6 +62,8 @@ export async function startTestStack(
     store,
     keyPrefix,
     keyActivationDelayMs: 0,
+    // CIAM asks Workforce about profiles (enableWorkerLogin), as users' requests do.
+    workforceUrl: workforce.server.url,
     // Re-inserted so the newest code is always last in the mailbox.
     sender: { send: async (to, code) => void (inbox.delete(to.accountId), inbox.set(to.accountId, code)) },
     ...options.ciam,

@@ -1,4 +1,4 @@
-import { NotFoundError } from '../../../platform/errors.ts';
+import { BadUserInputError, NotFoundError } from '../../../platform/errors.ts';
 import type { RecordedEvent } from '../../../platform/event-store/types.ts';
 import type { CiamEvent } from '../../../schema/events/ciam.ts';
 import { normalizeRut } from '../../workforce/domain/rut.ts';
@@ -7,7 +7,8 @@ import { evolveLock, unlocked, type LockState } from './login.ts';
 /**
  * The WorkerAccount aggregate (stream `worker-account-<profileId>`): CIAM's record that a
  * Workforce profile may log in by RUT, for one company. CIAM cannot read Workforce's
- * database, so the profile's RUT and company are given when the login is enabled.
+ * database: the profile's RUT and company are checked against Workforce when the login is
+ * enabled (workerLoginTerms) and recorded in the event.
  */
 
 export interface WorkerAccountState {
@@ -41,3 +42,21 @@ export const decideWorkerAccount = {
     if (state.profileId === null) throw new NotFoundError('WorkerAccount', profileId);
   },
 };
+
+/**
+ * The RUT a worker login is enabled with, given the profile as Workforce shows it to the
+ * caller (null: absent or not theirs to see, answered alike): the profile's own RUT (a
+ * RUT the caller gives must be it), for a company the profile works for now.
+ */
+export function workerLoginTerms(
+  profile: { rut: string; activeCompanyIds: string[] } | null,
+  cmd: { profileId: string; companyId: string; rut: string | null },
+): string {
+  if (!profile) throw new NotFoundError('Profile', cmd.profileId);
+  const rut = normalizeRut(profile.rut);
+  if (cmd.rut !== null && normalizeRut(cmd.rut) !== rut) throw new BadUserInputError(`rut is not the RUT of profile ${cmd.profileId}`, 'rut');
+  if (!profile.activeCompanyIds.includes(cmd.companyId)) {
+    throw new BadUserInputError(`Profile ${cmd.profileId} does not work for company ${cmd.companyId} now`, 'companyId');
+  }
+  return rut;
+}
