@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { createLogger } from '../logger.ts';
@@ -11,6 +12,8 @@ import { WorkforceCommands } from '../../subgraphs/workforce/commands.ts';
 import { seedWorkforce } from '../../subgraphs/workforce/seed.ts';
 import { startCiam } from '../../subgraphs/ciam/service.ts';
 import { loginInstructions, seedCiam, type SeededLogin } from '../../subgraphs/ciam/seed.ts';
+import { gatewayUrl, startBanner } from './banner.ts';
+import { alreadyRunningMessage, claimStack } from './stack-record.ts';
 import { MemoryKeyValueStore } from '../redis/memory.ts';
 import { workforceMigrations } from '../../subgraphs/workforce/store/migrations.ts';
 
@@ -69,6 +72,23 @@ try {
   }
   throw err;
 }
+
+// One stack per data folder: a second start would take the first one's database for an
+// orphan and stop it, then fail on its ports.
+const recordFile = path.join(path.dirname(path.resolve(config.ANGELIS_EMBEDDED_POSTGRES_DIR)), 'stack.json');
+const claim = claimStack(recordFile, {
+  folder: process.cwd(),
+  gatewayUrl: gatewayUrl(config),
+  ports: Object.fromEntries([
+    ...SERVICES.filter((s) => s.enabled?.(config) ?? true).map((s) => [s.name, s.listen(config).port] as const),
+    ...(config.ANGELIS_POSTGRES_DB_HOST ? [] : [['postgres', config.ANGELIS_EMBEDDED_POSTGRES_PORT] as const]),
+  ]),
+});
+if (!claim.claimed) {
+  console.error(alreadyRunningMessage(claim.running, claim.file));
+  process.exit(1);
+}
+process.on('exit', () => claim.release());
 
 const children: { name: string; process: ChildProcess }[] = [];
 let postgres: EmbeddedPostgres | null = null;
@@ -199,24 +219,8 @@ try {
     await waitReady(service.name, service.readyUrl(serviceConfig), child);
   }
 
-  const url = `http://localhost:${serviceConfig.ANGELIS_GATEWAY_PORT}/graphql`;
-  console.log(`
-  Angelis is running.
-
-    GraphQL gateway   ${url}
-    Workforce         ${serviceConfig.ANGELIS_WORKFORCE_URL}
-    Identity (CIAM)   ${serviceConfig.ANGELIS_CIAM_URL}
-    Data lake         ${serviceConfig.ANGELIS_PROJECTOR_ENABLED ? `${serviceConfig.ANGELIS_LAKE_URL ?? serviceConfig.ANGELIS_LAKE_DIR} (npm run projector -- status | query "SQL")` : 'projector off (ANGELIS_PROJECTOR_ENABLED=false)'}
-    PostgreSQL        ${postgres ? `embedded, 127.0.0.1:${postgres.port} (data in ${config.ANGELIS_EMBEDDED_POSTGRES_DIR})` : `${serviceConfig.ANGELIS_POSTGRES_DB_HOST}:${serviceConfig.ANGELIS_POSTGRES_DB_PORT}`}
-
-  Try it with the development identity header (ADMIN; never in production):
-
-    curl -s ${url} -H 'content-type: application/json' -H 'x-angelis-dev-user: you@example.com' \\
-      -d '{"query":"{ companies(first: 3) { nodes { name projects(first: 2) { nodes { faenaCode name } } } } licenses(expiringWithinDays: 30, first: 3) { nodes { type expiresOn profile { fullName rut } } } }"}'
-
-${logins.length && config.NODE_ENV !== 'production' ? `\n  ${loginInstructions(logins, url).join('\n  ')}\n  Then send the access token as "authorization: Bearer <token>".\n` : ''}
-  Ctrl-C stops everything.
-`);
+  const loginLines = logins.length ? loginInstructions(logins, gatewayUrl(serviceConfig)) : [];
+  console.log(startBanner({ config: serviceConfig, embeddedPostgres: postgres && { port: postgres.port, dataDir: config.ANGELIS_EMBEDDED_POSTGRES_DIR }, loginLines }));
 } catch (err) {
   log.error({ err }, 'start failed');
   await stopAll(1);

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { alive, canInspectProcesses, commandLine, workingDirectory } from '../process/inspect.ts';
 
 export interface EmbeddedPostgres {
   host: string;
@@ -40,24 +41,36 @@ export function withEmbeddedDefaults(config: Config): Config {
   };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * Whether `pid` is a PostgreSQL server of `dataDir`: a postgres binary whose working
+ * directory (the server changes into its data directory) or arguments (`-D dir`) name it.
+ * Without /proc to ask, a live pid is taken at its word, as before.
+ */
+function isPostgresOf(pid: number, dataDir: string): boolean {
+  if (!canInspectProcesses()) return true;
+  const argv = commandLine(pid);
+  if (!argv || !argv.length || !path.basename(argv[0]).startsWith('postgres')) return false;
+  const dirs = new Set([dataDir, realpathSync(dataDir)]);
+  const cwd = workingDirectory(pid);
+  return (cwd !== null && dirs.has(cwd)) || argv.some((a) => dirs.has(path.resolve(a)));
 }
 
 /**
  * A server left behind by a SIGKILLed run still holds the data directory: stop it
- * (its pid is the first line of postmaster.pid) before starting a new one.
+ * (its pid is the first line of postmaster.pid) before starting a new one. A pid that is
+ * no longer that server (after a reboot it may be any program) is left alone, and the
+ * stale pid file removed, or PostgreSQL would refuse to start beside that live pid.
  */
 async function stopOrphan(dataDir: string, log: Logger): Promise<void> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  if (!isPostgresOf(pid, dataDir)) {
+    log.warn({ pid, pidFile }, 'postmaster.pid names a process that is not this data directory\'s PostgreSQL; removing the stale pid file');
+    rmSync(pidFile, { force: true });
+    return;
+  }
   log.warn({ pid }, 'stopping an embedded PostgreSQL left running by an earlier run');
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
