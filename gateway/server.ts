@@ -42,11 +42,11 @@ export function subgraphUrlsFrom(config: Config): Record<string, string> {
 /** Starts the federated gateway on the static supergraph. */
 export async function startGateway(config: Config, log: Logger, options: GatewayOptions = {}): Promise<RunningServer> {
   const urls = options.subgraphUrls ?? subgraphUrlsFrom(config);
-  const { fetcher, close } = keepAliveFetcher();
+  const { fetcher, close } = keepAliveFetcher(config.ANGELIS_GATEWAY_SUBGRAPH_TIMEOUT_MS);
   const secret = identitySecret(config);
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(config.ANGELIS_SUPERGRAPH_PATH, 'utf8'),
-    buildService: ({ name, url }) => new SubgraphSource({ url: urls[name] ?? url, fetcher }, secret),
+    buildService: ({ name, url }) => new SubgraphSource({ url: urls[name] ?? url, fetcher }, secret, name),
   });
   const store = options.store ?? (await openKeyValueStore(config, log));
   const prefix = options.keyPrefix ?? 'angelis:';

@@ -1,17 +1,22 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
-import { PUBLIC_CODES } from '../platform/errors.ts';
+import { PUBLIC_CODES, SourceUnavailableError } from '../platform/errors.ts';
 import { Agent, request } from 'undici';
 import { CORRELATION_HEADER, type RequestContext } from '../platform/graphql/context.ts';
 import { IDENTITY_HEADER, signIdentity } from '../platform/auth/identity.ts';
 import { CLIENT_ADDRESS_HEADER, signClientAddress } from '../platform/http/client-address.ts';
+import { isUnreachable, UNAVAILABLE_STATUSES, unavailableResponse } from './unavailable-response.ts';
 
 /**
  * Keep-alive HTTP to subgraphs. The gateway's default fetcher opens a connection per
  * request, which halves its ceiling (architecture.md, "Read path").
  */
-export function keepAliveFetcher(connectionsPerSubgraph = 64) {
-  const agent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, connections: connectionsPerSubgraph });
+export function keepAliveFetcher(timeoutMs: number, connectionsPerSubgraph = 64) {
+  // A subgraph silent for timeoutMs counts as unavailable (undici's own default is 5 minutes).
+  const agent = new Agent({
+    keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, connections: connectionsPerSubgraph,
+    headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { timeout: timeoutMs },
+  });
   // undici.request(): no WHATWG fetch/streams layer; the gateway only needs ok/status/headers.get/json/text.
   const fetcher = (async (url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) => {
     const res = await request(url, { method: (init.method ?? 'POST') as 'POST', headers: init.headers, body: init.body, dispatcher: agent });
@@ -33,13 +38,26 @@ export function keepAliveFetcher(connectionsPerSubgraph = 64) {
 /**
  * A subgraph as the gateway calls it: keep-alive, the correlation id passed on, and the
  * verified caller as an identity signed with the shared secret (subgraphs trust nothing else).
+ * One it cannot reach costs only the fields asked of it (SOURCE_UNAVAILABLE).
  */
 export class SubgraphSource extends RemoteGraphQLDataSource<RequestContext> {
   constructor(
     config: ConstructorParameters<typeof RemoteGraphQLDataSource<RequestContext>>[0],
     private readonly identitySecret: string,
+    private readonly subgraphName: string,
   ) {
     super(config);
+  }
+
+  override async process(options: GraphQLDataSourceProcessOptions<RequestContext>): ReturnType<RemoteGraphQLDataSource['process']> {
+    try {
+      return await super.process(options);
+    } catch (err) {
+      if (!isUnreachable(err)) throw err;
+      // Thrown, the gateway would report one pathless internal error; answered, it nulls just these fields.
+      const document = 'document' in options ? options.document : undefined;
+      return unavailableResponse(this.subgraphName, options.request.query ?? '', options.request.variables, document);
+    }
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RequestContext>): void {
@@ -58,6 +76,7 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RequestContext> {
    * which we would mask as internal; pass the subgraph's own coded error on instead.
    */
   override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
+    if (UNAVAILABLE_STATUSES.has(response.status)) return new SourceUnavailableError(this.subgraphName);
     const text = await response.text();
     let first: { message?: unknown; extensions?: { code?: unknown } } | undefined;
     try {

@@ -51,6 +51,8 @@ const base = z.object({
    * missing (only behind a proxy of your own that sets it; the gateway never needs this).
    */
   ANGELIS_SUBGRAPH_TRUST_PROXY: flag.default(false),
+  /** A subgraph that has not answered the gateway within this time counts as unavailable (SOURCE_UNAVAILABLE). */
+  ANGELIS_GATEWAY_SUBGRAPH_TIMEOUT_MS: positiveInt.default(30_000),
   ANGELIS_GATEWAY_MAX_DEPTH: positiveInt.default(12),
   ANGELIS_GATEWAY_MAX_ALIASES: positiveInt.default(30),
   ANGELIS_GATEWAY_MAX_TOKENS: positiveInt.default(5_000),
