@@ -13,7 +13,7 @@ import type { Sessions } from './auth/sessions.ts';
 import type { CiamCommands, CommandContext } from './commands.ts';
 import { checkPassword, decideInternalUser } from './domain/internal-user.ts';
 import {
-  decideCodeSent, decideFailure, decideLockedAttempt, decideRevoked, decideSuccess, evolveLock, isLocked, lockSecondsLeft,
+  attemptOutcome, decideCodeSent, decideFailure, decideLockedAttempt, decideRevoked, decideSuccess, isLocked, lockSecondsLeft,
   type AccountKind, type LockoutPolicy,
 } from './domain/login.ts';
 import { normalizeRut } from '../workforce/domain/rut.ts';
@@ -109,27 +109,16 @@ export class Authentication {
     const ctx = { actor: accountActor(user.id, 'internal-user'), correlationId };
     const attempt = { accountId: user.id, accountKind: 'internal-user' as const, address, now: new Date() };
     // Decided on the aggregate (not the read row) so concurrent failures count exactly.
-    let outcome = 'ok' as 'locked' | 'inactive' | 'wrong' | 'ok';
-    let lockedFor = 0;
     const passwordOk = user.passwordHash ? await argonVerify(user.passwordHash, password).catch(() => false) : false;
     const challenge = passwordOk ? await this.d.codes.issue({ accountId: user.id, accountKind: 'internal-user' }) : null;
-    await this.d.commands.onUser(ctx, user.id, (s) => {
-      if (isLocked(s.lock, attempt.now)) {
-        outcome = 'locked';
-        lockedFor = lockSecondsLeft(s.lock, attempt.now);
-        return decideLockedAttempt(s.lock, attempt);
-      }
-      if (s.status !== 'ACTIVE') {
-        outcome = 'inactive';
-        return decideFailure(s.lock, { ...attempt, reason: 'NOT_ACTIVE' }, this.d.lockout);
-      }
-      if (!challenge) {
-        outcome = 'wrong';
-        return decideFailure(s.lock, { ...attempt, reason: 'WRONG_PASSWORD' }, this.d.lockout);
-      }
-      outcome = 'ok';
+    const decided = await this.d.commands.onUser(ctx, user.id, (s) => {
+      if (isLocked(s.lock, attempt.now)) return decideLockedAttempt(s.lock, attempt);
+      if (s.status !== 'ACTIVE') return decideFailure(s.lock, { ...attempt, reason: 'NOT_ACTIVE' }, this.d.lockout);
+      if (!challenge) return decideFailure(s.lock, { ...attempt, reason: 'WRONG_PASSWORD' }, this.d.lockout);
       return decideCodeSent({ ...attempt, challengeId: challenge.challengeId });
     });
+    const outcome = attemptOutcome(decided.events);
+    const lockedFor = lockSecondsLeft(decided.state.lock, attempt.now);
     if (outcome !== 'ok' || !challenge) {
       if (challenge) await this.d.codes.cancel(challenge.challengeId);
       if (outcome === 'locked') throw lockedError(lockedFor);
@@ -150,16 +139,11 @@ export class Authentication {
       return { challengeId: decoy.challengeId, expiresAt: decoy.expiresAt };
     }
     const attempt = { accountId: account.profileId, accountKind: 'profile' as const, address, now: new Date() };
-    let lockedFor = 0;
     const challenge = await this.d.codes.issue({ accountId: account.profileId, accountKind: 'profile' });
-    await this.d.commands.onWorker({ actor: accountActor(account.profileId, 'profile'), correlationId }, account.profileId, (s) => {
-      if (isLocked(s.lock, attempt.now)) {
-        lockedFor = lockSecondsLeft(s.lock, attempt.now);
-        return decideLockedAttempt(s.lock, attempt);
-      }
-      lockedFor = 0;
-      return decideCodeSent({ ...attempt, challengeId: challenge.challengeId });
-    });
+    const decided = await this.d.commands.onWorker({ actor: accountActor(account.profileId, 'profile'), correlationId }, account.profileId, (s) =>
+      isLocked(s.lock, attempt.now) ? decideLockedAttempt(s.lock, attempt) : decideCodeSent({ ...attempt, challengeId: challenge.challengeId }),
+    );
+    const lockedFor = attemptOutcome(decided.events) === 'locked' ? lockSecondsLeft(decided.state.lock, attempt.now) : 0;
     if (lockedFor > 0) throw lockedError(lockedFor);
     await this.d.sender.send({ accountId: account.profileId, accountKind: 'profile', email: null, rut: account.rut }, challenge.code, challenge.expiresAt);
     return { challengeId: challenge.challengeId, expiresAt: challenge.expiresAt };
@@ -179,14 +163,12 @@ export class Authentication {
         const attempt = { accountId, accountKind, address, now: new Date() };
         // The attempt limit already held in the store; a failure that cannot be recorded (a
         // storm of concurrent guesses on one stream) must not change the answer.
-        await this.d.commands
-          .onAccount({ actor: accountActor(accountId, accountKind), correlationId }, accountKind, accountId, (s) => {
-            const events = decideFailure(s.lock, { ...attempt, reason: result.reason }, this.d.lockout);
-            const lock = events.reduce(evolveLock, s.lock);
-            lockedFor = lockSecondsLeft(lock, attempt.now);
-            return events;
-          })
-          .catch((err) => this.d.log.warn({ err, accountId }, 'could not record a failed code'));
+        const decided = await this.d.commands
+          .onAccount({ actor: accountActor(accountId, accountKind), correlationId }, accountKind, accountId, (s) =>
+            decideFailure(s.lock, { ...attempt, reason: result.reason }, this.d.lockout),
+          )
+          .catch((err) => void this.d.log.warn({ err, accountId }, 'could not record a failed code'));
+        if (decided) lockedFor = lockSecondsLeft(decided.state.lock, attempt.now);
       }
       if (result.reason !== 'WRONG_CODE') throw new UnauthenticatedError(CODE_GONE);
       if (lockedFor > 0) {

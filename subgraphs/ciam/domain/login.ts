@@ -87,6 +87,18 @@ export function decideLockedAttempt(state: LockState, a: Attempt): CiamEvent[] {
   ];
 }
 
+/**
+ * What a login attempt came to, read from the events its decision recorded (so callers
+ * need no state outside the decision, which may run more than once on a retry).
+ */
+export function attemptOutcome(events: readonly { type: string; data: unknown }[]): 'ok' | 'locked' | 'inactive' | 'wrong' {
+  if (events.some((e) => e.type === 'LoginCodeSent' || e.type === 'LoginSucceeded')) return 'ok';
+  const failure = events.find((e) => e.type === 'LoginFailed')?.data as { reason?: FailureReason } | undefined;
+  if (failure?.reason === 'LOCKED') return 'locked';
+  if (failure?.reason === 'NOT_ACTIVE') return 'inactive';
+  return 'wrong';
+}
+
 /** The first factor passed (or a worker asked for a code): a code goes out. */
 export function decideCodeSent(a: Attempt & { challengeId: string }): CiamEvent[] {
   return [{ type: 'LoginCodeSent', data: { accountId: a.accountId, accountKind: a.accountKind, challengeId: a.challengeId, address: a.address } }];

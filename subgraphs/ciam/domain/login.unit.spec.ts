@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../../platform/event-store/types.ts';
 import type { CiamEvent } from '../../../schema/events/ciam.ts';
 import { decideInternalUser, internalUser } from './internal-user.ts';
-import { decideFailure, decideSuccess, evolveLock, isLocked, unlocked, type LockState } from './login.ts';
+import { attemptOutcome, decideCodeSent, decideFailure, decideLockedAttempt, decideSuccess, evolveLock, isLocked, unlocked, type LockState } from './login.ts';
 import { decideRotation, publishedKeys, signingKeyAt } from './signing-keys.ts';
 
 const policy = { maxFailures: 3, lockMs: 60_000 };
@@ -77,5 +77,19 @@ describe('signing keys', () => {
     expect(signingKeyAt(keys, t(100))!.kid).toBe('new');
     expect(publishedKeys(keys, t(100 + 600 + 59), 600_000).map((k) => k.kid)).toEqual(['old', 'new']);
     expect(publishedKeys(keys, t(100 + 600 + 61), 600_000).map((k) => k.kid)).toEqual(['new']);
+  });
+});
+
+describe('attempt outcome', () => {
+  it('is read from the decided events alone, however often the decision ran', () => {
+    const locked = { failures: 0, lockedUntil: new Date(now.getTime() + 60_000).toISOString() };
+    expect(attemptOutcome(decideCodeSent({ ...attempt, challengeId: 'c' }))).toBe('ok');
+    expect(attemptOutcome(decideLockedAttempt(locked, attempt))).toBe('locked');
+    expect(attemptOutcome(decideFailure(unlocked(), { ...attempt, reason: 'NOT_ACTIVE' }, policy))).toBe('inactive');
+    expect(attemptOutcome(decideFailure(unlocked(), { ...attempt, reason: 'WRONG_PASSWORD' }, policy))).toBe('wrong');
+    // The failure that locks the account is still a wrong password to the one who made it.
+    const third = decideFailure({ failures: 2, lockedUntil: null }, { ...attempt, reason: 'WRONG_PASSWORD' }, policy);
+    expect(third.map((e) => e.type)).toEqual(['LoginFailed', 'AccountLocked']);
+    expect(attemptOutcome(third)).toBe('wrong');
   });
 });
