@@ -1,100 +1,39 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../platform/testing/ports.ts';
+import { alive } from '../platform/process/inspect.ts';
+import { npmStart, npmStartSetup, stopRun, untilRunning, type NpmStartRun, type NpmStartSetup } from './support/npm-start.ts';
 
 /** `npm start` on a fresh machine: embedded PostgreSQL, seed, services; Ctrl-C stops all. */
-let child: ChildProcess;
+let setup: NpmStartSetup;
+let run: NpmStartRun;
 let output = '';
 let dir: string;
 let dataDir: string;
 let lakeDir: string;
 let gatewayUrl: string;
-let exit: Promise<number | null>;
-let env: NodeJS.ProcessEnv;
-
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exit: Promise<number | null>;
-}
-
-/** Runs `npm start` (its script, without npm in between) in this repository with `env`. */
-function npmStart(environment: NodeJS.ProcessEnv): Started {
-  let text = '';
-  const started = spawn(process.execPath, ['--import', 'tsx', 'platform/cli/start.ts'], { env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
-  started.stdout!.on('data', (c) => (text += c));
-  started.stderr!.on('data', (c) => (text += c));
-  return { child: started, output: () => text, exit: new Promise((resolve) => started.on('exit', (code) => resolve(code))) };
-}
-
-/** Waits for the banner, or fails with what the start printed. */
-async function running(s: Started, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!s.output().includes('Angelis is running')) {
-    if (s.child.exitCode !== null) throw new Error(`npm start exited early:\n${s.output()}`);
-    if (Date.now() > deadline) throw new Error(`npm start did not come up:\n${s.output()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'angelis-start-'));
-  // Run as root, PostgreSQL runs as the `postgres` user, which must reach the data directory.
-  chmodSync(dir, 0o755);
-  dataDir = path.join(dir, 'postgres');
-  lakeDir = path.join(dir, 'lake');
-  const [pgPort, gatewayPort, workforcePort, ciamPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-  gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
-  env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('ANGELIS_')) delete env[k];
-  env = {
-    ...env,
-    NODE_ENV: 'development',
-    ANGELIS_LOG_LEVEL: 'warn',
-    ANGELIS_EMBEDDED_POSTGRES_DIR: dataDir,
-    ANGELIS_EMBEDDED_POSTGRES_PORT: String(pgPort),
-    ANGELIS_GATEWAY_PORT: String(gatewayPort),
-    ANGELIS_WORKFORCE_PORT: String(workforcePort),
-    ANGELIS_WORKFORCE_URL: `http://127.0.0.1:${workforcePort}/graphql`,
-    ANGELIS_CIAM_PORT: String(ciamPort),
-    ANGELIS_CIAM_URL: `http://127.0.0.1:${ciamPort}/graphql`,
-    ANGELIS_LAKE_DIR: lakeDir,
-    ANGELIS_PROJECTOR_METRICS_PORT: String(metricsPort),
-    ANGELIS_PROJECTOR_WORK_DIR: path.join(dir, 'work'),
-  };
-  const first = npmStart(env);
-  ({ child, exit } = first);
+  setup = await npmStartSetup();
+  ({ dir, dataDir, lakeDir, gatewayUrl } = setup);
+  run = npmStart(setup.env);
   try {
-    await running(first);
+    await untilRunning(run);
   } finally {
-    output = first.output();
+    output = run.output();
   }
 }, 120_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGINT');
-    await exit;
-  }
-  rmSync(dir, { recursive: true, force: true });
+  if (run) await stopRun(run);
+  setup?.remove();
 });
 
 /** The embedded server's pid, from its pid file (null when there is none). */
 function postmasterPid(): number | null {
   const file = path.join(dataDir, 'postmaster.pid');
   return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : null;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function query(q: string) {
@@ -153,26 +92,25 @@ describe('npm start', () => {
   it('a second npm start in the same folder refuses, says where the running one is, and leaves it running', async () => {
     const pgPid = postmasterPid();
     expect(pgPid).not.toBeNull();
-    const second = npmStart(env);
+    const second = npmStart(setup.env);
     const code = await Promise.race([second.exit, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))]);
     if (code === 'hung') second.child.kill('SIGKILL');
     expect(code, second.output()).not.toBe(0);
     expect(code).not.toBe('hung');
     expect(second.output()).toMatch(/already running/);
     expect(second.output()).toContain(gatewayUrl);
-    expect(second.output()).toContain(`pid ${child.pid}`);
+    expect(second.output()).toContain(`pid ${run.child.pid}`);
     // The first stack, its database included, is untouched.
     expect(postmasterPid()).toBe(pgPid);
     expect(alive(pgPid!)).toBe(true);
     const still = await query('{ companies(first: 1) { nodes { name } } }');
     expect(still.errors).toBeUndefined();
     expect(still.data.companies.nodes).toHaveLength(1);
-    expect(child.exitCode).toBeNull();
+    expect(run.child.exitCode).toBeNull();
   }, 90_000);
 
   it('Ctrl-C stops every process and the database cleanly', async () => {
-    child.kill('SIGINT');
-    expect(await exit).toBe(0);
+    expect(await stopRun(run)).toBe(0);
     // The embedded server removes its pid file when it shuts down cleanly.
     expect(existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
     await expect(fetch(gatewayUrl, { signal: AbortSignal.timeout(1000) })).rejects.toThrow();
@@ -184,17 +122,15 @@ describe('npm start', () => {
     // After a reboot the pids in old records may belong to any program: here, a sleep.
     const bystander = spawn('sleep', ['300'], { stdio: 'ignore' });
     try {
-      writeFileSync(path.join(dataDir, 'postmaster.pid'), `${bystander.pid}\n${dataDir}\n1700000000\n${env.ANGELIS_EMBEDDED_POSTGRES_PORT}\n`);
+      writeFileSync(path.join(dataDir, 'postmaster.pid'), `${bystander.pid}\n${dataDir}\n1700000000\n${setup.env.ANGELIS_EMBEDDED_POSTGRES_PORT}\n`);
       writeFileSync(path.join(dir, 'stack.json'), JSON.stringify({ pid: bystander.pid, command: ['node', 'platform/cli/start.ts'], startedAt: '2026-01-01T00:00:00.000Z', folder: dir, gatewayUrl, ports: {} }));
-      const again = npmStart(env);
-      ({ child, exit } = again);
-      await running(again);
+      run = npmStart(setup.env);
+      await untilRunning(run);
       expect(alive(bystander.pid!)).toBe(true);
       expect(bystander.exitCode).toBeNull();
       expect(postmasterPid()).not.toBe(bystander.pid);
       expect((await query('{ offerings { code } }')).data.offerings.length).toBeGreaterThan(0);
-      child.kill('SIGINT');
-      expect(await exit).toBe(0);
+      expect(await stopRun(run)).toBe(0);
     } finally {
       bystander.kill('SIGKILL');
     }
