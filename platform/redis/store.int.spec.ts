@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisKeyValueStore } from './ioredis.ts';
 import { MemoryKeyValueStore } from './memory.ts';
 import type { KeyValueStore } from './store.ts';
+import { fixedWindowLimiter } from './fixed-window.ts';
 
 const REDIS_URL = process.env.ANGELIS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,6 +26,20 @@ function contract(name: string, open: () => Promise<KeyValueStore>) {
     afterAll(async () => {
       await store.del(...used);
       await store.close();
+    });
+
+    it('limits hits per fixed window: the first counter over its limit refuses with the seconds left', async () => {
+      const charge = fixedWindowLimiter(store, 60_000);
+      const counters = [{ key: k('rate-a'), limit: 3 }, { key: k('rate-b'), limit: 2 }];
+      await charge(counters);
+      await charge(counters);
+      const refused = await charge(counters).then(() => null, (err) => err);
+      expect(refused?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+      expect(refused.retryAfterSeconds).toBeGreaterThan(55);
+      expect(refused.retryAfterSeconds).toBeLessThanOrEqual(60);
+      // The refused hit still counted on the first counter, which now refuses too.
+      expect(await store.get(counters[0].key)).toBe('3');
+      await expect(charge([counters[0]])).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
     });
 
     it('sets, gets, deletes and reports existence', async () => {

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { RateLimitedError } from '../../../platform/errors.ts';
+import { fixedWindowLimiter } from '../../../platform/redis/fixed-window.ts';
 import type { KeyValueStore } from '../../../platform/redis/store.ts';
 
 /**
- * Login rate limits: fixed windows counted in the key-value store, per account identifier
- * (email or RUT) and per client address. Keys: `<prefix>login-rate:account:<hash>` and
- * `<prefix>login-rate:address:<address>`.
+ * Login rate limits, per account identifier (email or RUT) and per client address. Keys:
+ * `<prefix>login-rate:account:<hash>` and `<prefix>login-rate:address:<address>`.
  */
 
 export interface LoginRateLimits {
@@ -17,23 +16,21 @@ export interface LoginRateLimits {
 export const DEFAULT_RATE_LIMITS: LoginRateLimits = { perAccount: 10, perAddress: 50, windowMs: 15 * 60_000 };
 
 export class LoginRateLimiter {
+  private readonly charge: ReturnType<typeof fixedWindowLimiter>;
+
   constructor(
-    private readonly store: KeyValueStore,
+    store: KeyValueStore,
     private readonly limits: LoginRateLimits,
     private readonly prefix: string,
-  ) {}
+  ) {
+    this.charge = fixedWindowLimiter(store, limits.windowMs);
+  }
 
   /** Counts an attempt; RATE_LIMITED (with the seconds to wait) once a window is used up. */
   async attempt(account: string | null, address: string | null): Promise<void> {
-    const checks: [string, number][] = [];
-    if (account) checks.push([`${this.prefix}login-rate:account:${createHash('sha256').update(account).digest('hex').slice(0, 32)}`, this.limits.perAccount]);
-    if (address) checks.push([`${this.prefix}login-rate:address:${address}`, this.limits.perAddress]);
-    for (const [key, limit] of checks) {
-      const n = await this.store.incr(key, this.limits.windowMs);
-      if (n > limit) {
-        const ttl = await this.store.ttl(key);
-        throw new RateLimitedError(Math.max(1, Math.ceil((ttl > 0 ? ttl : this.limits.windowMs) / 1000)));
-      }
-    }
+    const counters = [];
+    if (account) counters.push({ key: `${this.prefix}login-rate:account:${createHash('sha256').update(account).digest('hex').slice(0, 32)}`, limit: this.limits.perAccount });
+    if (address) counters.push({ key: `${this.prefix}login-rate:address:${address}`, limit: this.limits.perAddress });
+    await this.charge(counters);
   }
 }
