@@ -59,18 +59,21 @@ beforeAll(async () => {
       await admin(`mutation($p: ID!) { createAssignment(input: {projectId: $p, name: "Turno", startsOn: "2026-02-01"}) { id } }`, { p: ids[`project${key}`] })
     ).createAssignment.id;
   }
-  const person = async (key: string, body: number) =>
-    (ids[key] = (
-      await admin(`mutation($r: String!, $n: String!) { createProfile(input: {rut: $r, firstName: $n, lastName: "Test", phone: "+56 9 1234 5678", birthDate: "1990-01-01"}) { id } }`, {
-        r: rut(body),
-        n: key,
-      })
-    ).createProfile.id);
+  // Each person is recorded by the manager of the company that first employs them: their
+  // personal data is that company's record.
+  const person = async (key: string, body: number, by: Who) => {
+    const res = await as(by, `mutation($r: String!, $n: String!) { createProfile(input: {rut: $r, firstName: $n, lastName: "Test", phone: "+56 9 1234 5678", birthDate: "1990-01-01"}) { id } }`, {
+      r: rut(body),
+      n: key,
+    });
+    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+    ids[key] = res.data.createProfile.id;
+  };
   const hire = (p: string, c: string) => admin(`mutation($c: ID!, $p: ID!) { hireProfile(input: {companyId: $c, profileId: $p}) { status } }`, { c: ids[c], p: ids[p] });
-  await person('staffA', 15_000_001);
-  await person('worker', 15_000_002);
-  await person('staffB', 15_000_003);
-  await person('former', 15_000_004);
+  await person('staffA', 15_000_001, 'managerA');
+  await person('worker', 15_000_002, 'managerA');
+  await person('staffB', 15_000_003, 'managerB');
+  await person('former', 15_000_004, 'managerA');
   await hire('staffA', 'A');
   await hire('worker', 'A');
   await hire('staffB', 'B');
@@ -152,11 +155,16 @@ describe('what each caller sees', () => {
     const byA = (await as('managerA', q, { p: ids.former })).data.profile;
     expect(byA).toMatchObject({ id: ids.former, phone: null, birthDate: null });
     expect(byA.companies).toEqual([{ company: { id: ids.A }, status: 'ENDED' }]);
-    // Its trail shows A's hiring and ending, not B's hiring.
+    // Its trail shows A's recording, hiring and ending, not B's hiring.
     expect(byA.auditTrail.nodes.map((n: { action: string }) => n.action)).toEqual(['ProfileCreated', 'ProfileHired', 'EmploymentEnded']);
+    // The new employer sees none of what A recorded: not the phone, not A's history.
     const byB = (await as('managerB', q, { p: ids.former })).data.profile;
-    expect(byB).toMatchObject({ phone: '+56 9 1234 5678', birthDate: '1990-01-01' });
+    expect(byB).toMatchObject({ phone: null, birthDate: null });
     expect(byB.companies).toEqual([{ company: { id: ids.B }, status: 'ACTIVE' }]);
+    expect(byB.auditTrail.nodes.map((n: { action: string }) => n.action)).toEqual(['ProfileHired']);
+    // What A recorded is B's to see only once B records it.
+    const own = (await as('managerB', `query($p: ID!) { profile(id: $p) { phone } }`, { p: ids.staffB })).data.profile;
+    expect(own).toEqual({ phone: '+56 9 1234 5678' });
   });
 
   it('a worker sees their own profile whole, and nobody else’s', async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../platform/logger.ts';
 import { seedWorkforce } from '../subgraphs/workforce/seed.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
+import { gqlAs, role } from './support/workforce.ts';
 
 /**
  * A query's database round trips must not grow with the rows it returns: every entity
@@ -19,9 +20,9 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 
-async function statementsFor(query: string, variables: Record<string, unknown>) {
+async function statementsFor(query: string, variables: Record<string, unknown>, headers: Record<string, string> = role.admin()) {
   const before = stack.database.db.statements;
-  const res = await stack.gql(query, variables);
+  const res = await gqlAs(stack, headers, query, variables);
   expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
   return { statements: stack.database.db.statements - before, data: res.data };
 }
@@ -29,7 +30,7 @@ async function statementsFor(query: string, variables: Record<string, unknown>) 
 const PROFILES = `query($first: Int!, $companyId: ID!) {
   profiles(first: $first, companyId: $companyId) {
     nodes {
-      rut fullName
+      rut fullName phone
       companies { position company { name seats activeProfileCount } supervisor { fullName licenses { type } } reports { rut } }
       licenses { type status expiresInDays }
       assignments { assignment { name status project { faenaCode company { name } } } }
@@ -68,5 +69,21 @@ describe('batching', () => {
     // Fewer rows can even cost a batch more (profiles then miss the loader's cache), never fewer.
     expect(large.statements).toBeLessThanOrEqual(small.statements);
     expect(large.statements).toBeLessThanOrEqual(12);
+  });
+
+  it('as the company’s manager (lists filtered in SQL, personal data from the company’s record) neither', async () => {
+    const manager = role.manager(companyId);
+    const ten = await statementsFor(PROFILES, { first: 10, companyId }, manager);
+    const hundred = await statementsFor(PROFILES, { first: 100, companyId }, manager);
+    expect(hundred.data.profiles.nodes).toHaveLength(100);
+    // The seed records each person under the company that hires them: its manager sees it.
+    expect(hundred.data.profiles.nodes.every((p: any) => p.phone && p.licenses.length > 0 && p.assignments.length === 1)).toBe(true);
+    // As above, fewer rows may cost a batch more, never fewer.
+    expect(hundred.statements).toBeLessThanOrEqual(ten.statements);
+    expect(hundred.statements).toBeLessThanOrEqual(20);
+    const small = await statementsFor(NESTED, { companyId, first: 5 }, manager);
+    const large = await statementsFor(NESTED, { companyId, first: 100 }, manager);
+    expect(large.data.company.employees.nodes).toHaveLength(100);
+    expect(large.statements).toBeLessThanOrEqual(small.statements);
   });
 });

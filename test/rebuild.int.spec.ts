@@ -29,8 +29,15 @@ beforeAll(async () => {
   const seeded = await seedWorkforce(commands, createLogger('test', 'silent'), { companies: 2, projectsPerCompany: [2, 1], profiles: 24 });
   // Every kind of change, so every projection statement takes part in the comparison.
   const [companyId] = seeded.companyIds;
-  const [p1] = seeded.profileIds;
+  const [p1, p2] = seeded.profileIds;
   await commands.updateProfile(ctx, { id: p1, changes: { email: 'changed@example.cl', phone: null } });
+  // Personal data recorded per company: a company's own record (seeded under the hiring
+  // company), another company's first record, a name-only change, and an ADMIN's change.
+  const [a, b] = seeded.companyIds;
+  await commands.updateProfile({ ...ctx, companyId: a }, { id: p1, changes: { phone: '+56 9 1111 1111' } });
+  await commands.updateProfile({ ...ctx, companyId: b }, { id: p1, changes: { birthDate: '1980-01-01' } });
+  await commands.updateProfile({ ...ctx, companyId: b }, { id: p1, changes: { lastName: 'Recorded' } });
+  await commands.updateProfile(ctx, { id: p2, changes: { firstName: 'Admin' } });
   const license = await commands.grantLicense(ctx, { profileId: p1, type: 'Rigger', number: 'R-1', expiresOn: addDays(todayUtc(), 10) });
   await commands.renewLicense(ctx, { id: license, expiresOn: addDays(todayUtc(), 400) });
   await commands.revokeLicense(ctx, { id: license, reason: 'audit' });
@@ -50,7 +57,7 @@ beforeAll(async () => {
   await Promise.all([
     ...seeded.profileIds.slice(2, 22).map((id, i) =>
       i % 2
-        ? commands.updateProfile(batched, { id, changes: { firstName: `Batch${i}`, phone: '+56 9 1234 5678' } })
+        ? commands.updateProfile({ ...batched, companyId: i % 4 === 1 ? null : seeded.companyIds[i % 2] }, { id, changes: { firstName: `Batch${i}`, phone: '+56 9 1234 5678' } })
         : commands.grantLicense(batched, { profileId: id, type: 'Welder', number: `W-${i}`, expiresOn: addDays(todayUtc(), 100) }),
     ),
     // Decisions that read (does the profile, the company exist?): their batch runs in a transaction.
@@ -83,6 +90,8 @@ describe('rebuild', () => {
   it('truncates the read tables and replays the events into identical rows', async () => {
     const before = await snapshot();
     expect(before.profiles.length).toBe(24);
+    // One record per profile from the seed (under the hiring company), plus company b's of p1.
+    expect(before.profile_personal_data.length).toBe(25);
     const { rows } = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
     // Scribble on a read table so the test fails if rebuild does not really rewrite it.
     await t.db.query(`UPDATE profiles SET first_name = 'garbage'`);

@@ -65,14 +65,17 @@ export const ProfileUnassigned = defineEvent({
   data: z.object({ assignmentId: uuid, projectId: uuid, companyId: uuid, profileId: uuid }),
 });
 export const ProfileCreated = defineEvent({
-  source, type: 'ProfileCreated', version: 1, description: 'A worker profile was created.',
+  source, type: 'ProfileCreated', version: 1, description: 'A worker profile was created; its personal data is recorded under the creating company (metadata.companyId).',
   data: z.object({
     profileId: uuid, rut: z.string(), firstName: z.string(), lastName: z.string(), email: z.string().nullable(),
     phone: z.string().nullable(), birthDate: isoDate.nullable(), createdBy: z.string(),
   }),
 });
 export const ProfileUpdated = defineEvent({
-  source, type: 'ProfileUpdated', version: 1, description: "A profile's personal data changed; carries the full new values.",
+  source, type: 'ProfileUpdated', version: 1,
+  // Personal data is recorded per company: these are the values of the company in the
+  // event's metadata.companyId (none: an ADMIN's change, from the latest values).
+  description: "A profile's name, or the personal data a company recorded about it, changed; carries the full new values.",
   data: z.object({
     profileId: uuid, firstName: z.string(), lastName: z.string(), email: z.string().nullable(),
     phone: z.string().nullable(), birthDate: isoDate.nullable(),

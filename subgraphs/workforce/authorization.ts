@@ -12,11 +12,13 @@ import type {
   ProjectRow,
   SubscriptionRow,
 } from './store/read-model.ts';
+import type { Scope } from './store/visible-rows.ts';
 
 /**
- * What one caller may see, row by row (the rules in schema/subgraphs/workforce.policy.ts).
- * Lookups it needs go through the request's unfiltered loaders, so checking 100 rows costs
- * one batch, not 100 queries.
+ * What one caller may see, row by row (the rules in schema/subgraphs/workforce.policy.ts),
+ * for rows read by id; lists apply the same rules in SQL (store/visible-rows.ts). Lookups
+ * it needs go through the request's unfiltered loaders, so checking 100 rows costs one
+ * batch, not 100 queries.
  */
 export class Visibility {
   constructor(
@@ -29,8 +31,14 @@ export class Visibility {
     return this.identity.role === 'ADMIN';
   }
 
-  private get managerOf(): string | null {
+  /** The company a MANAGER manages (and records their changes under); null for other roles. */
+  get managerOf(): string | null {
     return this.identity.role === 'MANAGER' ? this.identity.companyId : null;
+  }
+
+  /** The caller's rows, for lists filtered in SQL. */
+  get scope(): Scope {
+    return { all: this.all, companyId: this.managerOf, profileId: this.worker };
   }
 
   private get worker(): string | null {
@@ -80,18 +88,6 @@ export class Visibility {
     return row.id === this.worker;
   }
 
-  async profileCompany(row: ProfileCompanyRow): Promise<boolean> {
-    if (this.all) return true;
-    if (this.managerOf) return row.companyId === this.managerOf;
-    return row.profileId === this.worker;
-  }
-
-  async profileAssignment(row: ProfileAssignmentRow): Promise<boolean> {
-    if (this.all) return true;
-    if (this.managerOf) return (await this.raw.project.load(row.projectId))?.companyId === this.managerOf;
-    return row.profileId === this.worker;
-  }
-
   async license(row: LicenseRow): Promise<boolean> {
     if (this.all) return true;
     if (this.managerOf) return this.employedByManager(row.profileId);
@@ -103,12 +99,20 @@ export class Visibility {
     return row.companyId === this.managerOf;
   }
 
-  /** Personal fields (phone, birth date): ADMIN, the person, or a manager of a company they work for now. */
-  async personalData(profileId: string): Promise<boolean> {
-    if (this.all || profileId === this.worker) return true;
-    if (!this.managerOf) return false;
-    const employments = await this.raw.profileCompanies('ACTIVE').load(profileId);
-    return employments.some((e) => e.companyId === this.managerOf);
+  /**
+   * Whose record of a profile's personal data the caller sees: ADMINs and the person the
+   * latest values ('latest'), a manager of a company the person works for now that
+   * company's own record ('company'), anyone else nothing.
+   */
+  async personalDataSource(profileId: string): Promise<'latest' | 'company' | null> {
+    if (this.all || profileId === this.worker) return 'latest';
+    if (!this.managerOf) return null;
+    return (await this.activeInManagersCompany(profileId)) ? 'company' : null;
+  }
+
+  /** Who created a profile: ADMINs, the person, and managers of the company it was created under. */
+  creator(row: ProfileRow): boolean {
+    return this.all || row.id === this.worker || (this.managerOf !== null && row.createdFor === this.managerOf);
   }
 
   /** Refuses a query field the caller's role may not use at all. */
@@ -136,22 +140,6 @@ export class Visibility {
     return this.managerOf;
   }
 
-  /** For a WORKER: the profile their list queries are confined to; otherwise null. */
-  get ownProfile(): string | null {
-    return this.worker;
-  }
-
-  /** For a WORKER: the ids their top-level lists are confined to; null for others. */
-  async workerLists(): Promise<{ companyIds: string[]; projectIds: string[]; profileIds: string[] } | null> {
-    if (!this.worker) return this.all || this.managerOf ? null : { companyIds: [], projectIds: [], profileIds: [] };
-    const [employments, assignments] = await Promise.all([this.workerEmployments(), this.workerAssignments()]);
-    return {
-      companyIds: [...new Set(employments.map((e) => e.companyId))],
-      projectIds: [...new Set(assignments.map((a) => a.projectId))],
-      profileIds: [this.worker],
-    };
-  }
-
   /**
    * Whether the caller may read an entity's audit trail: ADMIN any; a MANAGER an entity of
    * theirs (visible by the rules above); a WORKER only their own profile and licences.
@@ -162,11 +150,6 @@ export class Visibility {
     if (this.worker) return entity.type === 'Profile' ? this.profile(row) : entity.type === 'License' ? this.license(row) : false;
     const check = { Company: this.company, Project: this.project, Assignment: this.assignment, Profile: this.profile, License: this.license, Subscription: this.subscription }[entity.type];
     return check.call(this, row);
-  }
-
-  /** A MANAGER reading a shared entity's trail (a profile) sees only events of no company or theirs. */
-  auditEntryVisible(companyId: string | null | undefined): boolean {
-    return !this.managerOf || companyId == null || companyId === this.managerOf;
   }
 
   /** For a MANAGER: whether the profile works for their company now (changes need that). */

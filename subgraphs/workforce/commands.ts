@@ -10,6 +10,7 @@ import { company, companyStream, decideCompany, type CompanyState } from './doma
 import { decideOffering, offering, offeringStream } from './domain/offering.ts';
 import { decideProfile, profile, profileStream, type PersonalData } from './domain/profile.ts';
 import { decideProject, project, projectStream, type ProjectState } from './domain/project.ts';
+import { normalizeRut } from './domain/rut.ts';
 import { fusedWorkforceProjection, projectWorkforce } from './store/projection.ts';
 import { readModel } from './store/read-model.ts';
 
@@ -25,7 +26,16 @@ export interface CommandContext extends ActingContext {
   actor: Actor;
   /** The day rules are judged on (UTC); injectable for tests. */
   today?: string;
+  /**
+   * The company the actor acts for (a MANAGER's); null or absent for an ADMIN. Profile
+   * commands record it as their events' metadata.companyId: personal data and history
+   * recorded under a company are that company's (schema/subgraphs/workforce.policy.ts).
+   */
+  companyId?: string | null;
 }
+
+/** The tenant a profile change is recorded under. */
+const recordedFor = (ctx: CommandContext) => ctx.companyId ?? null;
 
 /**
  * The Workforce write side: each mutation becomes one command on one aggregate.
@@ -185,33 +195,43 @@ export class WorkforceCommands {
       profileStream(profileId),
       profile,
       (s) => decideProfile.create(s, { ...args, profileId, createdBy: ctx.actor.id, today: this.today(ctx) }),
-      { subjects: [profileId], companyId: null, expectedVersion: 0 },
+      { subjects: [profileId], companyId: recordedFor(ctx), expectedVersion: 0 },
     );
     return profileId;
   }
 
   async updateProfile(ctx: CommandContext, args: { id: unknown; changes: PersonalData }, expectedVersion?: number | null): Promise<string> {
     const profileId = input.id(args.id, 'id');
-    await this.run(ctx, profileStream(profileId), profile, (s) => decideProfile.update(s, { ...args.changes, profileId, today: this.today(ctx) }), {
+    const companyId = recordedFor(ctx);
+    await this.run(ctx, profileStream(profileId), profile, (s) => decideProfile.update(s, { ...args.changes, profileId, companyId, today: this.today(ctx) }), {
       subjects: [profileId],
-      companyId: null,
+      companyId,
       expectedVersion,
     });
     return profileId;
   }
 
+  /**
+   * Hires a profile. `rut`, when given, must be the profile's. With `strangerNeedsRut` (a
+   * MANAGER hiring) a profile the company never employed needs it: knowing an id is no
+   * proof of knowing the person. A missing or wrong RUT is the same NOT_FOUND as an
+   * unknown id, so the answer tells nothing about the id.
+   */
   async hireProfile(
     ctx: CommandContext,
-    args: { companyId: unknown; profileId: unknown; position?: unknown; startedOn?: unknown },
+    args: { companyId: unknown; profileId: unknown; position?: unknown; startedOn?: unknown; rut?: unknown },
     expectedVersion?: number | null,
+    strangerNeedsRut = false,
   ) {
     const companyId = input.id(args.companyId, 'companyId');
     const profileId = input.id(args.profileId, 'profileId');
-    await this.onCompany(ctx, companyId, expectedVersion, async (s, tx) =>
-      decideCompany.hire(s, { ...args, companyId, profileId, today: this.today(ctx) }, {
-        profileExists: await readModel.exists(tx, 'profiles', profileId),
-      }),
-    );
+    const rut = args.rut == null ? null : normalizeRut(args.rut);
+    await this.onCompany(ctx, companyId, expectedVersion, async (s, tx) => {
+      const actual = await readModel.rutOf(tx, profileId);
+      const known = rut === null ? !strangerNeedsRut || s.employments.has(profileId) : rut === actual;
+      const { position, startedOn } = args;
+      return decideCompany.hire(s, { companyId, profileId, position, startedOn, today: this.today(ctx) }, { profileExists: actual !== null && known });
+    });
     return { companyId, profileId };
   }
 
@@ -257,7 +277,7 @@ export class WorkforceCommands {
       profileStream(profileId),
       profile,
       (s) => decideProfile.grantLicense(s, { ...args, profileId, licenseId, today: this.today(ctx) }),
-      { subjects: [profileId], companyId: null, expectedVersion },
+      { subjects: [profileId], companyId: recordedFor(ctx), expectedVersion },
     );
     return licenseId;
   }
@@ -267,7 +287,7 @@ export class WorkforceCommands {
     const profileId = await this.owner('licenses', licenseId, 'License');
     await this.run(ctx, profileStream(profileId), profile, (s) => decideProfile.renewLicense(s, { profileId, licenseId, expiresOn: args.expiresOn }), {
       subjects: [profileId],
-      companyId: null,
+      companyId: recordedFor(ctx),
       expectedVersion,
     });
     return licenseId;
@@ -281,7 +301,7 @@ export class WorkforceCommands {
       profileStream(profileId),
       profile,
       (s) => decideProfile.revokeLicense(s, { profileId, licenseId, reason: args.reason, today: this.today(ctx) }),
-      { subjects: [profileId], companyId: null, expectedVersion },
+      { subjects: [profileId], companyId: recordedFor(ctx), expectedVersion },
     );
     return licenseId;
   }

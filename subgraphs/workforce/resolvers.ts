@@ -7,7 +7,7 @@ import type { RequestContext } from '../../platform/graphql/context.ts';
 import { requireActor } from '../../platform/graphql/context.ts';
 import { escapeLike } from '../../platform/postgres/like.ts';
 import { requireAuthentication } from '../../platform/graphql/guard.ts';
-import { toConnection, toPage, type PageArgs } from '../../platform/graphql/pagination.ts';
+import { toConnection, toPage, type Page, type PageArgs } from '../../platform/graphql/pagination.ts';
 import { DateScalar, DateTimeScalar, JSONScalar } from '../../platform/graphql/scalars.ts';
 import type { Db } from '../../platform/postgres/pool.ts';
 import type { CommandContext, WorkforceCommands } from './commands.ts';
@@ -51,6 +51,7 @@ function commandContext(ctx: Ctx): CommandContext {
     actor: requireActor(ctx),
     correlationId: ctx.correlationId,
     today: ctx.today,
+    companyId: ctx.loaders.visibility.managerOf,
     onWritten: (rows) => {
       for (const [key, row] of rows) ctx.written.set(key, row);
     },
@@ -108,14 +109,17 @@ function daysBetween(from: string, to: string): number {
 
 type AuditedType = 'Company' | 'Project' | 'Assignment' | 'Profile' | 'License' | 'Subscription';
 
-/** An entity's audit trail, if the caller may read it; a MANAGER sees only entries of their company or none. */
+/** An entity's audit trail, if the caller may read it, with the entries they may see (a MANAGER: their company's). */
 async function auditTrail(entity: { type: AuditedType; row: { id: string } }, args: PageArgs, ctx: Ctx) {
   const page = toPage(args);
-  const v = ctx.loaders.visibility;
-  if (!(await v.auditTrail(entity))) throw new ForbiddenError(`You may not read the audit trail of ${entity.type} ${entity.row.id}`);
-  const events = await ctx.loaders.auditTrail(page).load(entity.row.id);
-  const visible = events.filter((e) => v.auditEntryVisible(e.metadata.companyId));
-  return toConnection(visible.map((e) => ({ ...e, position: e.globalPosition })), page);
+  if (!(await ctx.loaders.visibility.auditTrail(entity))) throw new ForbiddenError(`You may not read the audit trail of ${entity.type} ${entity.row.id}`);
+  return auditPage(ctx, entity.row.id, page);
+}
+
+/** A page of an entity's trail: the entries the caller's scope may see, filtered in SQL before the page is cut. */
+async function auditPage(ctx: Ctx, id: string, page: Page) {
+  const events = await ctx.loaders.auditTrail(page).load(id);
+  return toConnection(events.map((e) => ({ ...e, position: e.globalPosition })), page);
 }
 
 /** Finds what kind of entity an id names, for the top-level audit trail. */
@@ -140,10 +144,7 @@ export const resolvers = requireAuthentication({
     company: (_: unknown, a: Args, ctx: Ctx) => ctx.loaders.company.load(input.id(a.id, 'id')),
     companies: async (_: unknown, a: Args, ctx: Ctx) => {
       const page = toPage(a);
-      const v = ctx.loaders.visibility;
-      const manager = v.confineToCompany(null);
-      const only = manager ? [manager] : ((await v.workerLists())?.companyIds ?? null);
-      return toConnection(await readModel.listCompanies(ctx.db.pool, page, optionalSearch(a.search), only), page);
+      return toConnection(await readModel.listCompanies(ctx.db.pool, page, optionalSearch(a.search), ctx.loaders.visibility.scope), page);
     },
     project: (_: unknown, a: Args, ctx: Ctx) => {
       if ((a.id == null) === (a.faenaCode == null)) throw new BadUserInputError('Give exactly one of id or faenaCode');
@@ -154,8 +155,7 @@ export const resolvers = requireAuthentication({
       const page = toPage(a);
       const v = ctx.loaders.visibility;
       const companyId = v.confineToCompany(optionalId(a.companyId, 'companyId'));
-      const only = (await v.workerLists())?.projectIds ?? null;
-      const rows = await readModel.listProjects(ctx.db.pool, page, (a.status as string) ?? null, companyId, only);
+      const rows = await readModel.listProjects(ctx.db.pool, page, (a.status as string) ?? null, companyId, v.scope);
       return toConnection(rows, page);
     },
     assignment: (_: unknown, a: Args, ctx: Ctx) => ctx.loaders.assignment.load(input.id(a.id, 'id')),
@@ -168,16 +168,14 @@ export const resolvers = requireAuthentication({
       const page = toPage(a);
       const v = ctx.loaders.visibility;
       const companyId = v.confineToCompany(optionalId(a.companyId, 'companyId'));
-      const only = (await v.workerLists())?.profileIds ?? null;
-      const rows = await readModel.listProfiles(ctx.db.pool, page, optionalSearch(a.search), companyId, only);
+      const rows = await readModel.listProfiles(ctx.db.pool, page, optionalSearch(a.search), companyId, v.scope);
       return toConnection(rows, page);
     },
     licenses: async (_: unknown, a: Args, ctx: Ctx) => {
       const page = toPage(a);
       const v = ctx.loaders.visibility;
       const companyId = v.confineToCompany(optionalId(a.companyId, 'companyId'));
-      const only = (await v.workerLists())?.profileIds ?? null;
-      const rows = await readModel.listLicenses(ctx.db.pool, page, licenseFilter(a, ctx.today), companyId, only);
+      const rows = await readModel.listLicenses(ctx.db.pool, page, licenseFilter(a, ctx.today), companyId, v.scope);
       return toConnection(rows, page);
     },
     offerings: (_: unknown, _a: Args, ctx: Ctx) => {
@@ -196,8 +194,7 @@ export const resolvers = requireAuthentication({
       if (entity) return auditTrail(entity, a, ctx);
       // Other streams (offerings) and ids nothing happened to: only ADMINs read those.
       if (!ctx.loaders.visibility.all) throw new ForbiddenError(`You may not read the audit trail of ${id}`);
-      const page = toPage(a);
-      return toConnection((await ctx.loaders.auditTrail(page).load(id)).map((e) => ({ ...e, position: e.globalPosition })), page);
+      return auditPage(ctx, id, toPage(a));
     },
   },
 
@@ -261,8 +258,8 @@ export const resolvers = requireAuthentication({
         return null;
       }
     },
-    createdBy: (p: ProfileRow) => ({ id: p.createdBy }),
-    ...personalFields('Profile', (p: ProfileRow) => p.id),
+    createdBy: (p: ProfileRow, _a: Args, ctx: Ctx) => (ctx.loaders.visibility.creator(p) ? { id: p.createdBy } : null),
+    ...personalFields('Profile'),
     companies: (p: ProfileRow, a: Args, ctx: Ctx) => ctx.loaders.profileCompanies((a.status as string) ?? null).load(p.id),
     assignments: (p: ProfileRow, a: Args, ctx: Ctx) => ctx.loaders.profileAssignmentsByProfile(a.status as string).load(p.id),
     licenses: (p: ProfileRow, a: Args, ctx: Ctx) => ctx.loaders.licensesByProfile(licenseFilter(a, ctx.today)).load(p.id),
@@ -345,17 +342,20 @@ export const resolvers = requireAuthentication({
     createProfile: async (_: unknown, a: Args, ctx: Ctx) => {
       may(ctx, 'createProfile');
       const id = await ctx.commands.createProfile(commandContext(ctx), a.input);
+      ctx.loaders.personalData.clear(id);
       // Nobody employs it yet: read it unfiltered, so the manager who created it gets it back.
       return fresh(ctx, 'profile', id, 'Profile', true);
     },
     updateProfile: async (_: unknown, a: Args, ctx: Ctx) => {
       await mayChangePerson(ctx, 'updateProfile', input.id(a.id, 'id'));
       const id = await ctx.commands.updateProfile(commandContext(ctx), { id: a.id, changes: a.input }, a.expectedVersion);
+      ctx.loaders.personalData.clear(id);
       return fresh(ctx, 'profile', id, 'Profile');
     },
     hireProfile: async (_: unknown, a: Args, ctx: Ctx) => {
       may(ctx, 'hireProfile', input.id(a.input.companyId, 'companyId'));
-      return profileCompany(ctx, await ctx.commands.hireProfile(commandContext(ctx), a.input, a.expectedVersion));
+      const strangerNeedsRut = ctx.loaders.visibility.managerOf !== null;
+      return profileCompany(ctx, await ctx.commands.hireProfile(commandContext(ctx), a.input, a.expectedVersion, strangerNeedsRut));
     },
     endEmployment: async (_: unknown, a: Args, ctx: Ctx) => {
       may(ctx, 'endEmployment', input.id(a.companyId, 'companyId'));
@@ -414,12 +414,21 @@ async function mayChangePerson(ctx: Ctx, field: string, profileId: string): Prom
   }
 }
 
-/** Resolvers for a type's personal fields (schema/subgraphs/workforce.policy.ts): null unless the caller may see them. */
-function personalFields<T>(type: string, personOf: (row: T) => string) {
+/**
+ * Resolvers for a profile's personal fields (schema/subgraphs/workforce.policy.ts): the
+ * latest values for ADMINs and the person, a manager's company's own record for that
+ * manager while the person works for them, null for anyone else.
+ */
+function personalFields(type: 'Profile') {
   return Object.fromEntries(
-    (PERSONAL_FIELDS[type] ?? []).map((field) => [
+    PERSONAL_FIELDS[type].map((field) => [
       field,
-      async (row: T, _a: Args, ctx: Ctx) => ((await ctx.loaders.visibility.personalData(personOf(row))) ? (row as Record<string, unknown>)[field] : null),
+      async (row: ProfileRow, _a: Args, ctx: Ctx) => {
+        const source = await ctx.loaders.visibility.personalDataSource(row.id);
+        if (source === 'latest') return row[field];
+        if (source === 'company') return (await ctx.loaders.personalData.load(row.id))?.[field] ?? null;
+        return null;
+      },
     ]),
   );
 }

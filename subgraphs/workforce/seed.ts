@@ -94,7 +94,8 @@ export async function seedWorkforce(commands: WorkforceCommands, log: Logger, si
     const companyId = companyIds[companyIndex];
     let profileId: string;
     try {
-      profileId = await commands.createProfile(ctx, {
+      // Recorded by the company that hires them, as its manager would: its managers see it.
+      profileId = await commands.createProfile({ ...ctx, companyId }, {
         rut: withDigit(body),
         firstName: pick(FIRST),
         lastName: `${pick(LAST)} ${pick(LAST)}`,

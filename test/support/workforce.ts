@@ -49,7 +49,42 @@ export async function eventCount(stack: TestStack): Promise<number> {
   return rows[0].n;
 }
 
-const READ_TABLES = ['companies', 'offerings', 'subscriptions', 'projects', 'assignments', 'profiles', 'profile_companies', 'profile_assignments', 'licenses'];
+/** Development identity headers for each role; the gateway turns them into the signed identity a CIAM token gives. */
+export const role = {
+  admin: (user = 'admin@angelis.test'): Record<string, string> => ({ 'x-angelis-dev-user': user }),
+  manager: (companyId: string, user = `manager@${companyId}`): Record<string, string> => ({
+    'x-angelis-dev-user': user,
+    'x-angelis-dev-role': 'MANAGER',
+    'x-angelis-dev-company': companyId,
+  }),
+  worker: (profileId: string): Record<string, string> => ({
+    'x-angelis-dev-user': profileId,
+    'x-angelis-dev-role': 'WORKER',
+    'x-angelis-dev-profile': profileId,
+  }),
+};
+
+/** Runs an operation through the gateway with these identity headers ({} = anonymous). */
+export async function gqlAs<T = any>(stack: TestStack, headers: Record<string, string>, query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResponse<T>> {
+  const res = await fetch(stack.gateway.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: res.status, ...((await res.json()) as object) };
+}
+
+/** Like gqlAs, for an operation that must succeed: its data (the response is printed when it fails). */
+export async function okAs<T = any>(stack: TestStack, headers: Record<string, string>, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const res = await gqlAs<T>(stack, headers, query, variables);
+  expect(res.errors, JSON.stringify(res, null, 1).slice(0, 2000)).toBeUndefined();
+  return res.data as T;
+}
+
+const READ_TABLES = [
+  'companies', 'offerings', 'subscriptions', 'projects', 'assignments', 'profiles', 'profile_companies', 'profile_assignments', 'licenses',
+  'profile_personal_data',
+];
 
 /**
  * What is stored: the number of events and a fingerprint of every Workforce read table's

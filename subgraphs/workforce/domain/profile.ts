@@ -4,7 +4,13 @@ import type { RecordedEvent } from '../../../platform/event-store/types.ts';
 import type { WorkforceEvent } from '../../../schema/events/workforce.ts';
 import { normalizeRut } from './rut.ts';
 
-/** The Profile aggregate (stream `profile-<id>`): a worker's personal data and licences. */
+/**
+ * The Profile aggregate (stream `profile-<id>`): a worker's identity (RUT, name), the
+ * personal data recorded about them, and their licences. Identity is shared by every
+ * company that employs them; personal data (email, phone, birth date) is recorded per
+ * company: the company is the event's `metadata.companyId`, none for an ADMIN's change
+ * (schema/subgraphs/workforce.policy.ts).
+ */
 
 interface LicenseState {
   issuedOn: string;
@@ -12,20 +18,56 @@ interface LicenseState {
   revoked: boolean;
 }
 
+/** A profile's personal data as one party recorded it. */
+export interface PersonalValues {
+  email: string | null;
+  phone: string | null;
+  birthDate: string | null;
+}
+
+const PERSONAL_KEYS = ['email', 'phone', 'birthDate'] as const;
+const NOTHING_RECORDED: PersonalValues = { email: null, phone: null, birthDate: null };
+
 export interface ProfileState {
   id: string | null;
   firstName: string;
   lastName: string;
-  email: string | null;
-  phone: string | null;
-  birthDate: string | null;
+  /** Each field as most recently recorded by anyone (a company or an ADMIN): what ADMINs and the person see. */
+  latest: PersonalValues;
+  /** What each company recorded, by company id. */
+  recordedBy: ReadonlyMap<string, PersonalValues>;
   licenses: ReadonlyMap<string, LicenseState>;
 }
 
 export const profileStream = (profileId: string) => `profile-${profileId}`;
 
+/**
+ * The personal data a change starts from: the company's own record, or for a change under
+ * no company (an ADMIN's) the latest values. What a change leaves out keeps these.
+ */
+export function personalBase(state: ProfileState, companyId: string | null): PersonalValues {
+  return companyId === null ? state.latest : (state.recordedBy.get(companyId) ?? NOTHING_RECORDED);
+}
+
+/**
+ * Records `values` for the company (or none): the company's record becomes them, and each
+ * field that changed against what that party had recorded becomes the latest. A change
+ * under no company is the latest as a whole. The projection does the same in SQL.
+ */
+function record(state: ProfileState, companyId: string | null, values: PersonalValues): Pick<ProfileState, 'latest' | 'recordedBy'> {
+  if (companyId === null) return { latest: values, recordedBy: state.recordedBy };
+  const before = personalBase(state, companyId);
+  const latest = { ...state.latest };
+  for (const k of PERSONAL_KEYS) if (values[k] !== before[k]) latest[k] = values[k];
+  const recordedBy = new Map(state.recordedBy);
+  recordedBy.set(companyId, values);
+  return { latest, recordedBy };
+}
+
 export const profile = {
-  initialState: (): ProfileState => ({ id: null, firstName: '', lastName: '', email: null, phone: null, birthDate: null, licenses: new Map() }),
+  initialState: (): ProfileState => ({
+    id: null, firstName: '', lastName: '', latest: NOTHING_RECORDED, recordedBy: new Map(), licenses: new Map(),
+  }),
 
   evolve(state: ProfileState, event: RecordedEvent<WorkforceEvent>): ProfileState {
     const e = event as unknown as WorkforceEvent;
@@ -33,7 +75,8 @@ export const profile = {
       case 'ProfileCreated':
       case 'ProfileUpdated': {
         const { firstName, lastName, email, phone, birthDate } = e.data;
-        return { ...state, id: e.data.profileId, firstName, lastName, email, phone, birthDate };
+        const recorded = record(state, event.metadata?.companyId ?? null, { email, phone, birthDate });
+        return { ...state, id: e.data.profileId, firstName, lastName, ...recorded };
       }
       case 'LicenseGranted': {
         const licenses = new Map(state.licenses);
@@ -100,19 +143,26 @@ export const decideProfile = {
     ];
   },
 
-  /** Fields left undefined keep their value; null clears an optional one. */
-  update(state: ProfileState, cmd: PersonalData & { profileId: string; today: string }): WorkforceEvent[] {
+  /**
+   * Fields left undefined keep their value; null clears an optional one. The name is the
+   * profile's; the personal data is `companyId`'s own record (none: an ADMIN's change, from
+   * the latest values), so the event never carries what another company recorded.
+   */
+  update(state: ProfileState, cmd: PersonalData & { profileId: string; companyId: string | null; today: string }): WorkforceEvent[] {
     requireProfile(state, cmd.profileId);
-    const next = {
+    const base = personalBase(state, cmd.companyId);
+    const name = {
       firstName: cmd.firstName === undefined ? state.firstName : input.text(cmd.firstName, 'firstName', 100),
       lastName: cmd.lastName === undefined ? state.lastName : input.text(cmd.lastName, 'lastName', 100),
-      email: cmd.email === undefined ? state.email : input.optionalEmail(cmd.email),
-      phone: cmd.phone === undefined ? state.phone : input.optionalPhone(cmd.phone),
-      birthDate: cmd.birthDate === undefined ? state.birthDate : birthDate(cmd.birthDate, cmd.today),
     };
-    const same = (Object.keys(next) as (keyof typeof next)[]).every((k) => next[k] === state[k]);
+    const personal: PersonalValues = {
+      email: cmd.email === undefined ? base.email : input.optionalEmail(cmd.email),
+      phone: cmd.phone === undefined ? base.phone : input.optionalPhone(cmd.phone),
+      birthDate: cmd.birthDate === undefined ? base.birthDate : birthDate(cmd.birthDate, cmd.today),
+    };
+    const same = name.firstName === state.firstName && name.lastName === state.lastName && PERSONAL_KEYS.every((k) => personal[k] === base[k]);
     if (same) return [];
-    return [{ type: 'ProfileUpdated', data: { profileId: cmd.profileId, ...next } }];
+    return [{ type: 'ProfileUpdated', data: { profileId: cmd.profileId, ...name, ...personal } }];
   },
 
   grantLicense(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkforceEvent } from '../../../schema/events/workforce.ts';
-import { andThen, given, refusal } from '../../../test/support/events.ts';
+import { andThen, given, recorded, refusal } from '../../../test/support/events.ts';
 import { decideProfile, profile, type ProfileState } from './profile.ts';
 
 const TODAY = '2026-06-15';
@@ -16,7 +16,7 @@ const granted: WorkforceEvent = {
 };
 const revoked: WorkforceEvent = { type: 'LicenseRevoked', data: { licenseId: L, profileId: W, revokedOn: TODAY, reason: null } };
 
-const update = (state: ProfileState, changes: Record<string, unknown>) => decideProfile.update(state, { profileId: W, today: TODAY, ...changes });
+const update = (state: ProfileState, changes: Record<string, unknown>) => decideProfile.update(state, { profileId: W, companyId: null, today: TODAY, ...changes });
 
 describe('Profile: creation', () => {
   const create = (cmd: Record<string, unknown>) =>
@@ -73,7 +73,7 @@ describe('Profile: update', () => {
 
   it('applies an update through evolve', () => {
     const next = andThen(profile, state, update(state, { email: null, firstName: 'Ana María' }));
-    expect(next).toMatchObject({ firstName: 'Ana María', lastName: 'Pérez', email: null, phone: '+56 9 1234 5678' });
+    expect(next).toMatchObject({ firstName: 'Ana María', lastName: 'Pérez', latest: { email: null, phone: '+56 9 1234 5678' } });
   });
 
   it('refuses a birth date in the future and an unknown profile', () => {
@@ -118,5 +118,44 @@ describe('Profile: licences', () => {
 
   it('refuses an unknown licence', () => {
     expect(refusal(() => revoke(state, 'nope')).code).toBe('NOT_FOUND');
+  });
+});
+
+describe('Profile: personal data per recording company', () => {
+  const A = '00000000-0000-4000-8000-00000000000a';
+  const B = '00000000-0000-4000-8000-00000000000b';
+  /** Folds events as recorded under a company (metadata.companyId), as a MANAGER's commands are. */
+  const under = (state: ProfileState, companyId: string | null, events: WorkforceEvent[]) =>
+    recorded('unit', events).reduce((s, e) => profile.evolve(s, { ...e, metadata: { ...e.metadata, companyId } }), state);
+  const byB = under(profile.initialState(), B, [created]);
+  const asCompany = (s: ProfileState, companyId: string | null, changes: Record<string, unknown>) =>
+    decideProfile.update(s, { profileId: W, companyId, today: TODAY, ...changes });
+
+  it("a company's change starts from its own record, never another company's", () => {
+    expect(asCompany(byB, A, { phone: '+56 9 0000 0001' })).toEqual([
+      { type: 'ProfileUpdated', data: { profileId: W, firstName: 'Ana', lastName: 'Pérez', email: null, phone: '+56 9 0000 0001', birthDate: null } },
+    ]);
+    expect(asCompany(byB, B, { phone: '+56 9 0000 0002' })[0]).toMatchObject({ data: { email: 'ana@example.cl', birthDate: '1990-04-01' } });
+  });
+
+  it('decides nothing when a company repeats its own values, even if another company recorded others', () => {
+    expect(asCompany(byB, A, { email: null })).toEqual([]);
+    expect(asCompany(byB, B, { email: 'ana@example.cl' })).toEqual([]);
+  });
+
+  it('keeps each field as most recently recorded by anyone; an ADMIN starts from those', () => {
+    const withA = under(byB, A, asCompany(byB, A, { phone: '+56 9 0000 0001' }));
+    expect(withA.recordedBy.get(A)).toEqual({ email: null, phone: '+56 9 0000 0001', birthDate: null });
+    expect(withA.recordedBy.get(B)).toEqual({ email: 'ana@example.cl', phone: '+56 9 1234 5678', birthDate: '1990-04-01' });
+    // A changed the phone only: B's email and birth date are still the latest.
+    expect(withA.latest).toEqual({ email: 'ana@example.cl', phone: '+56 9 0000 0001', birthDate: '1990-04-01' });
+    // A name change by A records nothing personal: the latest stay.
+    const renamed = under(withA, A, asCompany(withA, A, { firstName: 'Anita' }));
+    expect(renamed).toMatchObject({ firstName: 'Anita', latest: withA.latest });
+    const [adminChange] = asCompany(renamed, null, { birthDate: '1990-04-02' });
+    expect(adminChange.data).toMatchObject({ email: 'ana@example.cl', phone: '+56 9 0000 0001', birthDate: '1990-04-02' });
+    const afterAdmin = under(renamed, null, [adminChange]);
+    expect(afterAdmin.latest).toEqual({ email: 'ana@example.cl', phone: '+56 9 0000 0001', birthDate: '1990-04-02' });
+    expect(afterAdmin.recordedBy).toEqual(renamed.recordedBy);
   });
 });

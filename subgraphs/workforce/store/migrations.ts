@@ -69,10 +69,25 @@ CREATE INDEX licenses_profile ON licenses (profile_id, position);
 CREATE INDEX licenses_expiry ON licenses (expires_on) WHERE NOT revoked;
 `,
   },
+  {
+    version: 3,
+    name: 'personal data per recording company',
+    // Empty to begin with, as a rebuild would leave it: every profile event before this
+    // migration was recorded under no company. `profiles.email/phone/birth_date` keep each
+    // field as last recorded by anyone; `created_for` is the company that created the profile.
+    sql: `
+CREATE TABLE profile_personal_data (
+  profile_id uuid NOT NULL, company_id uuid NOT NULL, email text, phone text, birth_date date,
+  position bigint NOT NULL UNIQUE, updated_at timestamptz NOT NULL,
+  PRIMARY KEY (profile_id, company_id)
+);
+ALTER TABLE profiles ADD COLUMN created_for uuid;
+`,
+  },
 ];
 
 /** The read tables `rebuild` truncates and replays. */
 export const workforceReadTables = [
   'companies', 'offerings', 'subscriptions', 'projects', 'assignments', 'profiles',
-  'profile_companies', 'profile_assignments', 'licenses',
+  'profile_companies', 'profile_assignments', 'licenses', 'profile_personal_data',
 ];

@@ -10,6 +10,7 @@ import { workforceMigrations } from './migrations.ts';
 const FROZEN: Record<number, string> = {
   1: 'e35eb83b3b6b8e7b',
   2: '8dabbd7b9d32641c',
+  3: 'b062b3b7998e00dd',
 };
 
 describe('workforce migrations', () => {

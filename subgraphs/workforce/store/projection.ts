@@ -32,7 +32,7 @@ interface ArrayStatement extends Prepared {
 
 /** The CTE names of a template, with a suffix (one set per event type in a fused statement). */
 function fill(template: string, suffix: string): string {
-  return template.replace(/\{([uwbr])\}/g, (_, n: string) => `${n}${suffix}`);
+  return template.replace(/\{([uwbrp])\}/g, (_, n: string) => `${n}${suffix}`);
 }
 
 function overArrays(name: string, columns: string[], returns: ReadTable, ctes: string): ArrayStatement {
@@ -153,19 +153,38 @@ const S = {
              FROM {u} WHERE t.assignment_id = {u}.assignment_id AND t.profile_id = {u}.profile_id ${returning('profile_assignments')}),
        ${bumpProject}`,
   ),
+  // Personal data is recorded per company, `recorded_for` (the event's metadata.companyId;
+  // null: an ADMIN's). `profiles` keeps each field as most recently recorded by anyone:
+  // a field a company's event changed against that company's own record, or every field
+  // of an ADMIN's event (domain/profile.ts `record` decides the same).
   ProfileCreated: overArrays(
     'wf_profile_created',
-    ['id uuid', 'v bigint', 'at timestamptz', 'rut text', 'first_name text', 'last_name text', 'email text', 'phone text', 'birth_date date', 'created_by text', 'pos bigint'],
+    [
+      'id uuid', 'v bigint', 'at timestamptz', 'rut text', 'first_name text', 'last_name text', 'email text', 'phone text', 'birth_date date',
+      'created_by text', 'recorded_for uuid', 'pos bigint',
+    ],
     'profiles',
-    `{w} AS (INSERT INTO profiles AS t (id, version, updated_at, rut, first_name, last_name, email, phone, birth_date, created_by, position, created_at)
-     SELECT id, v, at, rut, first_name, last_name, email, phone, birth_date, created_by, pos, at FROM {u} ${returning('profiles')})`,
+    `{w} AS (INSERT INTO profiles AS t (id, version, updated_at, rut, first_name, last_name, email, phone, birth_date, created_by, created_for, position, created_at)
+     SELECT id, v, at, rut, first_name, last_name, email, phone, birth_date, created_by, recorded_for, pos, at FROM {u} ${returning('profiles')}),
+       {r} AS (INSERT INTO profile_personal_data (profile_id, company_id, email, phone, birth_date, position, updated_at)
+             SELECT id, recorded_for, email, phone, birth_date, pos, at FROM {u} WHERE recorded_for IS NOT NULL)`,
   ),
   ProfileUpdated: overArrays(
     'wf_profile_updated',
-    ['id uuid', 'v bigint', 'at timestamptz', 'first_name text', 'last_name text', 'email text', 'phone text', 'birth_date date'],
+    ['id uuid', 'v bigint', 'at timestamptz', 'first_name text', 'last_name text', 'email text', 'phone text', 'birth_date date', 'recorded_for uuid', 'pos bigint'],
     'profiles',
-    `{w} AS (UPDATE profiles t SET first_name = {u}.first_name, last_name = {u}.last_name, email = {u}.email, phone = {u}.phone,
-       birth_date = {u}.birth_date, version = {u}.v, updated_at = {u}.at FROM {u} WHERE t.id = {u}.id ${returning('profiles')})`,
+    `{p} AS (SELECT {u}.id, {u}.recorded_for IS NULL AS every_field, d.email, d.phone, d.birth_date
+             FROM {u} LEFT JOIN profile_personal_data d ON d.profile_id = {u}.id AND d.company_id = {u}.recorded_for),
+       {w} AS (UPDATE profiles t SET first_name = {u}.first_name, last_name = {u}.last_name,
+               email = CASE WHEN {p}.every_field OR {p}.email IS DISTINCT FROM {u}.email THEN {u}.email ELSE t.email END,
+               phone = CASE WHEN {p}.every_field OR {p}.phone IS DISTINCT FROM {u}.phone THEN {u}.phone ELSE t.phone END,
+               birth_date = CASE WHEN {p}.every_field OR {p}.birth_date IS DISTINCT FROM {u}.birth_date THEN {u}.birth_date ELSE t.birth_date END,
+               version = {u}.v, updated_at = {u}.at
+             FROM {u} JOIN {p} ON {p}.id = {u}.id WHERE t.id = {u}.id ${returning('profiles')}),
+       {r} AS (INSERT INTO profile_personal_data AS t (profile_id, company_id, email, phone, birth_date, position, updated_at)
+             SELECT id, recorded_for, email, phone, birth_date, pos, at FROM {u} WHERE recorded_for IS NOT NULL
+             ON CONFLICT (profile_id, company_id) DO UPDATE
+             SET email = EXCLUDED.email, phone = EXCLUDED.phone, birth_date = EXCLUDED.birth_date, updated_at = EXCLUDED.updated_at)`,
   ),
   LicenseGranted: overArrays(
     'wf_license_granted',
@@ -198,6 +217,7 @@ function statementFor(event: RecordedEvent<WorkforceEvent>): [keyof typeof S, un
   const v = event.streamVersion;
   const at = event.occurredAt;
   const pos = event.globalPosition;
+  const recordedFor = event.metadata?.companyId ?? null;
   switch (e.type) {
     case 'CompanyRegistered':
       return [e.type, [e.data.companyId, v, at, e.data.name, e.data.taxRut, e.data.status, pos]];
@@ -231,11 +251,11 @@ function statementFor(event: RecordedEvent<WorkforceEvent>): [keyof typeof S, un
       return [e.type, [e.data.projectId, v, at, e.data.assignmentId, e.data.profileId]];
     case 'ProfileCreated': {
       const d = e.data;
-      return [e.type, [d.profileId, v, at, d.rut, d.firstName, d.lastName, d.email, d.phone, d.birthDate, d.createdBy, pos]];
+      return [e.type, [d.profileId, v, at, d.rut, d.firstName, d.lastName, d.email, d.phone, d.birthDate, d.createdBy, recordedFor, pos]];
     }
     case 'ProfileUpdated': {
       const d = e.data;
-      return [e.type, [d.profileId, v, at, d.firstName, d.lastName, d.email, d.phone, d.birthDate]];
+      return [e.type, [d.profileId, v, at, d.firstName, d.lastName, d.email, d.phone, d.birthDate, recordedFor, pos]];
     }
     case 'LicenseGranted': {
       const d = e.data;
@@ -283,7 +303,7 @@ export async function projectWorkforce(tx: Queryable, events: RecordedEvent[]): 
 }
 
 /** What the append statement supplies to a fused projection instead of parameters. */
-const FROM_APPENDED = new Set(['v', 'at', 'pos']);
+const FROM_APPENDED = new Set(['v', 'at', 'pos', 'recorded_for']);
 
 /** Read columns that are timestamps (`*_at`), by table: JSON brings them back as text. */
 const TIMESTAMPS = Object.fromEntries(
@@ -327,11 +347,16 @@ export const fusedWorkforceProjection: FusedProjection = {
       const unnest = `unnest(${columns.map((c, k) => `$${param + k}::${c.split(' ')[1]}[]`).join(', ')}) AS x(${columns.map((c) => c.split(' ')[0]).join(', ')})`;
       param += columns.length;
       params.push(rows.map((r) => r.eventId), ...kept.map(({ at }) => rows.map((r) => r.values[at] ?? null)));
+      // The recording company, from the metadata the event is stored with (the append's
+      // `input` rows: the fused plan is not handed the metadata itself).
+      const recordedFor = statement.columns.includes('recorded_for uuid')
+        ? { column: `, (i.meta ->> 'companyId')::uuid AS recorded_for`, join: ' JOIN input i ON i.id = x.event_id' }
+        : { column: '', join: '' };
       ctes.push(
         // Milliseconds, as the event's time is everywhere else it reaches a read table
         // (a JavaScript Date): a rebuild reproduces the same rows.
-        `u_${i} AS (SELECT x.*, a.stream_version AS v, date_trunc('milliseconds', a.occurred_at) AS at, a.global_position AS pos
-                    FROM ${unnest} JOIN appended a ON a.event_id = x.event_id)`,
+        `u_${i} AS (SELECT x.*, a.stream_version AS v, date_trunc('milliseconds', a.occurred_at) AS at, a.global_position AS pos${recordedFor.column}
+                    FROM ${unnest} JOIN appended a ON a.event_id = x.event_id${recordedFor.join})`,
         fill(statement.ctes, `_${i}`),
       );
       tables[`w_${i}`] = statement.returns;

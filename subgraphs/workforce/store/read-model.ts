@@ -1,10 +1,13 @@
 import { prepared, run, type Queryable } from '../../../platform/postgres/pool.ts';
 import type { Page } from '../../../platform/graphql/pagination.ts';
+import type { RecordedEvent } from '../../../platform/event-store/types.ts';
+import { scopeParams, visible, type Scope } from './visible-rows.ts';
 
 /**
  * Queries over the Workforce read tables. Every batch query takes an array of keys
  * (`= ANY($1)`) and every page query fetches `limit + 1` rows after a position, so the
- * number of statements per request does not grow with the rows returned.
+ * number of statements per request does not grow with the rows returned. Lists take the
+ * caller's Scope and return only rows it may see (visible-rows.ts), before any LIMIT.
  */
 
 export interface CompanyRow { id: string; name: string; taxRut: string; status: string; version: number; position: number; createdAt: Date }
@@ -13,10 +16,13 @@ export interface ProjectRow {
   endsOn: string | null; status: string; closedOn: string | null; version: number; position: number; createdAt: Date;
 }
 export interface AssignmentRow { id: string; projectId: string; companyId: string; name: string; startsOn: string; endsOn: string | null; position: number; createdAt: Date }
+/** A profile; email, phone and birth date as most recently recorded by anyone (what ADMINs and the person see). */
 export interface ProfileRow {
   id: string; rut: string; firstName: string; lastName: string; fullName: string; email: string | null; phone: string | null;
-  birthDate: string | null; createdBy: string; version: number; position: number; createdAt: Date; updatedAt: Date;
+  birthDate: string | null; createdBy: string; createdFor: string | null; version: number; position: number; createdAt: Date; updatedAt: Date;
 }
+/** The personal data one company recorded about a profile. */
+export interface PersonalDataRow { profileId: string; companyId: string; email: string | null; phone: string | null; birthDate: string | null }
 export interface ProfileCompanyRow {
   profileId: string; companyId: string; jobTitle: string | null; supervisorId: string | null; startedOn: string;
   endedOn: string | null; status: string; position: number;
@@ -37,7 +43,11 @@ const PROJECT = `id, company_id AS "companyId", name, faena_code AS "faenaCode",
   status, closed_on AS "closedOn", version, position, created_at AS "createdAt"`;
 const ASSIGNMENT = `id, project_id AS "projectId", company_id AS "companyId", name, starts_on AS "startsOn", ends_on AS "endsOn", position, created_at AS "createdAt"`;
 const PROFILE = `id, rut, first_name AS "firstName", last_name AS "lastName", full_name AS "fullName", email, phone, birth_date AS "birthDate",
-  created_by AS "createdBy", version, position, created_at AS "createdAt", updated_at AS "updatedAt"`;
+  created_by AS "createdBy", created_for AS "createdFor", version, position, created_at AS "createdAt", updated_at AS "updatedAt"`;
+const PERSONAL_DATA = `profile_id AS "profileId", company_id AS "companyId", email, phone, birth_date AS "birthDate"`;
+const EVENT = `global_position AS "globalPosition", transaction_id::text AS "transactionId", stream_id AS "streamId",
+  stream_version AS "streamVersion", event_id AS "eventId", event_type AS type, event_version AS version, data, metadata,
+  occurred_at AS "occurredAt"`;
 const PROFILE_COMPANY = `profile_id AS "profileId", company_id AS "companyId", job_title AS "jobTitle", supervisor_id AS "supervisorId",
   started_on AS "startedOn", ended_on AS "endedOn", status, position`;
 const PROFILE_ASSIGNMENT = `profile_id AS "profileId", assignment_id AS "assignmentId", project_id AS "projectId", status,
@@ -95,28 +105,47 @@ const Q = {
   allOfferings: prepared('wf_rm_all_offerings', `SELECT ${OFFERING} FROM offerings ORDER BY position`),
   profileCompanies: prepared(
     'wf_rm_profile_companies',
-    `SELECT ${PROFILE_COMPANY} FROM profile_companies WHERE profile_id = ANY($1::uuid[]) AND ($2::text IS NULL OR status = $2) ORDER BY position`,
+    `SELECT ${PROFILE_COMPANY} FROM profile_companies pc
+     WHERE profile_id = ANY($1::uuid[]) AND ($2::text IS NULL OR status = $2) AND ${visible('profileCompany', 'pc', 3)} ORDER BY position`,
   ),
   reports: prepared(
     'wf_rm_reports',
-    `SELECT ${PROFILE_COMPANY} FROM profile_companies
-     WHERE supervisor_id = ANY($1::uuid[]) AND status = 'ACTIVE' ORDER BY position`,
+    `SELECT ${PROFILE_COMPANY} FROM profile_companies pc
+     WHERE supervisor_id = ANY($1::uuid[]) AND status = 'ACTIVE' AND ${visible('profileCompany', 'pc', 2)} ORDER BY position`,
   ),
   profileAssignmentsByProfile: prepared(
     'wf_rm_pa_by_profile',
-    `SELECT ${PROFILE_ASSIGNMENT} FROM profile_assignments WHERE profile_id = ANY($1::uuid[]) AND status = $2 ORDER BY position`,
+    `SELECT ${PROFILE_ASSIGNMENT} FROM profile_assignments pa
+     WHERE profile_id = ANY($1::uuid[]) AND status = $2 AND ${visible('profileAssignment', 'pa', 3)} ORDER BY position`,
   ),
   profileAssignmentsByAssignment: prepared(
     'wf_rm_pa_by_assignment',
-    `SELECT ${PROFILE_ASSIGNMENT} FROM profile_assignments WHERE assignment_id = ANY($1::uuid[]) AND status = $2 ORDER BY position`,
+    `SELECT ${PROFILE_ASSIGNMENT} FROM profile_assignments pa
+     WHERE assignment_id = ANY($1::uuid[]) AND status = $2 AND ${visible('profileAssignment', 'pa', 3)} ORDER BY position`,
   ),
   licensesByProfile: prepared(
     'wf_rm_licenses_by_profile',
-    `SELECT ${LICENSE} FROM licenses WHERE profile_id = ANY($1::uuid[]) ${LICENSE_FILTER} ORDER BY expires_on, position`,
+    `SELECT ${LICENSE} FROM licenses l WHERE profile_id = ANY($1::uuid[]) ${LICENSE_FILTER} AND ${visible('license', 'l', 5)}
+     ORDER BY expires_on, position`,
   ),
   subscriptionsByCompany: prepared(
     'wf_rm_subscriptions_by_company',
-    `SELECT ${SUBSCRIPTION} FROM subscriptions WHERE company_id = ANY($1::uuid[]) ORDER BY position`,
+    `SELECT ${SUBSCRIPTION} FROM subscriptions s WHERE company_id = ANY($1::uuid[]) AND ${visible('subscription', 's', 2)} ORDER BY position`,
+  ),
+  personalData: prepared(
+    'wf_rm_personal_data',
+    `SELECT ${PERSONAL_DATA} FROM profile_personal_data WHERE profile_id = ANY($1::uuid[]) AND company_id = $2`,
+  ),
+  /** Events about each subject (an audit trail), `$3` per subject after position `$2`, visible to the scope from `$4`. */
+  auditTrail: prepared(
+    'wf_rm_audit_trail',
+    `SELECT s.subject, e.* FROM unnest($1::text[]) AS s(subject)
+     CROSS JOIN LATERAL (
+       SELECT ${EVENT} FROM events ev
+       WHERE ev.metadata -> 'subjects' @> jsonb_build_array(s.subject) AND ev.global_position > $2 AND ${visible('auditEntry', 'ev', 4)}
+       ORDER BY ev.global_position
+       LIMIT $3
+     ) e`,
   ),
   activeCounts: prepared(
     'wf_rm_active_counts',
@@ -125,21 +154,23 @@ const Q = {
   ),
 };
 
-/** Children of many parents, `limit + 1` per parent after a position, in one statement. */
-function pagedChildren(table: string, columns: string, parent: string, extraWhere = ''): string {
+/**
+ * Children of many parents, `limit + 1` per parent after a position, in one statement:
+ * $1 parents, $2 after, $3 limit, with `byStatus` $4 a status (null: any), then the scope.
+ * Rows the scope may not see are left out before the rows are counted.
+ */
+function pagedChildren(table: string, columns: string, parent: string, entity: 'project' | 'profileCompany' | 'assignment', byStatus: boolean): string {
+  const status = byStatus ? 'AND ($4::text IS NULL OR status = $4)' : '';
   return `SELECT * FROM (
     SELECT ${columns}, row_number() OVER (PARTITION BY ${parent} ORDER BY position) AS rn
-    FROM ${table} WHERE ${parent} = ANY($1::uuid[]) AND position > $2 ${extraWhere}
+    FROM ${table} r WHERE ${parent} = ANY($1::uuid[]) AND position > $2 ${status} AND ${visible(entity, 'r', byStatus ? 5 : 4)}
   ) x WHERE rn <= $3 ORDER BY position`;
 }
 
 const P = {
-  projectsByCompany: prepared('wf_rm_projects_by_company', pagedChildren('projects', PROJECT, 'company_id', 'AND ($4::text IS NULL OR status = $4)')),
-  employeesByCompany: prepared(
-    'wf_rm_employees_by_company',
-    pagedChildren('profile_companies', PROFILE_COMPANY, 'company_id', 'AND ($4::text IS NULL OR status = $4)'),
-  ),
-  assignmentsByProject: prepared('wf_rm_assignments_by_project', pagedChildren('assignments', ASSIGNMENT, 'project_id')),
+  projectsByCompany: prepared('wf_rm_projects_by_company', pagedChildren('projects', PROJECT, 'company_id', 'project', true)),
+  employeesByCompany: prepared('wf_rm_employees_by_company', pagedChildren('profile_companies', PROFILE_COMPANY, 'company_id', 'profileCompany', true)),
+  assignmentsByProject: prepared('wf_rm_assignments_by_project', pagedChildren('assignments', ASSIGNMENT, 'project_id', 'assignment', false)),
 };
 
 type Keys = readonly string[];
@@ -157,61 +188,71 @@ export const readModel = {
   subscriptions: (q: Queryable, ids: Keys) => rows<SubscriptionRow>(q, Q.subscriptions, [ids]),
   allOfferings: (q: Queryable) => rows<OfferingRow>(q, Q.allOfferings, []),
 
-  profileCompanies: (q: Queryable, profileIds: Keys, status: string | null) =>
-    rows<ProfileCompanyRow>(q, Q.profileCompanies, [profileIds, status]),
-  reports: (q: Queryable, supervisorIds: Keys) => rows<ProfileCompanyRow>(q, Q.reports, [supervisorIds]),
-  profileAssignmentsByProfile: (q: Queryable, profileIds: Keys, status: string) =>
-    rows<ProfileAssignmentRow>(q, Q.profileAssignmentsByProfile, [profileIds, status]),
-  profileAssignmentsByAssignment: (q: Queryable, assignmentIds: Keys, status: string) =>
-    rows<ProfileAssignmentRow>(q, Q.profileAssignmentsByAssignment, [assignmentIds, status]),
-  licensesByProfile: (q: Queryable, profileIds: Keys, f: LicenseFilter) =>
-    rows<LicenseRow>(q, Q.licensesByProfile, [profileIds, f.status, f.today, f.expiringUntil]),
-  subscriptionsByCompany: (q: Queryable, companyIds: Keys) => rows<SubscriptionRow>(q, Q.subscriptionsByCompany, [companyIds]),
+  profileCompanies: (q: Queryable, profileIds: Keys, status: string | null, scope: Scope) =>
+    rows<ProfileCompanyRow>(q, Q.profileCompanies, [profileIds, status, ...scopeParams(scope)]),
+  reports: (q: Queryable, supervisorIds: Keys, scope: Scope) => rows<ProfileCompanyRow>(q, Q.reports, [supervisorIds, ...scopeParams(scope)]),
+  profileAssignmentsByProfile: (q: Queryable, profileIds: Keys, status: string, scope: Scope) =>
+    rows<ProfileAssignmentRow>(q, Q.profileAssignmentsByProfile, [profileIds, status, ...scopeParams(scope)]),
+  profileAssignmentsByAssignment: (q: Queryable, assignmentIds: Keys, status: string, scope: Scope) =>
+    rows<ProfileAssignmentRow>(q, Q.profileAssignmentsByAssignment, [assignmentIds, status, ...scopeParams(scope)]),
+  licensesByProfile: (q: Queryable, profileIds: Keys, f: LicenseFilter, scope: Scope) =>
+    rows<LicenseRow>(q, Q.licensesByProfile, [profileIds, f.status, f.today, f.expiringUntil, ...scopeParams(scope)]),
+  subscriptionsByCompany: (q: Queryable, companyIds: Keys, scope: Scope) =>
+    rows<SubscriptionRow>(q, Q.subscriptionsByCompany, [companyIds, ...scopeParams(scope)]),
   activeCounts: (q: Queryable, companyIds: Keys) => rows<{ companyId: string; n: number }>(q, Q.activeCounts, [companyIds]),
+  /** What one company recorded about each of these profiles (none: no row). */
+  personalData: (q: Queryable, profileIds: Keys, companyId: string) => rows<PersonalDataRow>(q, Q.personalData, [profileIds, companyId]),
+  /** The audit trail of each subject: up to `limit` events after `afterPosition` that the scope may see, oldest first. */
+  auditTrail: async (q: Queryable, subjectIds: Keys, afterPosition: number, limit: number, scope: Scope): Promise<Map<string, RecordedEvent[]>> => {
+    const found = await rows<RecordedEvent & { subject: string }>(q, Q.auditTrail, [subjectIds, afterPosition, limit, ...scopeParams(scope)]);
+    const bySubject = new Map<string, RecordedEvent[]>(subjectIds.map((id) => [id, []]));
+    for (const { subject, ...event } of found) bySubject.get(subject)!.push(event);
+    return bySubject;
+  },
 
-  projectsByCompany: (q: Queryable, companyIds: Keys, page: Page, status: string | null) =>
-    rows<ProjectRow>(q, P.projectsByCompany, [companyIds, page.afterPosition, page.limit + 1, status]),
-  employeesByCompany: (q: Queryable, companyIds: Keys, page: Page, status: string | null) =>
-    rows<ProfileCompanyRow>(q, P.employeesByCompany, [companyIds, page.afterPosition, page.limit + 1, status]),
-  assignmentsByProject: (q: Queryable, projectIds: Keys, page: Page) =>
-    rows<AssignmentRow>(q, P.assignmentsByProject, [projectIds, page.afterPosition, page.limit + 1]),
+  projectsByCompany: (q: Queryable, companyIds: Keys, page: Page, status: string | null, scope: Scope) =>
+    rows<ProjectRow>(q, P.projectsByCompany, [companyIds, page.afterPosition, page.limit + 1, status, ...scopeParams(scope)]),
+  employeesByCompany: (q: Queryable, companyIds: Keys, page: Page, status: string | null, scope: Scope) =>
+    rows<ProfileCompanyRow>(q, P.employeesByCompany, [companyIds, page.afterPosition, page.limit + 1, status, ...scopeParams(scope)]),
+  assignmentsByProject: (q: Queryable, projectIds: Keys, page: Page, scope: Scope) =>
+    rows<AssignmentRow>(q, P.assignmentsByProject, [projectIds, page.afterPosition, page.limit + 1, ...scopeParams(scope)]),
 
   /** Top-level company list; `search` matches the name, ignoring case. */
-  listCompanies: (q: Queryable, page: Page, search: string | null, onlyIds: readonly string[] | null = null) =>
+  listCompanies: (q: Queryable, page: Page, search: string | null, scope: Scope) =>
     rows<CompanyRow>(
       q,
-      `SELECT ${COMPANY} FROM companies WHERE position > $1 AND ($3::text IS NULL OR name ILIKE '%' || $3 || '%' ESCAPE '\\')
-         AND ($4::uuid[] IS NULL OR id = ANY($4))
+      `SELECT ${COMPANY} FROM companies c WHERE position > $1 AND ($3::text IS NULL OR name ILIKE '%' || $3 || '%' ESCAPE '\\')
+         AND ${visible('company', 'c', 4)}
        ORDER BY position LIMIT $2`,
-      [page.afterPosition, page.limit + 1, search, onlyIds],
+      [page.afterPosition, page.limit + 1, search, ...scopeParams(scope)],
     ),
-  listProjects: (q: Queryable, page: Page, status: string | null, companyId: string | null, onlyIds: readonly string[] | null = null) =>
+  listProjects: (q: Queryable, page: Page, status: string | null, companyId: string | null, scope: Scope) =>
     rows<ProjectRow>(
       q,
-      `SELECT ${PROJECT} FROM projects WHERE position > $1 AND ($3::text IS NULL OR status = $3) AND ($4::uuid IS NULL OR company_id = $4)
-         AND ($5::uuid[] IS NULL OR id = ANY($5))
+      `SELECT ${PROJECT} FROM projects p WHERE position > $1 AND ($3::text IS NULL OR status = $3) AND ($4::uuid IS NULL OR company_id = $4)
+         AND ${visible('project', 'p', 5)}
        ORDER BY position LIMIT $2`,
-      [page.afterPosition, page.limit + 1, status, companyId, onlyIds],
+      [page.afterPosition, page.limit + 1, status, companyId, ...scopeParams(scope)],
     ),
-  /** Profiles by name fragment and/or employer. */
-  listProfiles: (q: Queryable, page: Page, search: string | null, companyId: string | null, onlyIds: readonly string[] | null = null) =>
+  /** Profiles by name fragment and/or employer (who works there now). */
+  listProfiles: (q: Queryable, page: Page, search: string | null, companyId: string | null, scope: Scope) =>
     rows<ProfileRow>(
       q,
       `SELECT ${PROFILE} FROM profiles p WHERE position > $1
          AND ($3::text IS NULL OR full_name ILIKE '%' || $3 || '%' ESCAPE '\\')
          AND ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM profile_companies pc WHERE pc.profile_id = p.id AND pc.company_id = $4 AND pc.status = 'ACTIVE'))
-         AND ($5::uuid[] IS NULL OR id = ANY($5))
+         AND ${visible('profile', 'p', 5)}
        ORDER BY position LIMIT $2`,
-      [page.afterPosition, page.limit + 1, search, companyId, onlyIds],
+      [page.afterPosition, page.limit + 1, search, companyId, ...scopeParams(scope)],
     ),
-  listLicenses: (q: Queryable, page: Page, f: LicenseFilter, companyId: string | null, onlyProfileIds: readonly string[] | null = null) =>
+  listLicenses: (q: Queryable, page: Page, f: LicenseFilter, companyId: string | null, scope: Scope) =>
     rows<LicenseRow>(
       q,
       `SELECT ${LICENSE} FROM licenses l WHERE position > $1 ${LICENSE_FILTER.replaceAll('$2', '$5')}
          AND ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM profile_companies pc WHERE pc.profile_id = l.profile_id AND pc.company_id = $6 AND pc.status = 'ACTIVE'))
-         AND ($7::uuid[] IS NULL OR profile_id = ANY($7))
+         AND ${visible('license', 'l', 7)}
        ORDER BY position LIMIT $2`,
-      [page.afterPosition, page.limit + 1, f.today, f.expiringUntil, f.status, companyId, onlyProfileIds],
+      [page.afterPosition, page.limit + 1, f.today, f.expiringUntil, f.status, companyId, ...scopeParams(scope)],
     ),
   listSubscriptions: (q: Queryable, companyId: string | null) =>
     rows<SubscriptionRow>(q, `SELECT ${SUBSCRIPTION} FROM subscriptions WHERE ($1::uuid IS NULL OR company_id = $1) ORDER BY position`, [companyId]),
@@ -224,6 +265,9 @@ export const readModel = {
   /** Facts commands read inside their transaction. */
   exists: async (q: Queryable, table: 'companies' | 'offerings' | 'profiles', id: string) =>
     (await run(q, `SELECT 1 FROM ${table} WHERE id = $1`, [id])).rowCount === 1,
+  /** A profile's RUT, or null when there is no such profile. */
+  rutOf: async (q: Queryable, profileId: string): Promise<string | null> =>
+    (await run<{ rut: string }>(q, `SELECT rut FROM profiles WHERE id = $1`, [profileId])).rows[0]?.rut ?? null,
   worksFor: async (q: Queryable, profileId: string, companyId: string) =>
     (await run(q, `SELECT 1 FROM profile_companies WHERE profile_id = $1 AND company_id = $2 AND status = 'ACTIVE'`, [profileId, companyId]))
       .rowCount === 1,
