@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CommandContext } from '../../subgraphs/workforce/commands.ts';
-import { checkDigit } from '../../subgraphs/workforce/domain/rut.ts';
+import { checkDigit } from '../../platform/domain/rut.ts';
 
 /** The acting user of seeded commands and of benchmark requests. */
 export const BENCH_USER = 'bench@angelis.test';

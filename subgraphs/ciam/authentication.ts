@@ -16,7 +16,7 @@ import {
   attemptOutcome, decideCodeSent, decideFailure, decideLockedAttempt, decideRevoked, decideSuccess, isLocked, lockSecondsLeft,
   type AccountKind, type LockoutPolicy,
 } from './domain/login.ts';
-import { normalizeRut } from '../workforce/domain/rut.ts';
+import { normalizeRut } from '../../platform/domain/rut.ts';
 import { readModel } from './store/read-model.ts';
 
 /** A started login: the code went out; `verifyLoginCode` finishes it. */

@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../../platform/config.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { RedisKeyValueStore } from '../../platform/redis/ioredis.ts';
 import { createTestDatabase, type TestDatabase } from '../../platform/testing/postgres.ts';
-import { checkDigit } from '../workforce/domain/rut.ts';
+import { checkDigit } from '../../platform/domain/rut.ts';
 import type { CodeSender } from './auth/code-sender.ts';
 import { JWKS_PATH, startCiam, type CiamService } from './service.ts';
 

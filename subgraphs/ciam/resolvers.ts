@@ -12,7 +12,7 @@ import type { CiamCommands } from './commands.ts';
 import { decideInternalUser } from './domain/internal-user.ts';
 import { workerLoginTerms } from './domain/worker-account.ts';
 import type { ProfileLookup } from './workforce-profiles.ts';
-import { normalizeRut } from '../workforce/domain/rut.ts';
+import { normalizeRut } from '../../platform/domain/rut.ts';
 import type { CiamLoaders } from './loaders.ts';
 import type { KeyRotation } from './service.ts';
 import { escapeLike } from '../../platform/postgres/like.ts';

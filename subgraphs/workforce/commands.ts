@@ -10,7 +10,7 @@ import { company, companyStream, decideCompany, type CompanyState } from './doma
 import { decideOffering, offering, offeringStream } from './domain/offering.ts';
 import { decideProfile, profile, profileStream, type PersonalData } from './domain/profile.ts';
 import { decideProject, project, projectStream, type ProjectState } from './domain/project.ts';
-import { normalizeRut } from './domain/rut.ts';
+import { normalizeRut } from '../../platform/domain/rut.ts';
 import { fusedWorkforceProjection, projectWorkforce } from './store/projection.ts';
 import { readModel } from './store/read-model.ts';
 

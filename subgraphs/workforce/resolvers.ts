@@ -12,7 +12,7 @@ import { DateScalar, DateTimeScalar, JSONScalar } from '../../platform/graphql/s
 import type { Db } from '../../platform/postgres/pool.ts';
 import type { CommandContext, WorkforceCommands } from './commands.ts';
 import { inForce } from './domain/company.ts';
-import { normalizeRut } from './domain/rut.ts';
+import { normalizeRut } from '../../platform/domain/rut.ts';
 import type { WorkforceLoaders } from './loaders.ts';
 import {
   readModel,

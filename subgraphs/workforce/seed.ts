@@ -1,7 +1,7 @@
 import * as input from '../../platform/domain/input.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { CommandContext, WorkforceCommands } from './commands.ts';
-import { checkDigit } from './domain/rut.ts';
+import { checkDigit } from '../../platform/domain/rut.ts';
 
 /**
  * Sample data for a first start, written through the same commands as the API, so the

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { addDays, todayUtc } from '../../platform/domain/input.ts';
-import { checkDigit, formatRut } from '../../subgraphs/workforce/domain/rut.ts';
+import { checkDigit, formatRut } from '../../platform/domain/rut.ts';
 import type { GraphQLResponse, TestStack } from './stack.ts';
 
 /** A valid RUT for `body` (its check digit is covered by the RUT unit tests), normalised. */

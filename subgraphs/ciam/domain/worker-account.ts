@@ -1,7 +1,7 @@
 import { BadUserInputError, NotFoundError } from '../../../platform/errors.ts';
 import type { RecordedEvent } from '../../../platform/event-store/types.ts';
 import type { CiamEvent } from '../../../schema/events/ciam.ts';
-import { normalizeRut } from '../../workforce/domain/rut.ts';
+import { normalizeRut } from '../../../platform/domain/rut.ts';
 import { evolveLock, unlocked, type LockState } from './login.ts';
 
 /**

@@ -2,7 +2,7 @@ import { BadUserInputError, ConflictError, NotFoundError } from '../../../platfo
 import * as input from '../../../platform/domain/input.ts';
 import type { RecordedEvent } from '../../../platform/event-store/types.ts';
 import type { WorkforceEvent } from '../../../schema/events/workforce.ts';
-import { normalizeRut } from './rut.ts';
+import { normalizeRut } from '../../../platform/domain/rut.ts';
 
 /**
  * The Profile aggregate (stream `profile-<id>`): a worker's identity (RUT, name), the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { refusal } from '../../../test/support/events.ts';
+import { refusal } from '../testing/decider.ts';
 import { checkDigit, formatRut, normalizeRut } from './rut.ts';
 
 // Check digits worked out by hand (mod 11, factors 2..7 from the right):

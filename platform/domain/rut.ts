@@ -1,4 +1,4 @@
-import { BadUserInputError } from '../../../platform/errors.ts';
+import { BadUserInputError } from '../errors.ts';
 
 /**
  * Chilean RUT: body digits and a mod-11 check digit (0-9 or K).
