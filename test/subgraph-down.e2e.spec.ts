@@ -94,6 +94,11 @@ describe('CIAM down', () => {
       const login = await stack.gql(`mutation { login(email: "carla@down.test", password: "whatever-it-is") { challengeId } }`, {}, null);
       expect(unavailable(login)).toEqual([{ code: 'SOURCE_UNAVAILABLE', path: ['login'], source: 'ciam' }]);
 
+      // A root field of the down subgraph is null on its own: the rest of the document is answered.
+      const roots = await stack.gql(`{ me { role } companies(search: "Caída") { nodes { name } } }`);
+      expect(roots.data).toEqual({ me: null, companies: { nodes: [{ name: 'Caída SpA' }] } });
+      expect(unavailable(roots)).toEqual([{ code: 'SOURCE_UNAVAILABLE', path: ['me'], source: 'ciam' }]);
+
       expect(await readyz(stack.gateway)).toBe(503);
     } finally {
       await restart();
@@ -118,6 +123,9 @@ describe('Workforce down', () => {
       const body = (await res.json()) as GraphQLResponse;
       expect(body.data).toEqual({ me: { role: 'MANAGER', company: null } });
       expect(unavailable(body)).toEqual([{ code: 'SOURCE_UNAVAILABLE', path: ['me', 'company', 'name'], source: 'workforce' }]);
+      const roots = await stack.gql(`{ me { role } companies { nodes { name } } licenses { nodes { type } } }`);
+      expect(roots.data).toEqual({ me: { role: 'ADMIN' }, companies: null, licenses: null });
+      expect(unavailable(roots).map((e) => e.path)).toEqual([['companies'], ['licenses']]);
       expect(await readyz(stack.gateway)).toBe(503);
     } finally {
       await restart();
