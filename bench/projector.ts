@@ -20,7 +20,7 @@ import { createLogger } from '../platform/logger.ts';
 import { eventStoreMigration, postgresEventStore } from '../platform/event-store/postgres.ts';
 import { Db, poolSettings, type PoolSettings } from '../platform/postgres/pool.ts';
 import { createTestDatabase } from '../platform/testing/postgres.ts';
-import { lakeSources } from '../schema/lake/index.ts';
+import { workforceLakeSource } from '../schema/lake/workforce.ts';
 import { SourceConsumer } from '../projector/consumer.ts';
 import { openDuckDb } from '../projector/lake/duckdb.ts';
 import { localLakeStorage } from '../projector/storage/local.ts';
@@ -54,7 +54,7 @@ const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUs
 
 function consumer(settings: PoolSettings, lakeDir: string, extra: Partial<ConstructorParameters<typeof SourceConsumer>[0]>) {
   return new SourceConsumer({
-    source: lakeSources.workforce, connection: settings, storage: localLakeStorage(lakeDir), workDir: join(lakeDir, '_work'),
+    source: workforceLakeSource, connection: settings, storage: localLakeStorage(lakeDir), workDir: join(lakeDir, '_work'),
     pseudonymKey: KEY, batchSize: BATCH_SIZE, leaseTtlMs: 15_000, pollMs: 1_000, owner: `${hostname()}-${process.pid}`,
     compactMinFiles: 24, compactIntervalMs: 0, log, ...extra,
   });
@@ -93,7 +93,7 @@ async function main() {
     console.log(`  projector process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s; machine load (1 min) ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after`);
 
     const duck = await openDuckDb({ pseudonymKey: KEY });
-    await defineLakeViews(duck.connection, localLakeStorage(lakeDir), [lakeSources.workforce], lakeDir);
+    await defineLakeViews(duck.connection, localLakeStorage(lakeDir), [workforceLakeSource], lakeDir);
     const check = (await duck.connection.runAndReadAll(
       'SELECT count(*) AS n, count(DISTINCT global_position) AS d, min(global_position) AS lo, max(global_position) AS hi FROM lake.raw.workforce',
     )).getRowObjectsJson()[0];

@@ -15,12 +15,15 @@ import type { KeyValueStore } from '../platform/redis/store.ts';
 import { maskErrorsPlugin } from '../platform/graphql/plugins/mask-errors.ts';
 import { startHttpServer, type RunningServer } from '../platform/http/server.ts';
 import { subgraphsReady } from './readiness.ts';
+import { subgraphUrls } from './subgraph-urls.ts';
 import { keepAliveFetcher, SubgraphSource } from './subgraph-source.ts';
 
 export interface GatewayOptions {
   port?: number;
-  /** Subgraph URLs by name; default from ANGELIS_<NAME>_URL. */
+  /** Subgraph URLs by name; default ANGELIS_<NAME>_URL, else the supergraph's (subgraph-urls.ts). */
   subgraphUrls?: Record<string, string>;
+  /** The subgraph that issues tokens (JWKS) and keeps sessions; default `ciam`. */
+  identitySubgraph?: string;
   /** How to verify tokens and sessions; default: CIAM's JWKS, and sessions in Redis (or asked of CIAM without Redis). */
   auth?: Partial<Pick<AuthenticatorOptions, 'jwks' | 'sessionActive'>>;
   /** Shared store for rate limits (and sessions); default from ANGELIS_REDIS_URL. */
@@ -34,23 +37,21 @@ export interface GatewayContext extends RequestContext {
   clientAddress: string;
 }
 
-/** Subgraph URLs from the configuration, by subgraph name. */
-export function subgraphUrlsFrom(config: Config): Record<string, string> {
-  return { workforce: config.ANGELIS_WORKFORCE_URL, ciam: config.ANGELIS_CIAM_URL };
-}
-
 /** Starts the federated gateway on the static supergraph. */
 export async function startGateway(config: Config, log: Logger, options: GatewayOptions = {}): Promise<RunningServer> {
-  const urls = options.subgraphUrls ?? subgraphUrlsFrom(config);
+  const supergraphSdl = readFileSync(config.ANGELIS_SUPERGRAPH_PATH, 'utf8');
+  const urls = subgraphUrls(supergraphSdl, config, options.subgraphUrls);
   const { fetcher, close } = keepAliveFetcher(config.ANGELIS_GATEWAY_SUBGRAPH_TIMEOUT_MS);
   const secret = identitySecret(config);
   const gateway = new ApolloGateway({
-    supergraphSdl: readFileSync(config.ANGELIS_SUPERGRAPH_PATH, 'utf8'),
+    supergraphSdl,
     buildService: ({ name, url }) => new SubgraphSource({ url: urls[name] ?? url, fetcher }, secret, name),
   });
   const store = options.store ?? (await openKeyValueStore(config, log));
   const prefix = options.keyPrefix ?? 'angelis:';
-  const ciamUrl = urls.ciam ?? config.ANGELIS_CIAM_URL;
+  // The identity provider: CIAM signs the tokens (JWKS) and keeps the sessions.
+  const ciamUrl = urls[options.identitySubgraph ?? 'ciam'];
+  if (!ciamUrl) throw new Error(`the supergraph has no ${options.identitySubgraph ?? 'ciam'} subgraph to verify tokens with`);
   const authenticate = createAuthenticator({
     jwks: options.auth?.jwks ?? new URL('/.well-known/jwks.json', ciamUrl).toString(),
     issuer: config.ANGELIS_JWT_ISSUER,

@@ -12,6 +12,8 @@ const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const url = z.string().url();
+/** A PostgreSQL database name we create: lower-case letters, digits and underscores. */
+export const databaseName = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and underscores, at most 63');
 
 const base = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -21,10 +23,7 @@ const base = z.object({
   ANGELIS_POSTGRES_DB_PORT: port.default(5432),
   ANGELIS_POSTGRES_DB_USER: z.string().min(1).default('postgres'),
   ANGELIS_POSTGRES_DB_PASSWORD: z.string().optional(),
-  ANGELIS_POSTGRES_DB_NAME: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and underscores, at most 63')
-    .default('angelis_workforce'),
+  ANGELIS_POSTGRES_DB_NAME: databaseName.default('angelis_workforce'),
   ANGELIS_POSTGRES_POOL_SIZE: positiveInt.default(10),
   ANGELIS_POSTGRES_POOL_OVERFLOW: z.coerce.number().int().min(0).default(20),
   ANGELIS_POSTGRES_STATEMENT_TIMEOUT_MS: positiveInt.default(15_000),
@@ -36,9 +35,6 @@ const base = z.object({
 
   ANGELIS_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   ANGELIS_GATEWAY_PORT: port.default(4000),
-  ANGELIS_WORKFORCE_HOST: z.string().min(1).default('127.0.0.1'),
-  ANGELIS_WORKFORCE_PORT: port.default(4001),
-  ANGELIS_WORKFORCE_URL: url.default('http://127.0.0.1:4001/graphql'),
   ANGELIS_SUPERGRAPH_PATH: z.string().min(1).default('schema/supergraph.graphql'),
   ANGELIS_GATEWAY_MAX_BODY_BYTES: positiveInt.default(1_000_000),
   ANGELIS_GATEWAY_RATE_LIMIT_PER_IDENTITY: positiveInt.default(1_200),
@@ -60,13 +56,6 @@ const base = z.object({
   ANGELIS_SUPERVISOR_PID: positiveInt.optional(),
 
   // Identity & Access (CIAM).
-  ANGELIS_CIAM_DB_NAME: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and underscores, at most 63')
-    .default('angelis_ciam'),
-  ANGELIS_CIAM_HOST: z.string().min(1).default('127.0.0.1'),
-  ANGELIS_CIAM_PORT: port.default(4002),
-  ANGELIS_CIAM_URL: url.default('http://127.0.0.1:4002/graphql'),
   /** Redis for one-time codes, sessions and rate limits; unset = in-process stand-ins (one instance only). */
   ANGELIS_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
   ANGELIS_JWT_ISSUER: z.string().min(1).default('angelis-ciam'),
@@ -78,8 +67,6 @@ const base = z.object({
   ANGELIS_SESSION_MAX_AGE_S: positiveInt.default(90 * 24 * 3600),
   /** Signing keys older than this are rotated out (the previous key stays in the JWKS until its tokens expire). */
   ANGELIS_JWT_KEY_ROTATION_S: positiveInt.default(7 * 24 * 3600),
-  /** Encrypts CIAM's private signing keys at rest; required in production. */
-  ANGELIS_CIAM_KEY_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   /** Shared by the gateway and the subgraphs: the gateway signs the caller's identity with it; required in production. */
   ANGELIS_IDENTITY_SECRET: z.string().min(32, 'at least 32 characters').optional(),
 
@@ -120,7 +107,7 @@ const base = z.object({
 // Rules across variables.
 const schema = base.superRefine((c, ctx) => {
   if (c.NODE_ENV === 'production') {
-    for (const key of ['ANGELIS_PSEUDONYM_KEY', 'ANGELIS_CIAM_KEY_SECRET', 'ANGELIS_IDENTITY_SECRET'] as const) {
+    for (const key of ['ANGELIS_PSEUDONYM_KEY', 'ANGELIS_IDENTITY_SECRET'] as const) {
       if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required in production' });
     }
   }
@@ -133,7 +120,36 @@ const schema = base.superRefine((c, ctx) => {
   }
 });
 
-export type Config = z.infer<typeof schema>;
+/** Where a service listens and is reached. */
+export interface Endpoint {
+  host: string;
+  port: number;
+  /** Its GraphQL URL (for subgraphs: what the gateway and other services call). */
+  url: string;
+}
+
+export type Config = z.infer<typeof schema> & {
+  /** Endpoint variables of any service: ANGELIS_<SERVICE>_HOST / _PORT / _URL, by lower-case service name. */
+  endpoints: Record<string, Partial<Endpoint>>;
+  /** Every ANGELIS_* variable that was set, as given (a service's own fragment reads its keys from here). */
+  raw: Record<string, string>;
+};
+
+/**
+ * A service's own variables, declared in its folder (a new domain adds its variables there,
+ * not here). `prefixes` are the names after `ANGELIS_` it owns: ['SAFETY'] owns ANGELIS_SAFETY_*.
+ */
+export interface ConfigFragment<S extends z.ZodRawShape = z.ZodRawShape> {
+  prefixes: string[];
+  shape: S;
+  /** Its variables a production deployment must set (secrets have no safe default). */
+  requiredInProduction: string[];
+}
+
+/** Declares a service's configuration fragment. */
+export function configFragment<S extends z.ZodRawShape>(prefixes: string[], shape: S, requiredInProduction: (keyof S & string)[] = []): ConfigFragment<S> {
+  return { prefixes, shape, requiredInProduction };
+}
 
 /** Thrown when an environment variable is missing or malformed; names the variable. */
 export class ConfigError extends Error {
@@ -143,22 +159,77 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads and validates the ANGELIS_* variables (and NODE_ENV) from `env`. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+const ENDPOINT = /^ANGELIS_([A-Z][A-Z0-9]*)_(HOST|PORT|URL)$/;
+const endpointKinds = { HOST: z.string().min(1), PORT: port, URL: url } as const;
+/** The word after ANGELIS_: what groups variables by owner. */
+const prefixOf = (key: string) => key.split('_')[1] ?? '';
+const BASE_PREFIXES = new Set(Object.keys(base.shape).filter((k) => k.startsWith('ANGELIS_')).map(prefixOf));
+
+function issuesOf(error: z.ZodError, present: Record<string, string>): string[] {
+  return error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? '?');
+    return `${name}=${JSON.stringify(present[name] ?? '')}: ${issue.message}`;
+  });
+}
+
+/**
+ * Reads and validates the ANGELIS_* variables (and NODE_ENV) from `env`: the platform's own,
+ * every service's endpoint (ANGELIS_<SERVICE>_HOST/_PORT/_URL), and the fragments given.
+ *
+ * An unknown variable with a prefix this process knows (the platform's, a given fragment's)
+ * is a typo and stops startup. One with another prefix belongs to a service whose fragment
+ * this process was not given: refused only when `complete` says every fragment is here
+ * (what `npm start` and the other top-level commands do, from the service registry).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, fragments: ConfigFragment[] = [], options: { complete?: boolean } = {}): Config {
   // Empty strings count as unset, so `ANGELIS_X=` falls back to the default.
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const unknown = Object.keys(present).filter((k) => k.startsWith('ANGELIS_') && !(k in base.shape));
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')) as Record<string, string>;
+  const known = new Set([...Object.keys(base.shape), ...fragments.flatMap((f) => Object.keys(f.shape))]);
+  const owned = new Set([...BASE_PREFIXES, ...fragments.flatMap((f) => f.prefixes)]);
+  const problems: string[] = [];
+  const endpoints: Record<string, Partial<Endpoint>> = {};
+  for (const key of Object.keys(present).filter((k) => k.startsWith('ANGELIS_') && !known.has(k))) {
+    // The platform's own prefixes (POSTGRES, GATEWAY, ...) are not services: ANGELIS_POSTGRES_HOST is a typo.
+    const m = BASE_PREFIXES.has(prefixOf(key)) ? null : ENDPOINT.exec(key);
+    if (m) {
+      const parsed = endpointKinds[m[2] as keyof typeof endpointKinds].safeParse(present[key]);
+      if (!parsed.success) problems.push(`${key}=${JSON.stringify(present[key])}: ${parsed.error.issues[0].message}`);
+      else (endpoints[m[1].toLowerCase()] ??= {})[m[2].toLowerCase() as keyof Endpoint] = parsed.data as never;
+    } else if (options.complete || owned.has(prefixOf(key))) {
+      problems.push(`${key}: unknown variable (typo?)`);
+    }
+  }
   const parsed = schema.safeParse(present);
-  const problems = unknown.map((k) => `${k}: unknown variable (typo?)`);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const name = String(issue.path[0] ?? '?');
-      problems.push(`${name}=${JSON.stringify(present[name] ?? '')}: ${issue.message}`);
+  if (!parsed.success) problems.push(...issuesOf(parsed.error, present));
+  for (const fragment of fragments) {
+    const own = z.object(fragment.shape).safeParse(present);
+    if (!own.success) problems.push(...issuesOf(own.error, present));
+    if (parsed.success && parsed.data.NODE_ENV === 'production') {
+      for (const key of fragment.requiredInProduction) if (!present[key]) problems.push(`${key}="": required in production`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return parsed.data!;
+  const raw = Object.fromEntries(Object.entries(present).filter(([k]) => k.startsWith('ANGELIS_')));
+  return { ...parsed.data!, endpoints, raw };
 }
 
-/** The configuration keys, for documentation and for tests that build an env. */
-export const configKeys = Object.keys(base.shape) as (keyof Config)[];
+/** A fragment's variables, typed and with their defaults (loadConfig has validated them). */
+export function fragmentOf<S extends z.ZodRawShape>(config: Config, fragment: ConfigFragment<S>): z.infer<z.ZodObject<S>> {
+  return z.object(fragment.shape).parse(config.raw);
+}
+
+/**
+ * Where service `name` listens and is reached: its ANGELIS_<NAME>_HOST/_PORT/_URL, else
+ * the defaults (127.0.0.1, the port given, its /graphql on them). Without a default port
+ * and an ANGELIS_<NAME>_URL, the service is not configured: null.
+ */
+export function endpointOf(config: Config, name: string, defaults: { port?: number; host?: string } = {}): Endpoint | null {
+  const set = config.endpoints[name.toLowerCase()] ?? {};
+  const host = set.host ?? defaults.host ?? '127.0.0.1';
+  const port = set.port ?? defaults.port;
+  if (port === undefined && !set.url) return null;
+  return { host, port: port ?? Number(new URL(set.url!).port), url: set.url ?? `http://${host}:${port}/graphql` };
+}
+
+/** The names of the platform's own configuration keys, for documentation and tests. */
+export const configKeys = Object.keys(base.shape) as (keyof z.infer<typeof schema>)[];

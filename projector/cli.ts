@@ -3,12 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBTypeId, JsonDuckDBValueConverter, type DuckDBValueConverter, type Json } from '@duckdb/node-api';
-import { loadConfig } from '../platform/config.ts';
-import { withEmbeddedDefaults } from '../platform/postgres/embedded.ts';
 import { onShutdown } from '../platform/process/shutdown.ts';
 import { createLogger } from '../platform/logger.ts';
-import { poolSettings, type PoolSettings } from '../platform/postgres/pool.ts';
-import { lakeSources } from '../schema/lake/index.ts';
 import type { PersonalData } from '../schema/lake/contract.ts';
 import { type Config as ProjectorConfig } from '../platform/config.ts';
 import { DEVELOPMENT_PSEUDONYM_KEY } from './config.ts';
@@ -18,7 +14,7 @@ import { compactSource } from './lake/compaction.ts';
 import { filesPerDataset } from './lake/compaction-plan.ts';
 import { openDuckDb } from './lake/duckdb.ts';
 import { Lease } from './lake/lease.ts';
-import { startProjector } from './main.ts';
+import { startProjector, type ProjectorSourceOptions } from './main.ts';
 import { EventReader } from './source/event-reader.ts';
 import { pseudonym } from './sql/pseudonym.ts';
 import { openLakeStorage } from './storage/open.ts';
@@ -26,7 +22,7 @@ import type { LakeStorage } from './storage/lake-storage.ts';
 import { dremioViewsSql } from './views/current-state.ts';
 import { defineLakeViews } from './views/duckdb-session.ts';
 
-const USAGE = `npm run projector -- <command>
+export const USAGE = `npm run projector -- <command>
   run [--source workforce]            project in the foreground until SIGTERM/SIGINT
   status                              per source: last commit, lag (events, seconds), files and rows
   replay --source workforce --from 0  rebuild the source's lake copies from its events
@@ -35,17 +31,12 @@ const USAGE = `npm run projector -- <command>
   compact [--source workforce]        merge each crowded partition's small files now
   pseudonym rut|email|phone VALUE     the pseudonym a value gets in the lake (to find a known person)`;
 
-/** The source database's settings (the embedded server of a running `npm start` when no host is set). */
-function sourceConnection(config: ProjectorConfig, name: string): PoolSettings {
-  if (name !== 'workforce') throw new Error(`no connection configured for source ${name}`);
-  const resolved = withEmbeddedDefaults(config);
-  return poolSettings(resolved, resolved.ANGELIS_POSTGRES_DB_NAME, 'angelis-projector');
-}
-
-function sourceNames(option: string | undefined): string[] {
-  const names = option ? [option] : Object.keys(lakeSources);
-  for (const n of names) if (!lakeSources[n]) throw new Error(`unknown source ${n}; known: ${Object.keys(lakeSources).join(', ')}`);
-  return names;
+/** The sources named by --source (all when absent). */
+function chosen(sources: ProjectorSourceOptions[], option: string | undefined): ProjectorSourceOptions[] {
+  if (!option) return sources;
+  const found = sources.filter((s) => s.source.name === option);
+  if (found.length === 0) throw new Error(`unknown source ${option}; known: ${sources.map((s) => s.source.name).join(', ')}`);
+  return found;
 }
 
 function progressLine(done: number, total: number, started: number): string {
@@ -56,12 +47,13 @@ function progressLine(done: number, total: number, started: number): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(1)}% ${done}/${total} events, ${Math.round(rate)} events/s`;
 }
 
-async function status(config: ProjectorConfig, storage: LakeStorage): Promise<void> {
+async function status(storage: LakeStorage, sources: ProjectorSourceOptions[]): Promise<void> {
   console.log(`lake: ${storage.description}`);
-  for (const name of Object.keys(lakeSources)) {
+  for (const { source, connection } of sources) {
+    const name = source.name;
     const state = await readCommitLog(storage, name);
     let lag = 'unknown (source database unreachable)';
-    const reader = new EventReader(sourceConnection(config, name), tmpdir());
+    const reader = new EventReader(connection, tmpdir());
     try {
       await reader.connect();
       const head = await reader.head(state.checkpoint);
@@ -83,13 +75,13 @@ async function status(config: ProjectorConfig, storage: LakeStorage): Promise<vo
   files            ${state.live.size} live, ${rows} rows`);
     for (const [dataset, s] of [...filesPerDataset(state.live)].sort()) console.log(`    ${dataset.padEnd(48)} ${String(s.files).padStart(6)} files ${String(s.rows).padStart(10)} rows`);
   }
-  void config;
 }
 
-async function replay(config: ProjectorConfig, storage: LakeStorage, name: string, from: string): Promise<void> {
+async function replay(config: ProjectorConfig, storage: LakeStorage, target: ProjectorSourceOptions, from: string): Promise<void> {
+  const name = target.source.name;
   if (from !== '0') throw new Error('replay supports --from 0 (a full rebuild): commit order is not position order, so a partial replay has no well-defined start');
   const log = createLogger('projector', 'warn');
-  const connection = sourceConnection(config, name);
+  const connection = target.connection;
   // The reset is itself a commit: a running projector sees its next commit conflict,
   // recovers (deleting the old files) and rebuilds; otherwise we rebuild here.
   for (;;) {
@@ -120,7 +112,7 @@ async function replay(config: ProjectorConfig, storage: LakeStorage, name: strin
     }
   } else {
     const projector = await startProjector({
-      sources: [{ name, connection }], config, storage, log, serveMetrics: false, untilCaughtUp: true,
+      sources: [target], config, storage, log, serveMetrics: false, untilCaughtUp: true,
     });
     const timer = setInterval(() => void readCommitLog(storage, name).then(draw, () => {}), 500);
     await projector.done;
@@ -157,11 +149,11 @@ const printable: DuckDBValueConverter<Json> = (value, type, self) =>
     ? Number(value)
     : JsonDuckDBValueConverter(value, type, self);
 
-async function query(config: ProjectorConfig, storage: LakeStorage, sql: string): Promise<void> {
+async function query(config: ProjectorConfig, storage: LakeStorage, sources: ProjectorSourceOptions[], sql: string): Promise<void> {
   const scratch = await mkdtemp(join(tmpdir(), 'angelis-query-'));
   const duck = await openDuckDb({ pseudonymKey: config.ANGELIS_PSEUDONYM_KEY ?? DEVELOPMENT_PSEUDONYM_KEY });
   try {
-    await defineLakeViews(duck.connection, storage, Object.values(lakeSources), scratch);
+    await defineLakeViews(duck.connection, storage, sources.map((s) => s.source), scratch);
     const reader = await duck.connection.runAndReadAll(sql);
     console.table(reader.convertRowObjects(printable));
   } finally {
@@ -192,14 +184,18 @@ async function compact(config: ProjectorConfig, storage: LakeStorage, names: str
   }
 }
 
-async function run(config: ProjectorConfig, names: string[]): Promise<void> {
+async function run(config: ProjectorConfig, sources: ProjectorSourceOptions[]): Promise<void> {
   const log = createLogger('projector', config.ANGELIS_LOG_LEVEL);
-  const projector = await startProjector({ sources: names.map((name) => ({ name, connection: sourceConnection(config, name) })), config, log });
+  const projector = await startProjector({ sources, config, log });
   onShutdown(log, () => projector.stop(), config.ANGELIS_SUPERVISOR_PID);
   await projector.done;
 }
 
-async function main(argv: string[]): Promise<void> {
+/**
+ * The projector's command line over the sources it is given (bin/projector.ts gives every
+ * domain of the service registry that has a lake contract).
+ */
+export async function projectorCli(argv: string[], config: ProjectorConfig, sources: ProjectorSourceOptions[]): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv, allowPositionals: true,
     options: { source: { type: 'string' }, from: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
@@ -209,9 +205,8 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const config = loadConfig();
   if (command === 'views') {
-    process.stdout.write(dremioViewsSql(Object.values(lakeSources).flatMap((s) => s.tables)));
+    process.stdout.write(dremioViewsSql(sources.flatMap((s) => s.source.tables)));
     return;
   }
   if (command === 'pseudonym') {
@@ -220,28 +215,21 @@ async function main(argv: string[]): Promise<void> {
     console.log(pseudonym(config.ANGELIS_PSEUDONYM_KEY ?? DEVELOPMENT_PSEUDONYM_KEY, kind as PersonalData, value));
     return;
   }
-  if (command === 'run') return run(config, sourceNames(values.source));
+  if (command === 'run') return run(config, chosen(sources, values.source));
   const storage = await openLakeStorage(config);
   switch (command) {
     case 'status':
-      return status(config, storage);
+      return status(storage, chosen(sources, values.source));
     case 'replay':
       if (!values.source) throw new Error('replay needs --source');
-      return replay(config, storage, sourceNames(values.source)[0], values.from ?? '0');
+      return replay(config, storage, chosen(sources, values.source)[0], values.from ?? '0');
     case 'query':
       if (!rest[0]) throw new Error('query needs the SQL as one argument');
-      return query(config, storage, rest.join(' '));
+      return query(config, storage, sources, rest.join(' '));
     case 'compact':
-      return compact(config, storage, sourceNames(values.source));
+      return compact(config, storage, chosen(sources, values.source).map((s) => s.source.name));
     default:
       throw new Error(`unknown command ${command}\n${USAGE}`);
   }
 }
 
-main(process.argv.slice(2)).then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);

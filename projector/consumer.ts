@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../platform/logger.ts';
 import type { PoolSettings } from '../platform/postgres/pool.ts';
-import type { LakeSource } from '../schema/lake/index.ts';
+import type { LakeSource } from '../schema/lake/contract.ts';
 import { BatchWriter, type LoadedBatch } from './lake/batch-writer.ts';
 import { appendCommit, CommitConflict, SNAPSHOT_EVERY, writeSnapshot } from './lake/commit-log.ts';
 import { applyCommit, type CommitRecord, type CommitState } from './lake/commit-state.ts';

@@ -6,6 +6,7 @@ import { createLogger } from '../platform/logger.ts';
 import { eventStoreMigration } from '../platform/event-store/postgres.ts';
 import { createTestDatabase, type TestDatabase } from '../platform/testing/postgres.ts';
 import { loadConfig } from '../platform/config.ts';
+import { workforceLakeSource } from '../schema/lake/workforce.ts';
 import { startProjector } from './main.ts';
 import { insertSyntheticEvents } from './testing/synthetic-events.ts';
 
@@ -26,7 +27,7 @@ describe('startProjector', () => {
     const config = loadConfig({
       ANGELIS_LAKE_DIR: join(dir, 'lake'), ANGELIS_PROJECTOR_METRICS_PORT: '0', ANGELIS_PSEUDONYM_KEY: 'main-test-key-0123456789',
     });
-    const projector = await startProjector({ sources: [{ name: 'workforce', connection: t.settings }], config, log: createLogger('t', 'silent') });
+    const projector = await startProjector({ sources: [{ source: workforceLakeSource, connection: t.settings }], config, log: createLogger('t', 'silent') });
     try {
       for (let i = 0; i < 100; i++) {
         const body = await (await fetch(`http://127.0.0.1:${projector.metricsPort}/metrics`)).text();
@@ -44,7 +45,7 @@ describe('startProjector', () => {
   });
 
   it('refuses an unknown source and a bad configuration with a clear message', async () => {
-    await expect(startProjector({ sources: [{ name: 'nope', connection: t.settings }], config: loadConfig({}) })).rejects.toThrow(/unknown projector source nope/);
+    await expect(startProjector({ sources: [], config: loadConfig({}) })).rejects.toThrow(/at least one source/);
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/ANGELIS_PSEUDONYM_KEY.*required in production/);
     expect(() => loadConfig({ ANGELIS_LAKE_URL: 'https://a.blob.core.windows.net/lake' })).toThrow(/ANGELIS_LAKE_AZURE_KEY/);
   });

@@ -3,7 +3,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLogger, type Logger } from '../platform/logger.ts';
 import type { PoolSettings } from '../platform/postgres/pool.ts';
-import { lakeSources } from '../schema/lake/index.ts';
+import type { LakeSource } from '../schema/lake/contract.ts';
 import { loadConfig, type Config as ProjectorConfig } from '../platform/config.ts';
 import { DEVELOPMENT_PSEUDONYM_KEY } from './config.ts';
 import { SourceConsumer } from './consumer.ts';
@@ -14,10 +14,9 @@ import { openLakeStorage } from './storage/open.ts';
 import type { LakeStorage } from './storage/lake-storage.ts';
 import { dremioViewsSql } from './views/current-state.ts';
 
+/** A domain the projector copies: its lake contract and where its events are read (only read). */
 export interface ProjectorSourceOptions {
-  /** A source in schema/lake/index.ts, e.g. 'workforce'. */
-  name: string;
-  /** Its event store's database (only read). */
+  source: LakeSource;
   connection: PoolSettings;
 }
 
@@ -54,16 +53,13 @@ function workDirFor(config: ProjectorConfig, storage: LakeStorage): string {
 export async function startProjector(options: StartProjectorOptions): Promise<RunningProjector> {
   const config = options.config ?? loadConfig();
   const log = options.log ?? createLogger('projector');
-  const sources = options.sources.map((s) => {
-    const source = lakeSources[s.name];
-    if (!source) throw new Error(`unknown projector source ${s.name}; known: ${Object.keys(lakeSources).join(', ')}`);
-    return { source, connection: s.connection };
-  });
+  const sources = options.sources;
+  if (sources.length === 0) throw new Error('the projector needs at least one source');
   assertLakeSources(sources.map((s) => s.source));
   const pseudonymKey = config.ANGELIS_PSEUDONYM_KEY ?? DEVELOPMENT_PSEUDONYM_KEY;
   if (!config.ANGELIS_PSEUDONYM_KEY) log.warn('ANGELIS_PSEUDONYM_KEY is not set: pseudonyms use a development key and are not secret');
   const storage = options.storage ?? (await openLakeStorage(config));
-  await storage.put(VIEWS_PATH, dremioViewsSql(Object.values(lakeSources).flatMap((s) => s.tables)));
+  await storage.put(VIEWS_PATH, dremioViewsSql(sources.flatMap((s) => s.source.tables)));
   const metrics = new ProjectorMetrics();
   const server = options.serveMetrics === false
     ? undefined

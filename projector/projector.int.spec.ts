@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventStoreMigration } from '../platform/event-store/postgres.ts';
 import { createTestDatabase, type TestDatabase } from '../platform/testing/postgres.ts';
-import { lakeSources } from '../schema/lake/index.ts';
+import { workforceLakeSource } from '../schema/lake/workforce.ts';
 import { profiles } from '../schema/lake/workforce.ts';
 import { readCommitLog } from './lake/commit-log.ts';
 import { compactSource } from './lake/compaction.ts';
@@ -134,7 +134,7 @@ describe('projector into a local lake', () => {
   it('keeps personal data in clear in a table declared restricted', async () => {
     const storage = localLakeStorage(join(dir, 'restricted-lake'));
     const restricted = { ...profiles, name: 'profile_contacts', restricted: true };
-    const source = { ...lakeSources.workforce, tables: [restricted] };
+    const source = { ...workforceLakeSource, tables: [restricted] };
     await testConsumer(t.settings, storage, join(dir, 'r'), { untilCaughtUp: true, source }).start();
     const rows = await queryLake(storage, 'SELECT rut, phone FROM angelis.profile_contacts', join(dir, 'q'), [source]);
     expect(rows).toEqual([{ rut: '12.345.678-5', phone: '+56 9 1111 2222' }]);

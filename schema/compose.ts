@@ -1,28 +1,23 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 
 /**
- * Composes every subgraph SDL in schema/subgraphs into schema/supergraph.graphql.
- * The URLs recorded here are development defaults; the gateway overrides each one from
- * ANGELIS_<NAME>_URL.
+ * Composition of the subgraph SDLs in schema/subgraphs into schema/supergraph.graphql. Which
+ * subgraphs, and their development URLs, come from the service registry (bin/compose.ts);
+ * the gateway overrides each URL from ANGELIS_<NAME>_URL.
  */
-export const SUBGRAPHS: { name: string; url: string }[] = [
-  { name: 'workforce', url: 'http://127.0.0.1:4001/graphql' },
-  { name: 'ciam', url: 'http://127.0.0.1:4002/graphql' },
-];
 
-const SUPERGRAPH_PATH = new URL('./supergraph.graphql', import.meta.url);
+export const SUPERGRAPH_PATH = new URL('./supergraph.graphql', import.meta.url);
+
+/** A subgraph's SDL, by name. */
+export function subgraphSdl(name: string): string {
+  return readFileSync(new URL(`./subgraphs/${name}.graphql`, import.meta.url), 'utf8');
+}
 
 /** Composes the subgraphs; throws with every composition error listed. */
-export function composeSupergraph(): string {
-  const result = composeServices(
-    SUBGRAPHS.map((s) => ({
-      name: s.name,
-      url: s.url,
-      typeDefs: parse(readFileSync(new URL(`./subgraphs/${s.name}.graphql`, import.meta.url), 'utf8')),
-    })),
-  );
+export function composeSupergraph(subgraphs: { name: string; url: string }[]): string {
+  const result = composeServices(subgraphs.map((s) => ({ name: s.name, url: s.url, typeDefs: parse(subgraphSdl(s.name)) })));
   if (result.errors) throw new Error(`Composition failed:\n${result.errors.map((e) => `- ${e.message}`).join('\n')}`);
   return result.supergraphSdl;
 }
@@ -30,10 +25,4 @@ export function composeSupergraph(): string {
 /** The committed supergraph. */
 export function committedSupergraph(): string {
   return readFileSync(SUPERGRAPH_PATH, 'utf8');
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const sdl = composeSupergraph();
-  writeFileSync(SUPERGRAPH_PATH, sdl);
-  console.log(`wrote schema/supergraph.graphql (${sdl.length} bytes, ${SUBGRAPHS.length} subgraphs)`);
 }

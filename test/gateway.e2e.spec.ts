@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
 import { startGateway } from '../gateway/server.ts';
-import { startWorkforce } from '../subgraphs/workforce/service.ts';
+import { startWorkforce } from './support/subgraphs.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
 let stack: TestStack;

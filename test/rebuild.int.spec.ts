@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandHandler } from '../platform/event-store/command-handler.ts';
+import { PostgresEventStore } from '../platform/event-store/postgres.ts';
 import { addDays, todayUtc } from '../platform/domain/input.ts';
 import { createLogger } from '../platform/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../platform/testing/postgres.ts';
@@ -25,7 +26,7 @@ async function snapshot(): Promise<Record<string, unknown[]>> {
 
 beforeAll(async () => {
   t = await createTestDatabase('rebuild', [{ service: 'workforce', migrations: workforceMigrations }]);
-  commands = new WorkforceCommands(new CommandHandler(t.db));
+  commands = new WorkforceCommands(new CommandHandler(new PostgresEventStore(t.db)), t.db);
   const seeded = await seedWorkforce(commands, createLogger('test', 'silent'), { companies: 2, projectsPerCompany: [2, 1], profiles: 24 });
   // Every kind of change, so every projection statement takes part in the comparison.
   const [companyId] = seeded.companyIds;

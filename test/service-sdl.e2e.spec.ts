@@ -4,8 +4,8 @@ import { createLogger } from '../platform/logger.ts';
 import { IDENTITY_HEADER, signIdentity } from '../platform/auth/identity.ts';
 import { MemoryKeyValueStore } from '../platform/redis/memory.ts';
 import { createTestDatabase, type TestDatabase } from '../platform/testing/postgres.ts';
-import { startCiam } from '../subgraphs/ciam/service.ts';
-import { startWorkforce } from '../subgraphs/workforce/service.ts';
+import { startCiam } from './support/subgraphs.ts';
+import { startWorkforce } from './support/subgraphs.ts';
 
 /**
  * `{ _service { sdl } }` is federation's way to read a subgraph's schema. Production turns

@@ -123,7 +123,7 @@ describe('npm start', () => {
     const bystander = spawn('sleep', ['300'], { stdio: 'ignore' });
     try {
       writeFileSync(path.join(dataDir, 'postmaster.pid'), `${bystander.pid}\n${dataDir}\n1700000000\n${setup.env.ANGELIS_EMBEDDED_POSTGRES_PORT}\n`);
-      writeFileSync(path.join(dir, 'stack.json'), JSON.stringify({ pid: bystander.pid, command: ['node', 'platform/cli/start.ts'], startedAt: '2026-01-01T00:00:00.000Z', folder: dir, gatewayUrl, ports: {} }));
+      writeFileSync(path.join(dir, 'stack.json'), JSON.stringify({ pid: bystander.pid, command: ['node', 'bin/start.ts'], startedAt: '2026-01-01T00:00:00.000Z', folder: dir, gatewayUrl, ports: {} }));
       run = npmStart(setup.env);
       await untilRunning(run);
       expect(alive(bystander.pid!)).toBe(true);

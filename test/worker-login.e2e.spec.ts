@@ -3,7 +3,7 @@ import { startGateway } from '../gateway/server.ts';
 import type { RunningServer } from '../platform/http/server.ts';
 import { createLogger } from '../platform/logger.ts';
 import { freePort } from '../platform/testing/ports.ts';
-import { startCiam, type CiamService } from '../subgraphs/ciam/service.ts';
+import { startCiam, type CiamService } from './support/subgraphs.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 import { rut, rutSpellings } from './support/workforce.ts';
 

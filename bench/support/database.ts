@@ -1,4 +1,5 @@
 import { CommandHandler } from '../../platform/event-store/command-handler.ts';
+import { PostgresEventStore } from '../../platform/event-store/postgres.ts';
 import { createTestDatabase, type TestDatabase } from '../../platform/testing/postgres.ts';
 import { WorkforceCommands } from '../../subgraphs/workforce/commands.ts';
 import { workforceMigrations } from '../../subgraphs/workforce/store/migrations.ts';
@@ -24,7 +25,7 @@ export async function createBenchDatabase(scope: BenchScope, prefix: string): Pr
   return {
     prefix,
     database,
-    commands: new WorkforceCommands(new CommandHandler(database.db)),
+    commands: new WorkforceCommands(new CommandHandler(new PostgresEventStore(database.db)), database.db),
     env: {
       ANGELIS_POSTGRES_DB_HOST: host,
       ANGELIS_POSTGRES_DB_PORT: String(port),

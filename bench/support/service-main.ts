@@ -1,9 +1,10 @@
 import { loadConfig } from '../../platform/config.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { onShutdown } from '../../platform/process/shutdown.ts';
+import { bootSubgraph } from '../../platform/service/boot.ts';
 import { startGateway } from '../../gateway/server.ts';
-import { startCiam } from '../../subgraphs/ciam/service.ts';
-import { startWorkforce } from '../../subgraphs/workforce/service.ts';
+import { ciam } from '../../subgraphs/ciam/subgraph.ts';
+import { workforce } from '../../subgraphs/workforce/subgraph.ts';
 import type { ServiceMessage, ServiceRequest } from './services.ts';
 
 /**
@@ -13,19 +14,19 @@ import type { ServiceMessage, ServiceRequest } from './services.ts';
  * statement counter, and ends the process when the benchmark that spawned it goes away.
  */
 const kind = process.argv[2];
-const config = loadConfig();
+const config = loadConfig(process.env, [ciam.config!]);
 const log = createLogger(kind, config.ANGELIS_LOG_LEVEL);
 
 let url: string;
 let statements = () => 0;
 let stop: () => Promise<void>;
 if (kind === 'workforce') {
-  const service = await startWorkforce(config, log);
+  const service = await bootSubgraph(workforce, config, log, {});
   ({ url } = service.server);
   statements = () => service.db.statements;
   stop = () => service.stop();
 } else if (kind === 'ciam') {
-  const service = await startCiam(config, log);
+  const service = await bootSubgraph(ciam, config, log, {});
   ({ url } = service.server);
   statements = () => service.db.statements;
   stop = () => service.stop();

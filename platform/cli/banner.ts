@@ -13,6 +13,8 @@ export function gatewayUrl(config: Config): string {
 export interface BannerInput {
   /** The configuration the services run with. */
   config: Config;
+  /** Every subgraph and the URL it is reached at, in registry order. */
+  subgraphs: { name: string; url: string }[];
   /** The embedded server, when `npm start` runs one. */
   embeddedPostgres: { port: number; dataDir: string } | null;
   /** How to sign in as each seeded account (development only), one line each. */
@@ -24,7 +26,7 @@ export interface BannerInput {
  * production how to try it (the development header, the seeded logins). Production gets
  * no example that would only be refused there.
  */
-export function startBanner({ config, embeddedPostgres, loginLines }: BannerInput): string {
+export function startBanner({ config, subgraphs, embeddedPostgres, loginLines }: BannerInput): string {
   const url = gatewayUrl(config);
   const production = config.NODE_ENV === 'production';
   const lake = config.ANGELIS_PROJECTOR_ENABLED
@@ -38,8 +40,7 @@ export function startBanner({ config, embeddedPostgres, loginLines }: BannerInpu
     '  Angelis is running.',
     '',
     `    GraphQL gateway   ${url}`,
-    `    Workforce         ${config.ANGELIS_WORKFORCE_URL}`,
-    `    Identity (CIAM)   ${config.ANGELIS_CIAM_URL}`,
+    ...subgraphs.map((s) => `    ${`Subgraph ${s.name}`.padEnd(17)} ${s.url}`),
     `    Data lake         ${lake}`,
     `    PostgreSQL        ${postgres}`,
     '',

@@ -11,7 +11,8 @@ const production = {
 
 describe('the npm start banner', () => {
   it('names the host the gateway listens on, 127.0.0.1 by default, not localhost', () => {
-    const banner = startBanner({ config: loadConfig({ ANGELIS_GATEWAY_PORT: '4100' }), embeddedPostgres: { port: 54329, dataDir: '.angelis/postgres' }, loginLines: [] });
+    const banner = startBanner({ config: loadConfig({ ANGELIS_GATEWAY_PORT: '4100' }), subgraphs: [{ name: 'workforce', url: 'http://127.0.0.1:4001/graphql' }], embeddedPostgres: { port: 54329, dataDir: '.angelis/postgres' }, loginLines: [] });
+    expect(banner).toContain('Subgraph workforce http://127.0.0.1:4001/graphql');
     expect(banner).toContain('GraphQL gateway   http://127.0.0.1:4100/graphql');
     expect(banner).toContain('curl -s http://127.0.0.1:4100/graphql');
     expect(banner).not.toContain('localhost');
@@ -23,13 +24,13 @@ describe('the npm start banner', () => {
   });
 
   it('in development shows the development header and the seeded logins', () => {
-    const banner = startBanner({ config: loadConfig({}), embeddedPostgres: null, loginLines: ['Log in as admin'] });
+    const banner = startBanner({ config: loadConfig({}), subgraphs: [], embeddedPostgres: null, loginLines: ['Log in as admin'] });
     expect(banner).toContain('x-angelis-dev-user');
     expect(banner).toContain('Log in as admin');
   });
 
   it('in production shows neither the development header, which production ignores, nor logins', () => {
-    const banner = startBanner({ config: loadConfig(production), embeddedPostgres: null, loginLines: ['Log in as admin'] });
+    const banner = startBanner({ config: loadConfig(production), subgraphs: [], embeddedPostgres: null, loginLines: ['Log in as admin'] });
     expect(banner).toContain('Angelis is running');
     expect(banner).not.toMatch(/x-angelis-dev|curl|Log in as admin/);
     expect(banner).toContain('authorization: Bearer');

@@ -58,8 +58,8 @@ describe('the running-stack record', () => {
   });
 
   it.each([
-    ['its pid is gone', async () => ({ pid: 2 ** 22 + 12345, command: ['node', 'platform/cli/start.ts'] })],
-    ['its pid now runs another program', async () => ({ pid: (await sleeper()).pid, command: ['node', 'platform/cli/start.ts'] })],
+    ['its pid is gone', async () => ({ pid: 2 ** 22 + 12345, command: ['node', 'bin/start.ts'] })],
+    ['its pid now runs another program', async () => ({ pid: (await sleeper()).pid, command: ['node', 'bin/start.ts'] })],
     ['it is unreadable (a crash while writing)', async () => null],
   ])('is replaced when stale: %s', async (_, stale) => {
     const file = fresh();

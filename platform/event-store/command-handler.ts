@@ -1,9 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type pg from 'pg';
-import { Db } from '../postgres/pool.ts';
 import { BatchScheduler, type BatchLimits } from './batch-scheduler.ts';
 import { StreamVersionConflict, type AppendOutcome, type EventStore, type StreamAppend, type UnitOfWork } from './port.ts';
-import { PostgresEventStore } from './postgres/store.ts';
 import { backoff, type RetryPolicy } from './retry.ts';
 import { StreamStateCache, type StreamState } from './stream-cache.ts';
 import type { DomainEvent, EventMetadata, RecordedEvent, WrittenRows } from './types.ts';
@@ -95,15 +93,15 @@ type Decision<Tx> =
  * is one atomic statement with no BEGIN/COMMIT at all, a lone command included.
  */
 export class CommandHandler<Tx = pg.PoolClient> {
-  readonly store: EventStore<Tx, unknown>;
   private readonly cache: StreamStateCache;
   private readonly scheduler: BatchScheduler<Pending<Tx>>;
   private readonly retry: RetryPolicy;
   private readonly listeners: CommitListener[] = [];
 
-  constructor(store: EventStore<Tx, unknown> | Db, options: CommandHandlerOptions = {}) {
-    // A Db is the PostgreSQL store over it (what every domain used before the port).
-    this.store = store instanceof Db ? (new PostgresEventStore(store) as unknown as EventStore<Tx, unknown>) : store;
+  constructor(
+    readonly store: EventStore<Tx, unknown>,
+    options: CommandHandlerOptions = {},
+  ) {
     this.cache = new StreamStateCache(options.cacheSize);
     const retry = options.retry ?? { maxRetries: options.maxRetries ?? 3 };
     this.retry = 'delayMs' in retry ? (retry as RetryPolicy) : backoff({ maxRetries: retry.maxRetries });
@@ -112,11 +110,6 @@ export class CommandHandler<Tx = pg.PoolClient> {
       (p) => p.cmd.streamId,
       (batch) => this.runBatch(batch),
     );
-  }
-
-  /** The PostgreSQL database behind the store (for domains that read their tables beside commands). */
-  get db(): Db {
-    return (this.store as unknown as { db: Db }).db;
   }
 
   /** Registers a listener for committed events. */

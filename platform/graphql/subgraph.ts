@@ -27,7 +27,7 @@ export interface SubgraphOptions<C extends RequestContext> {
   identitySecret: string;
   log: Logger;
   /** Adds the subgraph's own per-request parts (loaders, commands) to the platform context. */
-  context: (base: RequestContext, req: http.IncomingMessage) => C;
+  context: (base: RequestContext, req: http.IncomingMessage) => C | Promise<C>;
   ready: () => Promise<boolean>;
   /** Extra HTTP routes by path (e.g. CIAM's /.well-known/jwks.json). */
   routes?: Record<string, Route>;

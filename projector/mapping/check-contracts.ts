@@ -1,4 +1,4 @@
-import type { LakeSource } from '../../schema/lake/index.ts';
+import type { LakeSource } from '../../schema/lake/contract.ts';
 import { CHANGE_COLUMNS, PARTITION_COLUMN } from '../../schema/lake/contract.ts';
 import { accepts, fieldKind } from './field-kind.ts';
 

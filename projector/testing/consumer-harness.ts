@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../platform/logger.ts';
 import type { PoolSettings } from '../../platform/postgres/pool.ts';
-import { lakeSources, type LakeSource } from '../../schema/lake/index.ts';
+import type { LakeSource } from '../../schema/lake/contract.ts';
+import { workforceLakeSource } from '../../schema/lake/workforce.ts';
 import { SourceConsumer, type SourceConsumerOptions } from '../consumer.ts';
 import { openDuckDb } from '../lake/duckdb.ts';
 import type { LakeStorage } from '../storage/lake-storage.ts';
@@ -18,14 +19,14 @@ export function testConsumer(
   overrides: Partial<SourceConsumerOptions> = {},
 ): SourceConsumer {
   return new SourceConsumer({
-    source: lakeSources.workforce, connection, storage, workDir: join(workDir, 'work'), pseudonymKey: TEST_PSEUDONYM_KEY,
+    source: workforceLakeSource, connection, storage, workDir: join(workDir, 'work'), pseudonymKey: TEST_PSEUDONYM_KEY,
     batchSize: 1000, leaseTtlMs: 3000, pollMs: 200, owner: `${hostname()}-${process.pid}-${Math.random()}`,
     compactMinFiles: 1000, compactIntervalMs: 0, log: createLogger('projector-test', 'silent'), ...overrides,
   });
 }
 
 /** Runs SQL over the lake as `npm run projector -- query` does (commit-log files, generated views). */
-export async function queryLake(storage: LakeStorage, sql: string, scratchDir: string, sources: LakeSource[] = [lakeSources.workforce]) {
+export async function queryLake(storage: LakeStorage, sql: string, scratchDir: string, sources: LakeSource[] = [workforceLakeSource]) {
   const duck = await openDuckDb({ pseudonymKey: TEST_PSEUDONYM_KEY });
   try {
     await defineLakeViews(duck.connection, storage, sources, scratchDir);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LakeTable } from '../../schema/lake/contract.ts';
-import type { LakeSource } from '../../schema/lake/index.ts';
+import type { LakeSource } from '../../schema/lake/contract.ts';
 import { readCommitLog } from '../lake/commit-log.ts';
 import { forEachConcurrently } from '../lake/concurrently.ts';
 import { rawFolder, tableFolder } from '../lake/lake-paths.ts';

@@ -1,3 +1,4 @@
+import type { EventContract } from '../events/contract.ts';
 /**
  * A lake table contract: the one declarative description of a typed table in the lake
  * (`tables/<name>/date=YYYY-MM-DD/*.parquet`), which events feed it, and how each
@@ -59,3 +60,10 @@ export const CHANGE_COLUMNS = {
 
 /** The Hive partition column of every lake table and raw folder (UTC date of the event). */
 export const PARTITION_COLUMN = 'date';
+
+/** A source the projector consumes: a domain's event contracts and the lake tables they feed. */
+export interface LakeSource {
+  name: string;
+  events: Record<string, EventContract>;
+  tables: LakeTable[];
+}

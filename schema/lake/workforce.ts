@@ -1,4 +1,5 @@
-import { defineLakeTable, type LakeTable } from './contract.ts';
+import { workforceEvents } from '../events/workforce.ts';
+import { defineLakeTable, type LakeSource, type LakeTable } from './contract.ts';
 
 /** Workforce lake tables: typed change rows fed by the events in schema/events/workforce.ts. */
 const source = 'workforce';
@@ -151,3 +152,6 @@ export const licenses = defineLakeTable({
 export const workforceLakeTables: LakeTable[] = [
   companies, offerings, subscriptions, employments, projects, assignments, assignmentMembers, profiles, licenses,
 ];
+
+/** Workforce as a lake source: its events and the tables they feed. */
+export const workforceLakeSource: LakeSource = { name: 'workforce', events: workforceEvents, tables: workforceLakeTables };

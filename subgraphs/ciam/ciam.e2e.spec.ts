@@ -8,7 +8,8 @@ import { RedisKeyValueStore } from '../../platform/redis/ioredis.ts';
 import { createTestDatabase, type TestDatabase } from '../../platform/testing/postgres.ts';
 import { checkDigit } from '../../platform/domain/rut.ts';
 import type { CodeSender } from './auth/code-sender.ts';
-import { JWKS_PATH, startCiam, type CiamService } from './service.ts';
+import { startCiam, type CiamService } from '../../test/support/subgraphs.ts';
+import { JWKS_PATH } from './subgraph.ts';
 
 const SECRET = 'test-identity-secret-0123456789abcdef';
 const PASSWORD = 'correct horse battery';

@@ -14,7 +14,7 @@ import { workerLoginTerms } from './domain/worker-account.ts';
 import type { ProfileLookup } from './workforce-profiles.ts';
 import { normalizeRut } from '../../platform/domain/rut.ts';
 import type { CiamLoaders } from './loaders.ts';
-import type { KeyRotation } from './service.ts';
+import type { KeyRotation } from './subgraph.ts';
 import { escapeLike } from '../../platform/postgres/like.ts';
 import { readModel, type InternalUserRow, type WorkerAccountRow } from './store/read-model.ts';
 

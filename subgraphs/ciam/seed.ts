@@ -1,4 +1,6 @@
-import type { CiamService } from './service.ts';
+import type { Db } from '../../platform/postgres/pool.ts';
+import type { Authentication } from './authentication.ts';
+import type { CiamCommands } from './commands.ts';
 import { readModel } from './store/read-model.ts';
 
 /** Development sample accounts: an admin, a manager per company, worker logins for profiles. */
@@ -23,13 +25,12 @@ const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(
  * Seeds the sample accounts, once: accounts that exist already are left alone. Every
  * internal user gets SEED_PASSWORD (development only). Returns who can log in.
  *
- * Worker logins are enabled as the system, by command, not through enableWorkerLogin:
- * that mutation asks Workforce about the profile as its caller, and the seed has no
- * caller and runs before Workforce is serving. The seed's profiles, RUTs and companies
- * come from Workforce's own read tables (`npm start` reads them), so they are the truth
- * the mutation would check them against.
+ * Worker logins are enabled as the system, by command, not through enableWorkerLogin
+ * (which asks Workforce as its caller, and the seed has none): the profiles, RUTs and
+ * companies come from Workforce's API just before, so they are what the mutation would
+ * check them against.
  */
-export async function seedCiam(service: CiamService, input: CiamSeedInput): Promise<SeededLogin[]> {
+export async function seedCiam(service: { db: Db; auth: Authentication; commands: CiamCommands }, input: CiamSeedInput): Promise<SeededLogin[]> {
   const ctx = { actor: { id: 'seed', kind: 'system' as const }, correlationId: 'seed-ciam' };
   const logins: SeededLogin[] = [];
   const internal = async (email: string, name: string, role: 'ADMIN' | 'MANAGER', companyId: string | null, label: string) => {
@@ -49,9 +50,9 @@ export async function seedCiam(service: CiamService, input: CiamSeedInput): Prom
 }
 
 /** How to log in as each seeded account, as lines to print (development only). */
-export function loginInstructions(logins: SeededLogin[], ciamUrl: string): string[] {
+export function loginInstructions(logins: SeededLogin[], gatewayUrl: string): string[] {
   const lines = [
-    `Log in (CIAM ${ciamUrl}): the one-time code appears in the ciam log ("one-time login code").`,
+    `Log in through the gateway (${gatewayUrl}): the one-time code appears in the ciam log ("one-time login code").`,
   ];
   for (const l of logins) {
     lines.push(

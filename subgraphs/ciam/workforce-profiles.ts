@@ -1,7 +1,6 @@
-import { request } from 'undici';
-import { IDENTITY_HEADER, signIdentity, type Identity } from '../../platform/auth/identity.ts';
+import type { Identity } from '../../platform/auth/identity.ts';
 import { SourceUnavailableError } from '../../platform/errors.ts';
-import { CORRELATION_HEADER } from '../../platform/graphql/context.ts';
+import { subgraphClient, type SubgraphAnswer } from '../../platform/graphql/subgraph-client.ts';
 import type { Logger } from '../../platform/logger.ts';
 
 /**
@@ -25,45 +24,33 @@ const PROFILE_QUERY = 'query($id: ID!) { profile(id: $id) { rut companies(status
 // Workforce answers "not visible" as null, or as one of these for some callers: all mean "not for you".
 const HIDDEN = new Set(['NOT_FOUND', 'FORBIDDEN']);
 
-interface Answer {
-  data?: { profile: { rut: string; companies: { company: { id: string } }[] } | null } | null;
-  errors?: { message?: string; extensions?: { code?: unknown } }[];
-}
+type Answer = SubgraphAnswer<{ profile: { rut: string; companies: { company: { id: string } }[] } | null }>;
 
-/** The Workforce client: POSTs to `url` (its /graphql), giving up after `timeoutMs`. */
-export function workforceProfiles(o: { url: string; identitySecret: string; log: Logger; timeoutMs?: number }): ProfileLookup {
-  const { url, identitySecret, log, timeoutMs = 5_000 } = o;
-  const unavailable = (correlationId: string, cause: unknown) => {
-    log.warn({ err: cause, url, correlationId }, 'workforce profile lookup failed');
-    return new SourceUnavailableError('Workforce', 'Workforce cannot be asked about the profile right now; nothing was changed, try again');
-  };
+/** The Workforce client: asks `url` (its /graphql), giving up after `timeoutMs`. */
+export function workforceProfiles(o: { url: string | null; identitySecret: string; log: Logger; timeoutMs?: number }): ProfileLookup {
+  const unavailable = () => new SourceUnavailableError('Workforce', 'Workforce cannot be asked about the profile right now; nothing was changed, try again');
+  if (!o.url) {
+    o.log.warn('ANGELIS_WORKFORCE_URL is unset: worker logins cannot be enabled');
+    return async () => {
+      throw unavailable();
+    };
+  }
+  const ask = subgraphClient({ name: 'workforce', url: o.url, identitySecret: o.identitySecret, log: o.log, timeoutMs: o.timeoutMs });
   return async (caller, profileId, correlationId) => {
-    let status: number;
     let answer: Answer;
     try {
-      const res = await request(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [IDENTITY_HEADER]: signIdentity(caller, identitySecret),
-          [CORRELATION_HEADER]: correlationId,
-        },
-        body: JSON.stringify({ query: PROFILE_QUERY, variables: { id: profileId } }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      status = res.statusCode;
-      answer = (await res.body.json()) as Answer;
-    } catch (err) {
-      throw unavailable(correlationId, err);
+      answer = await ask<NonNullable<Answer['data']>>(caller, PROFILE_QUERY, { id: profileId }, correlationId);
+    } catch {
+      throw unavailable();
     }
     const codes = (answer.errors ?? []).map((e) => e.extensions?.code);
     if (codes.length > 0 && codes.every((c) => HIDDEN.has(c as string))) return null;
     const profile = answer.data?.profile;
-    if (status !== 200 || codes.length > 0 || profile === undefined) {
-      throw unavailable(correlationId, new Error(`Workforce answered ${status}: ${answer.errors?.[0]?.message ?? 'no profile field'}`));
+    if (answer.status !== 200 || codes.length > 0 || profile === undefined) {
+      o.log.warn({ status: answer.status, error: answer.errors?.[0]?.message, correlationId }, 'workforce profile lookup failed');
+      throw unavailable();
     }
     if (profile === null) return null;
     return { rut: profile.rut, activeCompanyIds: profile.companies.map((c) => c.company.id) };
   };
 }
-

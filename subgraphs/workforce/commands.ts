@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { NotFoundError } from '../../platform/errors.ts';
 import * as input from '../../platform/domain/input.ts';
 import type { CommandHandler } from '../../platform/event-store/command-handler.ts';
+import type { Db } from '../../platform/postgres/pool.ts';
 import { domainCommandRunner, type ActingContext } from '../../platform/event-store/domain-commands.ts';
 import type { Actor } from '../../platform/graphql/context.ts';
 import { workforceEvents, type WorkforceEvent } from '../../schema/events/workforce.ts';
@@ -45,7 +46,11 @@ export class WorkforceCommands {
   /** Runs one command on one aggregate (platform/event-store/domain-commands.ts). */
   private readonly run: ReturnType<typeof domainCommandRunner<WorkforceEvent>>;
 
-  constructor(private readonly handler: CommandHandler) {
+  constructor(
+    handler: CommandHandler,
+    /** Workforce's database, where commands read facts about other aggregates. */
+    readonly db: Db,
+  ) {
     this.run = domainCommandRunner<WorkforceEvent>(handler, {
       contracts: workforceEvents,
       project: projectWorkforce,
@@ -308,7 +313,7 @@ export class WorkforceCommands {
 
   /** The aggregate a child entity lives in (a subscription's company, ...), or NOT_FOUND. */
   private async owner(table: 'subscriptions' | 'assignments' | 'licenses', id: string, entity: string): Promise<string> {
-    const owner = await readModel.ownerOf(this.handler.db.pool, table, id);
+    const owner = await readModel.ownerOf(this.db.pool, table, id);
     if (!owner) throw new NotFoundError(entity, id);
     return owner;
   }

@@ -1,9 +1,4 @@
-import { loadConfig } from '../../platform/config.ts';
-import { createLogger } from '../../platform/logger.ts';
-import { onShutdown } from '../../platform/process/shutdown.ts';
-import { startWorkforce } from './service.ts';
+import { runSubgraph } from '../../platform/service/run.ts';
+import { workforce } from './subgraph.ts';
 
-const config = loadConfig();
-const log = createLogger('workforce', config.ANGELIS_LOG_LEVEL);
-const service = await startWorkforce(config, log);
-onShutdown(log, () => service.stop(), config.ANGELIS_SUPERVISOR_PID);
+await runSubgraph(workforce);

@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../platform/testing/ports.ts';
+import { subgraphEntries } from '../../services/registry.ts';
 
 /** One `npm start` run: its process, everything it printed so far, and how it ended. */
 export interface NpmStartRun {
@@ -29,7 +30,7 @@ export async function npmStartSetup(overrides: NodeJS.ProcessEnv = {}): Promise<
   chmodSync(dir, 0o755);
   const dataDir = path.join(dir, 'postgres');
   const lakeDir = path.join(dir, 'lake');
-  const [pgPort, gatewayPort, workforcePort, ciamPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [pgPort, gatewayPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('ANGELIS_')) delete env[k];
   Object.assign(env, {
@@ -38,22 +39,20 @@ export async function npmStartSetup(overrides: NodeJS.ProcessEnv = {}): Promise<
     ANGELIS_EMBEDDED_POSTGRES_DIR: dataDir,
     ANGELIS_EMBEDDED_POSTGRES_PORT: String(pgPort),
     ANGELIS_GATEWAY_PORT: String(gatewayPort),
-    ANGELIS_WORKFORCE_PORT: String(workforcePort),
-    ANGELIS_WORKFORCE_URL: `http://127.0.0.1:${workforcePort}/graphql`,
-    ANGELIS_CIAM_PORT: String(ciamPort),
-    ANGELIS_CIAM_URL: `http://127.0.0.1:${ciamPort}/graphql`,
     ANGELIS_LAKE_DIR: lakeDir,
     ANGELIS_PROJECTOR_METRICS_PORT: String(metricsPort),
     ANGELIS_PROJECTOR_WORK_DIR: path.join(dir, 'work'),
-    ...overrides,
   });
+  // Every subgraph of the registry on a free port (npm start tells the others where it is).
+  for (const s of subgraphEntries()) env[`ANGELIS_${s.name.toUpperCase()}_PORT`] = String(await freePort());
+  Object.assign(env, overrides);
   return { dir, dataDir, lakeDir, gatewayUrl: `http://127.0.0.1:${gatewayPort}/graphql`, env, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** Runs `npm start` (its script, without npm in between) in this repository with `env`. */
 export function npmStart(env: NodeJS.ProcessEnv): NpmStartRun {
   let text = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'platform/cli/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (c) => (text += c));
   child.stderr!.on('data', (c) => (text += c));
   return { child, output: () => text, exit: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };

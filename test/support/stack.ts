@@ -5,8 +5,9 @@ import { createTestDatabase, type TestDatabase } from '../../platform/testing/po
 import { randomBytes } from 'node:crypto';
 import { startGateway, type GatewayOptions } from '../../gateway/server.ts';
 import { RedisKeyValueStore } from '../../platform/redis/ioredis.ts';
-import { startCiam, type CiamOptions, type CiamService } from '../../subgraphs/ciam/service.ts';
-import { startWorkforce, type WorkforceService } from '../../subgraphs/workforce/service.ts';
+import { startCiam, type CiamService } from './subgraphs.ts';
+import { type CiamOptions } from '../../subgraphs/ciam/subgraph.ts';
+import { startWorkforce, type WorkforceService } from './subgraphs.ts';
 
 export interface GraphQLResponse<T = any> {
   status: number;

@@ -4,7 +4,7 @@ import { createLogger } from '../../../platform/logger.ts';
 import { MemoryKeyValueStore } from '../../../platform/redis/memory.ts';
 import { createTestDatabase, type TestDatabase } from '../../../platform/testing/postgres.ts';
 import { seedCiam } from '../seed.ts';
-import { startCiam, type CiamService } from '../service.ts';
+import { startCiam, type CiamService } from '../../../test/support/subgraphs.ts';
 import { ciamReadTables } from './migrations.ts';
 import { rebuildCiam } from './rebuild.ts';
 

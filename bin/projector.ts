@@ -1,0 +1,28 @@
+import { ConfigError, loadConfig } from '../platform/config.ts';
+import { projectorCli } from '../projector/cli.ts';
+import type { ProjectorSourceOptions } from '../projector/main.ts';
+import { configFragments, SERVICES } from '../services/registry.ts';
+
+/**
+ * `npm run projector -- <command>`: the projector over every domain of the service registry
+ * that has a lake contract, each read where its definition says its events are.
+ */
+async function sources(config: ReturnType<typeof loadConfig>): Promise<ProjectorSourceOptions[]> {
+  const out: ProjectorSourceOptions[] = [];
+  for (const entry of SERVICES.filter((s) => s.lake)) {
+    const [source, definition] = await Promise.all([entry.lake!(), entry.subgraph!()]);
+    const events = definition.eventSource?.(config);
+    if (!events) throw new Error(`${entry.name} has a lake contract but its definition names no event source`);
+    out.push({ source, connection: events.settings });
+  }
+  return out;
+}
+
+try {
+  const config = loadConfig(process.env, await configFragments(), { complete: true });
+  await projectorCli(process.argv.slice(2), config, await sources(config));
+  process.exit(0);
+} catch (err) {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(err instanceof ConfigError ? 2 : 1);
+}

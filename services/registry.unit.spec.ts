@@ -1,0 +1,87 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { subgraphsOf } from '../gateway/subgraph-urls.ts';
+import { loadConfig } from '../platform/config.ts';
+import { committedSupergraph, composeSupergraph } from '../schema/compose.ts';
+import { registrySubgraphs } from '../bin/compose.ts';
+import { SERVICES, subgraphDefinitions, subgraphEntries } from './registry.ts';
+
+/**
+ * The registry is the one list of services: everything that lists services must agree
+ * with it, so adding a domain is one folder plus one entry and nothing drifts.
+ */
+const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
+const defaults = loadConfig({});
+
+describe('service registry', () => {
+  it('the committed supergraph is the composition of the registry\'s subgraphs (run `npm run compose`)', () => {
+    expect(composeSupergraph(registrySubgraphs())).toBe(committedSupergraph());
+  });
+
+  it('keeps the entity keys later subgraphs rely on', () => {
+    const sdl = committedSupergraph();
+    expect(sdl).toMatch(/type Profile\s[^{]*@join__type\(graph: WORKFORCE, key: "id"\)\s*@join__type\(graph: WORKFORCE, key: "rut"\)/);
+    expect(sdl).toMatch(/type Project\s[^{]*@join__type\(graph: WORKFORCE, key: "id"\)\s*@join__type\(graph: WORKFORCE, key: "faenaCode"\)/);
+  });
+
+  it('the gateway serves exactly the registry\'s subgraphs (it reads them from the supergraph)', () => {
+    expect(subgraphsOf(committedSupergraph()).map((s) => s.name).sort()).toEqual(subgraphEntries().map((s) => s.name).sort());
+    for (const s of subgraphsOf(committedSupergraph())) expect(s.url).toBe(serviceUrl(s.name));
+  });
+
+  it('every subgraph SDL has an entry, every subgraph entry has its SDL, its definition and its main.ts', async () => {
+    const sdls = readdirSync(new URL('../schema/subgraphs/', import.meta.url)).filter((f) => f.endsWith('.graphql')).map((f) => f.replace('.graphql', ''));
+    expect(sdls.sort()).toEqual(subgraphEntries().map((s) => s.name).sort());
+    const definitions = await subgraphDefinitions();
+    for (const [i, entry] of subgraphEntries().entries()) {
+      expect(definitions[i].name).toBe(entry.name);
+      expect(definitions[i].kind).toBe(entry.kind);
+      expect(entry.listen(defaults).port).toBe(definitions[i].defaultPort);
+      expect(read(entry.entry)).toMatch(new RegExp(`runSubgraph\\(${definitions[i].name}\\)`));
+    }
+  });
+
+  it('every entry point exists, and every owned domain can be rebuilt', async () => {
+    for (const s of SERVICES) expect(existsSync(new URL(`../${s.entry}`, import.meta.url)), s.entry).toBe(true);
+    const definitions = await subgraphDefinitions();
+    for (const d of definitions.filter((d) => d.kind === 'domain')) expect(d.rebuild, d.name).toBeTypeOf('function');
+  });
+
+  it('the projector\'s sources are the domains with a lake contract, each with an event source of the same name', async () => {
+    const withLake = SERVICES.filter((s) => s.lake);
+    for (const entry of withLake) {
+      const [lake, definition] = await Promise.all([entry.lake!(), entry.subgraph!()]);
+      expect(lake.name).toBe(entry.name);
+      expect(definition.kind).toBe('domain');
+      expect(definition.eventSource?.(defaults).kind).toBeDefined();
+    }
+    expect(withLake.length).toBeGreaterThan(0);
+  });
+
+  it('the README\'s service table is the registry', () => {
+    const readme = read('README.md');
+    const table = readme.slice(readme.indexOf('<!-- services:start -->'), readme.indexOf('<!-- services:end -->'));
+    const rows = table.split('\n').filter((l) => l.startsWith('| `')).map((l) => l.split('|').slice(1, -1).map((c) => c.trim().replace(/`/g, '')));
+    expect(rows).toEqual(SERVICES.map((s) => [s.name, s.kind, s.database ?? '—', String(s.listen(defaults).port), s.entry]));
+  });
+
+  it('docker-compose.yml runs every service as its own container from its entry, beside what it needs', () => {
+    const compose = parseYaml(read('docker-compose.yml')) as { services: Record<string, { command?: string[]; depends_on?: Record<string, unknown> }> };
+    for (const s of SERVICES) {
+      const container = compose.services[s.name];
+      expect(container, `docker-compose.yml has no ${s.name} service`).toBeDefined();
+      expect(container.command?.join(' ')).toContain(s.entry);
+      for (const dependency of s.compose) {
+        expect(compose.services[dependency], `${s.name} needs ${dependency}`).toBeDefined();
+        expect(Object.keys(container.depends_on ?? {}), `${s.name} depends on ${dependency}`).toContain(dependency);
+      }
+    }
+    const angelis = Object.entries(compose.services).filter(([, c]) => c.command?.some((part) => /\.ts$/.test(part))).map(([name]) => name);
+    expect(angelis.sort()).toEqual(SERVICES.map((s) => s.name).sort());
+  });
+});
+
+function serviceUrl(name: string): string {
+  return SERVICES.find((s) => s.name === name)!.listen(defaults).url;
+}

@@ -1,0 +1,28 @@
+import { todayUtc } from '../../platform/domain/input.ts';
+import { postgresEventSource, postgresStorage } from '../../platform/service/postgres-storage.ts';
+import { defineSubgraph } from '../../platform/service/definition.ts';
+import { WorkforceCommands } from './commands.ts';
+import { createLoaders } from './loaders.ts';
+import { resolvers, type WorkforceContext } from './resolvers.ts';
+import { seedWorkforce } from './seed.ts';
+import { workforceMigrations } from './store/migrations.ts';
+import { rebuildWorkforce } from './store/rebuild.ts';
+
+/** Workforce: companies, projects, assignments, worker profiles, licences, subscriptions. */
+export const workforce = defineSubgraph({
+  name: 'workforce',
+  kind: 'domain',
+  defaultPort: 4001,
+  open: postgresStorage({ service: 'workforce', database: (c) => c.ANGELIS_POSTGRES_DB_NAME, migrations: workforceMigrations }),
+  eventSource: postgresEventSource((c) => c.ANGELIS_POSTGRES_DB_NAME),
+  setup: ({ handler, storage }) => ({ db: storage.db, commands: new WorkforceCommands(handler!, storage.db) }),
+  context: (base, { db, commands }): WorkforceContext => ({ ...base, db, loaders: createLoaders(db, base.identity), commands, today: todayUtc(), written: new Map() }),
+  resolvers,
+  rebuild: (storage, onProgress) => rebuildWorkforce(storage.db, onProgress),
+  seed: async ({ parts, storage, log }) => {
+    const { rows } = await storage.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
+    if (rows[0].n > 0) return;
+    log.info('first start: seeding sample data');
+    await seedWorkforce(parts.commands, log);
+  },
+});
