@@ -42,6 +42,16 @@ describe('service registry', () => {
     }
   });
 
+  it('every subgraph with an audit trail declares the shared types exactly as schema/shared/audit-trail.graphql', () => {
+    const shared = read('schema/shared/audit-trail.graphql').trim();
+    for (const entry of subgraphEntries()) {
+      const sdl = read(`schema/subgraphs/${entry.name}.graphql`);
+      if (!/\bAuditEntry\b/.test(sdl)) continue;
+      const block = sdl.slice(sdl.indexOf('# shared: schema/shared/audit-trail.graphql'), sdl.indexOf('# end shared'));
+      expect(block.split('\n').slice(1).join('\n').trim(), entry.name).toBe(shared);
+    }
+  });
+
   it('every entry point exists, and every owned domain can be rebuilt', async () => {
     for (const s of SERVICES) expect(existsSync(new URL(`../${s.entry}`, import.meta.url)), s.entry).toBe(true);
     const definitions = await subgraphDefinitions();

@@ -135,6 +135,28 @@ export function eventStoreContract<Tx>(adapter: string, setup: () => Promise<Eve
       expect((await h.store.readBySubjects(['s'], found.get('s')![0].globalPosition, 10)).get('s')!.map((e) => e.type)).toEqual(['Y']);
     });
 
+    it("filters a tenant's audit trail in the query: its own entries, and untenanted ones without personal data", async () => {
+      const uow = await h.store.begin();
+      const entry = (streamId: string, companyId: string | null, data: Record<string, unknown>) => ({
+        streamId,
+        events: [{ type: 'Changed', data, subjects: ['person-7'] }],
+        metadata: { ...meta, companyId },
+      });
+      await h.store.appendStreams(uow.tx, [
+        entry('c-tenant-a', 'A', { phone: '+56 9 1' }),
+        entry('c-tenant-b', 'B', { phone: '+56 9 2' }),
+        entry('c-tenant-none-personal', null, { phone: '+56 9 3', name: 'x' }),
+        entry('c-tenant-none-plain', null, { name: 'y', phone: null }),
+      ]);
+      await uow.commit();
+      const streams = async (filter: { tenant: string; personalKeys: string[] } | null, limit = 10) =>
+        (await h.store.readBySubjects(['person-7'], 0, limit, filter)).get('person-7')!.map((e) => e.streamId);
+      expect(await streams(null)).toEqual(['c-tenant-a', 'c-tenant-b', 'c-tenant-none-personal', 'c-tenant-none-plain']);
+      expect(await streams({ tenant: 'A', personalKeys: ['phone', 'email'] })).toEqual(['c-tenant-a', 'c-tenant-none-plain']);
+      // The limit applies after the filter: a full page of what the reader may see.
+      expect(await streams({ tenant: 'B', personalKeys: ['phone'] }, 2)).toEqual(['c-tenant-b', 'c-tenant-none-plain']);
+    });
+
     it('reads in commit order: an event committed late with an earlier position is not skipped', async () => {
       const slow = await h.store.begin();
       await h.store.appendStreams(slow.tx, [{ streamId: 'c-slow', events: [{ type: 'Slow', data: {} }], metadata: meta }]);

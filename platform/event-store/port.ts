@@ -60,6 +60,17 @@ export interface AppendAndProject<Tx, Fused> {
   appendAndProject(uow: UnitOfWork<Tx>, appends: StreamAppend[], fused: Fused): Promise<{ outcomes: AppendOutcome[]; written: WrittenRows } | null>;
 }
 
+/**
+ * Which entries of an audit trail a tenant's reader sees: those recorded under the tenant
+ * (`metadata.companyId`), and those recorded under none whose data holds no value under
+ * any of `personalKeys` (a change of no tenant may carry what another tenant recorded).
+ * No filter: every entry.
+ */
+export interface AuditFilter {
+  tenant: string;
+  personalKeys: readonly string[];
+}
+
 /** Stops a subscription. */
 export type Unsubscribe = () => Promise<void>;
 
@@ -78,8 +89,12 @@ export interface EventStore<Tx = unknown, Fused = never> extends Partial<AppendA
    * checkpoints never skips an event that committed late.
    */
   readAll(after: Checkpoint, limit: number): Promise<RecordedEvent[]>;
-  /** Events about each entity (audit trails), oldest first, up to `limit` each after `afterPosition`. */
-  readBySubjects(subjectIds: readonly string[], afterPosition: number, limit: number): Promise<Map<string, RecordedEvent[]>>;
+  /**
+   * Events about each entity (audit trails), oldest first, up to `limit` each after
+   * `afterPosition`, only those `filter` lets through (applied in the query, so a page is
+   * cut from the visible entries).
+   */
+  readBySubjects(subjectIds: readonly string[], afterPosition: number, limit: number, filter?: AuditFilter | null): Promise<Map<string, RecordedEvent[]>>;
   /** Calls `onCommit` after events commit, from any process writing to this store (coalesced wake-ups). */
   subscribe(onCommit: () => void): Promise<Unsubscribe>;
   /** Tells subscribers in other processes that events were committed here. */

@@ -3,7 +3,8 @@ import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../../platf
 import * as input from '../../platform/domain/input.ts';
 import type { RecordedEvent } from '../../platform/event-store/types.ts';
 import { actorOf, requireActor, requireIdentity, type RequestContext } from '../../platform/graphql/context.ts';
-import { toConnection, toPage, type PageArgs } from '../../platform/graphql/pagination.ts';
+import { auditEntryResolvers, auditTrailPage } from '../../platform/graphql/audit-trail.ts';
+import { toConnection, toPage } from '../../platform/graphql/pagination.ts';
 import { DateTimeScalar, JSONScalar } from '../../platform/graphql/scalars.ts';
 import type { Db } from '../../platform/postgres/pool.ts';
 import type { Authentication, AuthTokens } from './authentication.ts';
@@ -65,10 +66,6 @@ function tokens(t: AuthTokens) {
   return { ...t, me: t.identity };
 }
 
-function auditTrail(id: string, args: PageArgs, ctx: Ctx) {
-  const page = toPage(args);
-  return ctx.loaders.auditTrail(page).load(id).then((events) => toConnection(events.map((e) => ({ ...e, position: e.globalPosition })), page));
-}
 
 export const resolvers = {
   DateTime: DateTimeScalar,
@@ -117,7 +114,8 @@ export const resolvers = {
     lockedUntil: (u: InternalUserRow, _a: Args, ctx: Ctx) =>
       seesUserDetails(ctx.identity, u) && u.lockedUntil && u.lockedUntil > new Date() ? u.lockedUntil : null,
     lastLoginAt: (u: InternalUserRow, _a: Args, ctx: Ctx) => (seesUserDetails(ctx.identity, u) ? u.lastLoginAt : null),
-    auditTrail: (u: InternalUserRow, a: Args, ctx: Ctx) => (seesUserDetails(ctx.identity, u) ? auditTrail(u.id, a, ctx) : null),
+    // An account's trail is all about the account: readers who see its details see every entry.
+    auditTrail: (u: InternalUserRow, a: Args, ctx: Ctx) => (seesUserDetails(ctx.identity, u) ? auditTrailPage(ctx.loaders.auditTrail, u.id, a, null) : null),
   },
 
   WorkerAccount: {
@@ -126,18 +124,8 @@ export const resolvers = {
     lockedUntil: (w: WorkerAccountRow) => (w.lockedUntil && w.lockedUntil > new Date() ? w.lockedUntil : null),
   },
 
-  UserAuditEntry: {
-    position: (e: RecordedEvent) => String(e.globalPosition),
-    action: (e: RecordedEvent) => e.type,
-    actorId: (e: RecordedEvent) => e.metadata.actor.id,
-    actorKind: (e: RecordedEvent) => e.metadata.actor.kind,
-    correlationId: (e: RecordedEvent) => e.metadata.correlationId ?? null,
-    // Secrets stay out of the audit view.
-    data: (e: RecordedEvent) => {
-      const { passwordHash: _p, inviteTokenHash: _i, ...rest } = e.data as Record<string, unknown>;
-      return rest;
-    },
-  },
+  // Secrets stay out of the audit view.
+  AuditEntry: auditEntryResolvers(({ passwordHash: _p, inviteTokenHash: _i, ...rest }) => rest),
 
   Mutation: {
     inviteUser: async (_: unknown, a: Args, ctx: Ctx) => {

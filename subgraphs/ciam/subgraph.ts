@@ -138,6 +138,7 @@ export const ciam = defineSubgraph({
     log.info({ store: store.kind }, 'ciam key-value store');
     return {
       db,
+      events: storage.store,
       store,
       prefix,
       commands,
@@ -156,7 +157,7 @@ export const ciam = defineSubgraph({
     // The client's address as the gateway signed it (login limits count it).
     clientAddress: clientAddress(req, { gatewaySecret: p.gatewaySecret, trustProxy: p.trustProxy }),
     db: p.db,
-    loaders: createLoaders(p.db),
+    loaders: createLoaders(p.db, p.events),
     commands: p.commands,
     auth: p.auth,
     keys: p.keys,

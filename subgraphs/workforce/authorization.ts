@@ -1,6 +1,7 @@
 import { ForbiddenError } from '../../platform/errors.ts';
 import type { Identity } from '../../platform/auth/identity.ts';
-import { MUTATION_ROLES, QUERY_ROLES } from '../../schema/subgraphs/workforce.policy.ts';
+import type { AuditFilter } from '../../platform/event-store/port.ts';
+import { MUTATION_ROLES, PERSONAL_FIELDS, QUERY_ROLES } from '../../schema/subgraphs/workforce.policy.ts';
 import type { RawLoaders } from './loaders.ts';
 import type {
   AssignmentRow,
@@ -150,6 +151,16 @@ export class Visibility {
     if (this.worker) return entity.type === 'Profile' ? this.profile(row) : entity.type === 'License' ? this.license(row) : false;
     const check = { Company: this.company, Project: this.project, Assignment: this.assignment, Profile: this.profile, License: this.license, Subscription: this.subscription }[entity.type];
     return check.call(this, row);
+  }
+
+  /**
+   * Which entries of a trail the caller sees once they may read it: a MANAGER what was
+   * recorded under their company, and of what was recorded under none only entries with
+   * no personal data (an ADMIN's change to a profile may carry what another company
+   * recorded); ADMINs and the person themself, every entry.
+   */
+  auditFilter(): AuditFilter | null {
+    return this.managerOf ? { tenant: this.managerOf, personalKeys: PERSONAL_FIELDS.Profile } : null;
   }
 
   /** For a MANAGER: whether the profile works for their company now (changes need that). */

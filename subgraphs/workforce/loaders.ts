@@ -1,5 +1,7 @@
 import DataLoader from 'dataloader';
+import { auditTrailLoaders } from '../../platform/graphql/audit-trail.ts';
 import { byKey, groupedBy, perArgs } from '../../platform/graphql/loaders.ts';
+import type { EventStore } from '../../platform/event-store/port.ts';
 import type { Page } from '../../platform/graphql/pagination.ts';
 import type { Db, Queryable } from '../../platform/postgres/pool.ts';
 import type { RecordedEvent } from '../../platform/event-store/types.ts';
@@ -53,13 +55,6 @@ function listLoaders(q: Queryable, scope: Scope) {
       groupedBy((ids) => readModel.employeesByCompany(q, ids, a.page, a.status, scope), (r) => r.companyId),
     ),
     assignmentsByProject: perArgs((page: Page) => groupedBy((ids) => readModel.assignmentsByProject(q, ids, page, scope), (r) => r.projectId)),
-    /** Audit trails, `page.limit + 1` entries each. */
-    auditTrail: perArgs((page: Page) =>
-      new DataLoader<string, RecordedEvent[]>(async (ids) => {
-        const found = await readModel.auditTrail(q, ids, page.afterPosition, page.limit + 1, scope);
-        return ids.map((id) => found.get(id) ?? []);
-      }),
-    ),
   };
 }
 
@@ -104,11 +99,12 @@ function personalDataOf(q: Queryable, companyId: string | null): DataLoader<stri
  * the caller may see (schema/subgraphs/workforce.policy.ts): lists in SQL (store/visible-rows.ts),
  * entity references and lookups by id row by row (authorization.ts).
  */
-export function createLoaders(db: Db, identity: Identity | null) {
+export function createLoaders(db: Db, identity: Identity | null, events: Pick<EventStore, 'readBySubjects'>) {
   const raw = createRawLoaders(db);
   const visibility = new Visibility(identity ?? NOBODY, raw);
   const personalData = personalDataOf(db.pool, visibility.scope.companyId);
-  if (visibility.all) return { ...raw, raw, visibility, personalData };
+  const auditTrail = auditTrailLoaders(events);
+  if (visibility.all) return { ...raw, raw, visibility, personalData, auditTrail };
   const v = visibility;
   return {
     ...raw,
@@ -116,6 +112,7 @@ export function createLoaders(db: Db, identity: Identity | null) {
     raw,
     visibility,
     personalData,
+    auditTrail,
     company: visibleByKey(raw.company, (r) => v.company(r)),
     project: visibleByKey(raw.project, (r) => v.project(r)),
     projectByFaenaCode: visibleByKey(raw.projectByFaenaCode, (r) => v.project(r)),

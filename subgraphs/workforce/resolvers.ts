@@ -7,7 +7,8 @@ import type { RequestContext } from '../../platform/graphql/context.ts';
 import { requireActor } from '../../platform/graphql/context.ts';
 import { escapeLike } from '../../platform/postgres/like.ts';
 import { requireAuthentication } from '../../platform/graphql/guard.ts';
-import { toConnection, toPage, type Page, type PageArgs } from '../../platform/graphql/pagination.ts';
+import { auditEntryResolvers, auditTrailPage } from '../../platform/graphql/audit-trail.ts';
+import { toConnection, toPage, type PageArgs } from '../../platform/graphql/pagination.ts';
 import { DateScalar, DateTimeScalar, JSONScalar } from '../../platform/graphql/scalars.ts';
 import type { Db } from '../../platform/postgres/pool.ts';
 import type { CommandContext, WorkforceCommands } from './commands.ts';
@@ -111,15 +112,9 @@ type AuditedType = 'Company' | 'Project' | 'Assignment' | 'Profile' | 'License' 
 
 /** An entity's audit trail, if the caller may read it, with the entries they may see (a MANAGER: their company's). */
 async function auditTrail(entity: { type: AuditedType; row: { id: string } }, args: PageArgs, ctx: Ctx) {
-  const page = toPage(args);
+  toPage(args);
   if (!(await ctx.loaders.visibility.auditTrail(entity))) throw new ForbiddenError(`You may not read the audit trail of ${entity.type} ${entity.row.id}`);
-  return auditPage(ctx, entity.row.id, page);
-}
-
-/** A page of an entity's trail: the entries the caller's scope may see, filtered in SQL before the page is cut. */
-async function auditPage(ctx: Ctx, id: string, page: Page) {
-  const events = await ctx.loaders.auditTrail(page).load(id);
-  return toConnection(events.map((e) => ({ ...e, position: e.globalPosition })), page);
+  return auditTrailPage(ctx.loaders.auditTrail, entity.row.id, args, ctx.loaders.visibility.auditFilter());
 }
 
 /** Finds what kind of entity an id names, for the top-level audit trail. */
@@ -194,7 +189,7 @@ export const resolvers = requireAuthentication({
       if (entity) return auditTrail(entity, a, ctx);
       // Other streams (offerings) and ids nothing happened to: only ADMINs read those.
       if (!ctx.loaders.visibility.all) throw new ForbiddenError(`You may not read the audit trail of ${id}`);
-      return auditPage(ctx, id, toPage(a));
+      return auditTrailPage(ctx.loaders.auditTrail, id, a, null);
     },
   },
 
@@ -295,13 +290,7 @@ export const resolvers = requireAuthentication({
     status: (s: SubscriptionRow, _a: Args, ctx: Ctx) => subscriptionStatus(s, ctx.today),
   },
 
-  AuditEntry: {
-    position: (e: RecordedEvent) => String(e.globalPosition),
-    action: (e: RecordedEvent) => e.type,
-    actorId: (e: RecordedEvent) => e.metadata.actor.id,
-    actorKind: (e: RecordedEvent) => e.metadata.actor.kind,
-    correlationId: (e: RecordedEvent) => e.metadata.correlationId ?? null,
-  },
+  AuditEntry: auditEntryResolvers(),
 
   Mutation: {
     registerCompany: async (_: unknown, a: Args, ctx: Ctx) => {

@@ -15,8 +15,8 @@ export const workforce = defineSubgraph({
   defaultPort: 4001,
   open: postgresStorage({ service: 'workforce', database: (c) => c.ANGELIS_POSTGRES_DB_NAME, migrations: workforceMigrations }),
   eventSource: postgresEventSource((c) => c.ANGELIS_POSTGRES_DB_NAME),
-  setup: ({ handler, storage }) => ({ db: storage.db, commands: new WorkforceCommands(handler!, storage.db) }),
-  context: (base, { db, commands }): WorkforceContext => ({ ...base, db, loaders: createLoaders(db, base.identity), commands, today: todayUtc(), written: new Map() }),
+  setup: ({ handler, storage }) => ({ db: storage.db, events: storage.store, commands: new WorkforceCommands(handler!, storage.db) }),
+  context: (base, { db, events, commands }): WorkforceContext => ({ ...base, db, loaders: createLoaders(db, base.identity, events), commands, today: todayUtc(), written: new Map() }),
   resolvers,
   rebuild: (storage, onProgress) => rebuildWorkforce(storage.db, onProgress),
   seed: async ({ parts, storage, log }) => {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { Db, isConnectionError, prepared, run, sqlState, type Queryable } from '../../postgres/pool.ts';
-import type { AppendAndProject, AppendOutcome, EventStore, StreamAppend, Unsubscribe, UnitOfWork } from '../port.ts';
+import type { AppendAndProject, AppendOutcome, AuditFilter, EventStore, StreamAppend, Unsubscribe, UnitOfWork } from '../port.ts';
 import type { AppendOptions, AppendResult, Checkpoint, DomainEvent, RecordedEvent, WrittenRows } from '../types.ts';
 import { appendStreams, type FusedProjection } from './append.ts';
 import { commitOrderSelect } from './commit-order.ts';
@@ -21,6 +21,9 @@ const READ_BY_SUBJECTS = prepared(
    CROSS JOIN LATERAL (
      SELECT ${EVENT_COLUMNS} FROM events
      WHERE metadata -> 'subjects' @> jsonb_build_array(s.subject) AND global_position > $2
+       AND ($4::text IS NULL
+            OR metadata ->> 'companyId' = $4
+            OR (metadata ->> 'companyId' IS NULL AND NOT EXISTS (SELECT 1 FROM unnest($5::text[]) k WHERE data ->> k IS NOT NULL)))
      ORDER BY global_position
      LIMIT $3
    ) e`,
@@ -61,9 +64,9 @@ export const postgresEventStore = {
     return rows.map(toRecorded);
   },
 
-  /** Events about each of several entities (audit trails), oldest first, up to `limit` each after `afterPosition`, in one statement. */
-  async readBySubjects(q: Queryable, subjectIds: readonly string[], afterPosition: number, limit: number): Promise<Map<string, RecordedEvent[]>> {
-    const { rows } = await run<EventRow & { subject: string }>(q, READ_BY_SUBJECTS, [subjectIds, afterPosition, limit]);
+  /** Events about each of several entities (audit trails), oldest first, up to `limit` each after `afterPosition`, in one statement (AuditFilter). */
+  async readBySubjects(q: Queryable, subjectIds: readonly string[], afterPosition: number, limit: number, filter: AuditFilter | null = null): Promise<Map<string, RecordedEvent[]>> {
+    const { rows } = await run<EventRow & { subject: string }>(q, READ_BY_SUBJECTS, [subjectIds, afterPosition, limit, filter?.tenant ?? null, filter?.personalKeys ?? []]);
     const bySubject = new Map<string, RecordedEvent[]>(subjectIds.map((id) => [id, []]));
     for (const row of rows) bySubject.get(row.subject)!.push(toRecorded(row));
     return bySubject;
@@ -109,8 +112,8 @@ export class PostgresEventStore implements EventStore<pg.PoolClient, FusedProjec
     return postgresEventStore.readAll(this.db.pool, after, limit);
   }
 
-  readBySubjects(subjectIds: readonly string[], afterPosition: number, limit: number): Promise<Map<string, RecordedEvent[]>> {
-    return postgresEventStore.readBySubjects(this.db.pool, subjectIds, afterPosition, limit);
+  readBySubjects(subjectIds: readonly string[], afterPosition: number, limit: number, filter?: AuditFilter | null): Promise<Map<string, RecordedEvent[]>> {
+    return postgresEventStore.readBySubjects(this.db.pool, subjectIds, afterPosition, limit, filter);
   }
 
   /** LISTENs on its own connection (a pooled one would lose the subscription when released). */

@@ -1,6 +1,5 @@
 import { prepared, run, type Queryable } from '../../../platform/postgres/pool.ts';
 import type { Page } from '../../../platform/graphql/pagination.ts';
-import type { RecordedEvent } from '../../../platform/event-store/types.ts';
 import { scopeParams, visible, type Scope } from './visible-rows.ts';
 
 /**
@@ -45,9 +44,6 @@ const ASSIGNMENT = `id, project_id AS "projectId", company_id AS "companyId", na
 const PROFILE = `id, rut, first_name AS "firstName", last_name AS "lastName", full_name AS "fullName", email, phone, birth_date AS "birthDate",
   created_by AS "createdBy", created_for AS "createdFor", version, position, created_at AS "createdAt", updated_at AS "updatedAt"`;
 const PERSONAL_DATA = `profile_id AS "profileId", company_id AS "companyId", email, phone, birth_date AS "birthDate"`;
-const EVENT = `global_position AS "globalPosition", transaction_id::text AS "transactionId", stream_id AS "streamId",
-  stream_version AS "streamVersion", event_id AS "eventId", event_type AS type, event_version AS version, data, metadata,
-  occurred_at AS "occurredAt"`;
 const PROFILE_COMPANY = `profile_id AS "profileId", company_id AS "companyId", job_title AS "jobTitle", supervisor_id AS "supervisorId",
   started_on AS "startedOn", ended_on AS "endedOn", status, position`;
 const PROFILE_ASSIGNMENT = `profile_id AS "profileId", assignment_id AS "assignmentId", project_id AS "projectId", status,
@@ -136,17 +132,6 @@ const Q = {
     'wf_rm_personal_data',
     `SELECT ${PERSONAL_DATA} FROM profile_personal_data WHERE profile_id = ANY($1::uuid[]) AND company_id = $2`,
   ),
-  /** Events about each subject (an audit trail), `$3` per subject after position `$2`, visible to the scope from `$4`. */
-  auditTrail: prepared(
-    'wf_rm_audit_trail',
-    `SELECT s.subject, e.* FROM unnest($1::text[]) AS s(subject)
-     CROSS JOIN LATERAL (
-       SELECT ${EVENT} FROM events ev
-       WHERE ev.metadata -> 'subjects' @> jsonb_build_array(s.subject) AND ev.global_position > $2 AND ${visible('auditEntry', 'ev', 4)}
-       ORDER BY ev.global_position
-       LIMIT $3
-     ) e`,
-  ),
   activeCounts: prepared(
     'wf_rm_active_counts',
     `SELECT company_id AS "companyId", count(*)::int AS n FROM profile_companies
@@ -202,14 +187,6 @@ export const readModel = {
   activeCounts: (q: Queryable, companyIds: Keys) => rows<{ companyId: string; n: number }>(q, Q.activeCounts, [companyIds]),
   /** What one company recorded about each of these profiles (none: no row). */
   personalData: (q: Queryable, profileIds: Keys, companyId: string) => rows<PersonalDataRow>(q, Q.personalData, [profileIds, companyId]),
-  /** The audit trail of each subject: up to `limit` events after `afterPosition` that the scope may see, oldest first. */
-  auditTrail: async (q: Queryable, subjectIds: Keys, afterPosition: number, limit: number, scope: Scope): Promise<Map<string, RecordedEvent[]>> => {
-    const found = await rows<RecordedEvent & { subject: string }>(q, Q.auditTrail, [subjectIds, afterPosition, limit, ...scopeParams(scope)]);
-    const bySubject = new Map<string, RecordedEvent[]>(subjectIds.map((id) => [id, []]));
-    for (const { subject, ...event } of found) bySubject.get(subject)!.push(event);
-    return bySubject;
-  },
-
   projectsByCompany: (q: Queryable, companyIds: Keys, page: Page, status: string | null, scope: Scope) =>
     rows<ProjectRow>(q, P.projectsByCompany, [companyIds, page.afterPosition, page.limit + 1, status, ...scopeParams(scope)]),
   employeesByCompany: (q: Queryable, companyIds: Keys, page: Page, status: string | null, scope: Scope) =>

@@ -21,7 +21,7 @@ export const EVERYTHING: Scope = { all: true, companyId: null, profileId: null }
 export const scopeParams = (s: Scope): unknown[] => [s.all, s.companyId, s.profileId];
 
 export type VisibleEntity =
-  | 'company' | 'project' | 'assignment' | 'profile' | 'profileCompany' | 'profileAssignment' | 'license' | 'subscription' | 'auditEntry';
+  | 'company' | 'project' | 'assignment' | 'profile' | 'profileCompany' | 'profileAssignment' | 'license' | 'subscription';
 
 /**
  * A predicate true when row `alias` of `entity` is visible to the scope in parameters
@@ -46,14 +46,6 @@ export function visible(entity: VisibleEntity, alias: string, n: number): string
     license: `${a}.profile_id = ${person} OR EXISTS (SELECT 1 FROM profile_companies v WHERE v.profile_id = ${a}.profile_id AND v.company_id = ${company})`,
     // Not for workers (every parameter is named, so each statement takes all three).
     subscription: `${a}.company_id = ${company} AND ${person} IS NULL`,
-    // Rows of `events`. Whose trail may be read at all is checked before (authorization.ts):
-    // the person reads all of their own; a manager what was recorded under their company,
-    // and of what was recorded under none only entries that carry no personal data (an
-    // ADMIN's change to a profile carries values other companies recorded).
-    auditEntry: `${person} IS NOT NULL
-      OR ${a}.metadata ->> 'companyId' = ${company}::text
-      OR (${company} IS NOT NULL AND ${a}.metadata ->> 'companyId' IS NULL
-          AND coalesce(${a}.data ->> 'email', ${a}.data ->> 'phone', ${a}.data ->> 'birthDate') IS NULL)`,
   };
   return `(${all} OR ${rules[entity]})`;
 }
