@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { refusal } from '../../test/support/events.ts';
+import { refusal } from '../testing/decider.ts';
 import * as input from './input.ts';
 
 describe('text', () => {

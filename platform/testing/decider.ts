@@ -33,6 +33,16 @@ export function fold<S, E extends DomainEvent>(evolver: Evolver<S, E>, events: E
   return recorded('spec', events).reduce((s, e) => evolver.evolve(s, e), from);
 }
 
+/** The state after `events`, folded from the aggregate's initial state. */
+export function given<S, E extends DomainEvent>(evolver: Evolver<S, E>, ...events: E[]): S {
+  return fold(evolver, events);
+}
+
+/** Folds more events onto a state (not named `then`: that would make the module a thenable). */
+export function andThen<S, E extends DomainEvent>(evolver: Evolver<S, E>, state: S, events: E[]): S {
+  return fold(evolver, events, state);
+}
+
 /** What a refusal carried: its code, the field it names, its message. */
 export interface Refusal {
   code: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkforceEvent } from '../../../schema/events/workforce.ts';
-import { andThen, given, refusal } from '../../../test/support/events.ts';
+import { andThen, deciderSpec, given, refusal } from '../../../platform/testing/decider.ts';
 import { activeEmployees, company, decideCompany, seatsInForce, type CompanyState } from './company.ts';
 
 const TODAY = '2026-06-15';
@@ -29,23 +29,18 @@ const hire = (state: CompanyState, profileId: string, facts = { profileExists: t
 const setSupervisor = (state: CompanyState, profileId: string, supervisorId: string | null) =>
   decideCompany.setSupervisor(state, { companyId: C, profileId, supervisorId });
 
-describe('Company: registration', () => {
+describe('Company: registration (given/when/then)', () => {
+  const spec = deciderSpec(company);
+  const register = (name: string, taxRut: string) => (s: CompanyState) => decideCompany.register(s, { companyId: C, name, taxRut });
+
   it('registers with a normalised tax RUT', () => {
-    const events = decideCompany.register(company.initialState(), { companyId: C, name: '  Minera Sur ', taxRut: '12.345.678-5' });
-    expect(events).toEqual([{ type: 'CompanyRegistered', data: { companyId: C, name: 'Minera Sur', taxRut: '12345678-5', status: 'ACTIVE' } }]);
+    spec.given().when(register('  Minera Sur ', '12.345.678-5')).then([registered]);
   });
 
   it('refuses a bad tax RUT, an empty name, and registering twice', () => {
-    const fresh = company.initialState();
-    expect(refusal(() => decideCompany.register(fresh, { companyId: C, name: 'X', taxRut: '12.345.678-4' }))).toMatchObject({
-      code: 'BAD_USER_INPUT', field: 'taxRut',
-    });
-    expect(refusal(() => decideCompany.register(fresh, { companyId: C, name: '   ', taxRut: '12.345.678-5' }))).toMatchObject({
-      code: 'BAD_USER_INPUT', field: 'name',
-    });
-    expect(refusal(() => decideCompany.register(given(company, registered), { companyId: C, name: 'X', taxRut: '12.345.678-5' })).code).toBe(
-      'CONFLICT',
-    );
+    spec.given().when(register('X', '12.345.678-4')).thenRefuses('BAD_USER_INPUT', 'taxRut');
+    spec.given().when(register('   ', '12.345.678-5')).thenRefuses('BAD_USER_INPUT', 'name');
+    spec.given(registered).when(register('X', '12.345.678-5')).thenRefuses('CONFLICT');
   });
 });
 

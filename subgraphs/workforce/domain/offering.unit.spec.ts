@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { given, refusal } from '../../../test/support/events.ts';
+import { given, refusal } from '../../../platform/testing/decider.ts';
 import { decideOffering, offering } from './offering.ts';
 
 const O = '00000000-0000-4000-8000-0000000000f0';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkforceEvent } from '../../../schema/events/workforce.ts';
-import { andThen, given, recorded, refusal } from '../../../test/support/events.ts';
+import { andThen, given, recorded, refusal } from '../../../platform/testing/decider.ts';
 import { decideProfile, profile, type ProfileState } from './profile.ts';
 
 const TODAY = '2026-06-15';

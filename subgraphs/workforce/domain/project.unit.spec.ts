@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkforceEvent } from '../../../schema/events/workforce.ts';
-import { andThen, given, refusal } from '../../../test/support/events.ts';
+import { andThen, given, refusal } from '../../../platform/testing/decider.ts';
 import { decideProject, project, type ProjectState } from './project.ts';
 
 const P = '00000000-0000-4000-8000-0000000000a1';
