@@ -8,6 +8,7 @@
  *   npm run bench:write
  *   BENCH_WRITE_MUTATION=grantLicense BENCH_VIA_GATEWAY=0 BENCH_DURATION_S=15 npm run bench:write
  *   BENCH_CPU_PROF=/tmp/prof npm run bench:write    # V8 CPU profiles, one folder per service
+ *   npm run bench:write -- --against 69290a7 [--rounds 3]   # an older commit and this tree, alternately
  */
 import { runBench } from './support/lifecycle.ts';
 import { createBenchDatabase } from './support/database.ts';
@@ -16,6 +17,7 @@ import { describeCores, describeCpuMs, measurePhase, type PhaseResult } from './
 import { fixed, int, printTable } from './support/report.ts';
 import { mapLimit, rutFor, seedContext } from './support/seed.ts';
 import { startBenchStack } from './support/stack.ts';
+import { compareWithCommit } from './support/compare.ts';
 
 const env = process.env;
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 16);
@@ -38,6 +40,25 @@ const MUTATIONS = {
     variables: (profileId: string, n: number) => ({ input: { profileId, type: 'Rigger', number: `L-${n}`, expiresOn: '2031-12-31' } }),
   },
 };
+
+const args = process.argv.slice(2);
+const against = args.includes('--against') ? args[args.indexOf('--against') + 1] : undefined;
+if (against) {
+  // Side by side: the same bench (subgraph path) on an older commit and on this tree.
+  await compareWithCommit({
+    name: `bench:write (${MUTATION}, subgraph, ${CONNECTIONS} clients)`,
+    script: 'bench/write.ts',
+    against,
+    rounds: args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) : 3,
+    env: { ...env, BENCH_VIA_GATEWAY: '0' },
+    figure: (output) => {
+      const m = /^\s*([\d,]+) events\/s; CPU cores/m.exec(output);
+      return m ? Number(m[1].replace(/,/g, '')) : null;
+    },
+    unit: 'events/s',
+  });
+  process.exit(0);
+}
 
 await runBench('bench:write', 10 * 60_000, async (scope) => {
   if (!(MUTATION in MUTATIONS)) throw new Error(`BENCH_WRITE_MUTATION must be one of ${Object.keys(MUTATIONS).join(', ')}`);
