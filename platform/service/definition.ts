@@ -4,6 +4,7 @@ import type { Config, ConfigFragment } from '../config.ts';
 import type { CommandHandler, CommandHandlerOptions } from '../event-store/command-handler.ts';
 import type { EventStore } from '../event-store/port.ts';
 import type { RequestContext } from '../graphql/context.ts';
+import type { ResolverTypesConfig } from '../graphql/resolver-types.ts';
 import type { Route } from '../http/server.ts';
 import type { Logger } from '../logger.ts';
 import type { PoolSettings } from '../postgres/pool.ts';
@@ -55,6 +56,8 @@ export interface SubgraphDefinition<S extends Storage = Storage, P = unknown, C 
   /** The per-request context its resolvers get: the platform's, plus its own parts. */
   context(base: RequestContext, parts: P, req: http.IncomingMessage): C | Promise<C>;
   resolvers: object;
+  /** How its generated resolver types (npm run codegen) map to its context and rows. */
+  resolverTypes?: ResolverTypesConfig;
   /** Apollo plugins of its own, after the platform's. */
   plugins?: ApolloServerPlugin<C>[];
   /** Extra HTTP routes by path (e.g. CIAM's JWKS). */

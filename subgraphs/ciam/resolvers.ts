@@ -1,3 +1,4 @@
+import type { Resolvers } from './generated/resolver-types.ts';
 import { PERMISSIONS, type Identity } from '../../platform/auth/identity.ts';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../../platform/errors.ts';
 import * as input from '../../platform/domain/input.ts';
@@ -32,8 +33,6 @@ export interface CiamContext extends RequestContext {
   workforceProfile: ProfileLookup;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Args = any;
 type Ctx = CiamContext;
 
 function commandContext(ctx: Ctx) {
@@ -72,22 +71,22 @@ export const resolvers = {
   JSON: JSONScalar,
 
   Query: {
-    me: (_: unknown, _a: Args, ctx: Ctx) => me(requireIdentity(ctx.identity)),
-    internalUser: async (_: unknown, a: Args, ctx: Ctx) => {
+    me: (_, _a, ctx) => me(requireIdentity(ctx.identity)),
+    internalUser: async (_, a, ctx) => {
       requireIdentity(ctx.identity);
       return visibleUser(ctx, await ctx.loaders.user.load(input.id(a.id, 'id')));
     },
-    internalUsers: async (_: unknown, a: Args, ctx: Ctx) => {
+    internalUsers: async (_, a, ctx) => {
       const companyId = listScope(ctx.identity, a.companyId == null ? null : input.id(a.companyId, 'companyId'));
       const search = input.optionalText(a.search, 'search', 100);
       const page = toPage(a);
       return toConnection(await readModel.listUsers(ctx.db.pool, page, companyId, search === null ? null : escapeLike(search.toLowerCase())), page);
     },
-    workerAccount: async (_: unknown, a: Args, ctx: Ctx) => {
+    workerAccount: async (_, a, ctx) => {
       requireIdentity(ctx.identity);
       return visibleWorker(ctx, await ctx.loaders.worker.load(input.id(a.profileId, 'profileId')));
     },
-    workerAccounts: async (_: unknown, a: Args, ctx: Ctx) => {
+    workerAccounts: async (_, a, ctx) => {
       const companyId = listScope(ctx.identity, a.companyId == null ? null : input.id(a.companyId, 'companyId'));
       const page = toPage(a);
       return toConnection(await readModel.listWorkers(ctx.db.pool, page, companyId), page);
@@ -95,11 +94,11 @@ export const resolvers = {
   },
 
   Me: {
-    kind: (i: Identity) => (i.kind === 'internal-user' ? 'INTERNAL_USER' : 'PROFILE'),
-    company: (i: Identity) => (i.companyId ? { id: i.companyId } : null),
-    profile: (i: Identity) => (i.profileId ? { id: i.profileId } : null),
-    permissions: (i: Identity) => PERMISSIONS[i.role],
-    user: (i: Identity, _a: Args, ctx: Ctx) => (i.kind === 'internal-user' && input.isId(i.userId) ? ctx.loaders.user.load(i.userId) : null),
+    kind: (i) => (i.kind === 'internal-user' ? 'INTERNAL_USER' : 'PROFILE'),
+    company: (i) => (i.companyId ? { id: i.companyId } : null),
+    profile: (i) => (i.profileId ? { id: i.profileId } : null),
+    permissions: (i) => [...PERMISSIONS[i.role]],
+    user: (i, _a, ctx) => (i.kind === 'internal-user' && input.isId(i.userId) ? ctx.loaders.user.load(i.userId) : null),
   },
 
   InternalUser: {
@@ -108,38 +107,38 @@ export const resolvers = {
       if (!ctx.identity) return null;
       return input.isId(ref.id) ? ctx.loaders.user.load(ref.id.toLowerCase()) : null;
     },
-    company: (u: InternalUserRow) => (u.companyId ? { id: u.companyId } : null),
-    email: (u: InternalUserRow, _a: Args, ctx: Ctx) => (seesUserDetails(ctx.identity, u) ? u.email : null),
-    status: (u: InternalUserRow, _a: Args, ctx: Ctx) => (seesUserDetails(ctx.identity, u) ? u.status : null),
-    lockedUntil: (u: InternalUserRow, _a: Args, ctx: Ctx) =>
+    company: (u) => (u.companyId ? { id: u.companyId } : null),
+    email: (u, _a, ctx) => (seesUserDetails(ctx.identity, u) ? u.email : null),
+    status: (u, _a, ctx) => (seesUserDetails(ctx.identity, u) ? u.status : null),
+    lockedUntil: (u, _a, ctx) =>
       seesUserDetails(ctx.identity, u) && u.lockedUntil && u.lockedUntil > new Date() ? u.lockedUntil : null,
-    lastLoginAt: (u: InternalUserRow, _a: Args, ctx: Ctx) => (seesUserDetails(ctx.identity, u) ? u.lastLoginAt : null),
+    lastLoginAt: (u, _a, ctx) => (seesUserDetails(ctx.identity, u) ? u.lastLoginAt : null),
     // An account's trail is all about the account: readers who see its details see every entry.
-    auditTrail: (u: InternalUserRow, a: Args, ctx: Ctx) => (seesUserDetails(ctx.identity, u) ? auditTrailPage(ctx.loaders.auditTrail, u.id, a, null) : null),
+    auditTrail: (u, a, ctx) => (seesUserDetails(ctx.identity, u) ? auditTrailPage(ctx.loaders.auditTrail, u.id, a, null) : null),
   },
 
   WorkerAccount: {
-    profile: (w: WorkerAccountRow) => ({ id: w.profileId }),
-    company: (w: WorkerAccountRow) => ({ id: w.companyId }),
-    lockedUntil: (w: WorkerAccountRow) => (w.lockedUntil && w.lockedUntil > new Date() ? w.lockedUntil : null),
+    profile: (w) => ({ id: w.profileId }),
+    company: (w) => ({ id: w.companyId }),
+    lockedUntil: (w) => (w.lockedUntil && w.lockedUntil > new Date() ? w.lockedUntil : null),
   },
 
   // Secrets stay out of the audit view.
   AuditEntry: auditEntryResolvers(({ passwordHash: _p, inviteTokenHash: _i, ...rest }) => rest),
 
   Mutation: {
-    inviteUser: async (_: unknown, a: Args, ctx: Ctx) => {
+    inviteUser: async (_, a, ctx) => {
       requireAdmin(ctx.identity);
       const invite = await ctx.auth.invite(commandContext(ctx), a.input);
       return { user: await freshUser(ctx, invite.userId), inviteToken: invite.inviteToken, inviteExpiresAt: invite.inviteExpiresAt };
     },
-    setPassword: async (_: unknown, a: Args, ctx: Ctx) => freshUser(ctx, await ctx.auth.setPassword(ctx.correlationId, a.inviteToken, a.password)),
-    login: (_: unknown, a: Args, ctx: Ctx) => ctx.auth.login(ctx.correlationId, ctx.clientAddress, a.email, a.password),
-    requestWorkerCode: (_: unknown, a: Args, ctx: Ctx) => ctx.auth.requestWorkerCode(ctx.correlationId, ctx.clientAddress, a.rut),
-    verifyLoginCode: async (_: unknown, a: Args, ctx: Ctx) =>
+    setPassword: async (_, a, ctx) => freshUser(ctx, await ctx.auth.setPassword(ctx.correlationId, a.inviteToken, a.password)),
+    login: (_, a, ctx) => ctx.auth.login(ctx.correlationId, ctx.clientAddress, a.email, a.password),
+    requestWorkerCode: (_, a, ctx) => ctx.auth.requestWorkerCode(ctx.correlationId, ctx.clientAddress, a.rut),
+    verifyLoginCode: async (_, a, ctx) =>
       tokens(await ctx.auth.verifyCode(ctx.correlationId, ctx.clientAddress, a.challengeId, a.code)),
-    refreshTokens: async (_: unknown, a: Args, ctx: Ctx) => tokens(await ctx.auth.refresh(ctx.correlationId, a.refreshToken)),
-    logout: async (_: unknown, a: Args, ctx: Ctx) => {
+    refreshTokens: async (_, a, ctx) => tokens(await ctx.auth.refresh(ctx.correlationId, a.refreshToken)),
+    logout: async (_, a, ctx) => {
       if (a.refreshToken != null) {
         const session = await ctx.auth.sessionOfRefreshToken(a.refreshToken);
         if (!session) throw new UnauthenticatedError('The refresh token is not valid or its session ended');
@@ -151,7 +150,7 @@ export const resolvers = {
       const revoked = await ctx.auth.revoke(ctx.correlationId, id.userId, id.kind, [id.sessionId], 'LOGOUT', actorOf(id));
       return revoked.length > 0;
     },
-    logoutEverywhere: async (_: unknown, a: Args, ctx: Ctx) => {
+    logoutEverywhere: async (_, a, ctx) => {
       const id = requireIdentity(ctx.identity);
       let target = { userId: id.userId, kind: id.kind };
       if (a.userId != null && input.id(a.userId, 'userId') !== id.userId) {
@@ -163,7 +162,7 @@ export const resolvers = {
       }
       return (await ctx.auth.revoke(ctx.correlationId, target.userId, target.kind, 'all', 'LOGOUT_EVERYWHERE', actorOf(id))).length;
     },
-    changeRole: async (_: unknown, a: Args, ctx: Ctx) => {
+    changeRole: async (_, a, ctx) => {
       requireAdmin(ctx.identity);
       const userId = input.id(a.userId, 'userId');
       const { events } = await ctx.commands.onUser(commandContext(ctx), userId, (s) => decideInternalUser.changeRole(s, { userId, role: a.role, companyId: a.companyId }), a.expectedVersion);
@@ -171,7 +170,7 @@ export const resolvers = {
       if (events.length > 0) await ctx.auth.revoke(ctx.correlationId, userId, 'internal-user', 'all', 'ROLE_CHANGED', commandContext(ctx).actor);
       return freshUser(ctx, userId);
     },
-    enableWorkerLogin: async (_: unknown, a: Args, ctx: Ctx) => {
+    enableWorkerLogin: async (_, a, ctx) => {
       const id = requireIdentity(ctx.identity);
       const profileId = input.id(a.profileId, 'profileId');
       const companyId = input.id(a.companyId, 'companyId');
@@ -186,10 +185,10 @@ export const resolvers = {
       ctx.loaders.worker.clear(profileId);
       return ctx.loaders.worker.load(profileId);
     },
-    rotateSigningKey: async (_: unknown, _a: Args, ctx: Ctx) => {
+    rotateSigningKey: async (_, _a, ctx) => {
       requireAdmin(ctx.identity);
       const rotated = await ctx.keys.rotate(commandContext(ctx), true);
-      return { rotated, publishedKeyIds: (await ctx.keys.jwks()).keys.map((k) => k.kid) };
+      return { rotated, publishedKeyIds: (await ctx.keys.jwks()).keys.flatMap((k) => (k.kid ? [k.kid] : [])) };
     },
   },
-};
+} satisfies Resolvers;

@@ -164,6 +164,15 @@ export const ciam = defineSubgraph({
     workforceProfile: p.workforceProfile,
   }),
   resolvers,
+  resolverTypes: {
+    contextType: '../resolvers.ts#CiamContext',
+    mappers: {
+      InternalUser: '../store/read-model.ts#InternalUserRow',
+      WorkerAccount: '../store/read-model.ts#WorkerAccountRow',
+      Me: '../../../platform/auth/identity.ts#Identity',
+      AuditEntry: '../../../platform/event-store/types.ts#RecordedEvent',
+    },
+  },
   plugins: [refusedRefreshStatusPlugin<CiamContext>()],
   routes: (p) => ({ [JWKS_PATH]: jwksRoute(p.tokens), [SESSION_STATUS_PATH]: sessionStatusRoute(storeSessionCheck(p.store, p.prefix), p.gatewaySecret) }),
   async stop(p) {

@@ -73,7 +73,7 @@ export class WorkforceCommands {
     return companyId;
   }
 
-  async createOffering(ctx: CommandContext, args: { code: unknown; name: unknown; description: unknown }): Promise<string> {
+  async createOffering(ctx: CommandContext, args: { code: unknown; name: unknown; description?: unknown }): Promise<string> {
     const offeringId = randomUUID();
     await this.run(ctx, offeringStream(offeringId), offering, (s) => decideOffering.create(s, { offeringId, ...args }), {
       subjects: [offeringId],

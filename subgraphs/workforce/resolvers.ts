@@ -1,4 +1,5 @@
 import type DataLoader from 'dataloader';
+import type { Resolvers } from './generated/resolver-types.ts';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../../platform/errors.ts';
 import { PERSONAL_FIELDS } from '../../schema/subgraphs/workforce.policy.ts';
 import * as input from '../../platform/domain/input.ts';
@@ -19,6 +20,7 @@ import {
   readModel,
   type ReadTable,
   type AssignmentRow,
+  type OfferingRow,
   type CompanyRow,
   type LicenseFilter,
   type LicenseRow,
@@ -40,9 +42,6 @@ export interface WorkforceContext extends RequestContext {
   written: Map<string, unknown>;
 }
 
-// Arguments arrive shaped by the schema and are checked again by the domain (input.ts).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Args = any;
 type Ctx = WorkforceContext;
 
 const MAX_EXPIRY_WINDOW_DAYS = 3650;
@@ -68,7 +67,7 @@ function optionalId(value: unknown, field: string): string | null {
   return value == null ? null : input.id(value, field);
 }
 
-function licenseFilter(args: Args, today: string): LicenseFilter {
+function licenseFilter(args: { expiringWithinDays?: number | null; status?: string | null }, today: string): LicenseFilter {
   const days = args.expiringWithinDays;
   if (days != null) input.intInRange(days, 'expiringWithinDays', 0, MAX_EXPIRY_WINDOW_DAYS);
   return {
@@ -94,13 +93,33 @@ const WRITTEN_TABLE = {
  * (no second read), else read again past the loader's cache; through the caller's
  * visibility unless `unfiltered`.
  */
-async function fresh(ctx: Ctx, name: keyof typeof WRITTEN_TABLE, id: string, entity: string, unfiltered = false): Promise<unknown> {
+interface WrittenRowTypes {
+  company: CompanyRow;
+  offering: OfferingRow;
+  subscription: SubscriptionRow;
+  project: ProjectRow;
+  assignment: AssignmentRow;
+  profile: ProfileRow;
+  license: LicenseRow;
+}
+
+async function fresh<N extends keyof typeof WRITTEN_TABLE>(ctx: Ctx, name: N, id: string, entity: string, unfiltered = false): Promise<WrittenRowTypes[N]> {
   const loader = (unfiltered ? ctx.loaders.raw : ctx.loaders)[name] as DataLoader<string, unknown>;
   loader.clear(id);
   const row = ctx.written.get(`${WRITTEN_TABLE[name]}:${id}`);
   if (row !== undefined) (ctx.loaders.raw[name] as DataLoader<string, unknown>).clear(id).prime(id, row);
   const found = await loader.load(id);
   if (!found) throw new NotFoundError(entity, id);
+  return found as WrittenRowTypes[N];
+}
+
+/**
+ * A row a non-null field needs: its parent was visible, but the row it points to may not
+ * be (or may be gone); that is NOT_FOUND for this field, not an internal error.
+ */
+async function present<T>(row: Promise<T | null>, entity: string, id: string): Promise<T> {
+  const found = await row;
+  if (found === null) throw new NotFoundError(entity, id);
   return found;
 }
 
@@ -136,54 +155,54 @@ export const resolvers = requireAuthentication({
   JSON: JSONScalar,
 
   Query: {
-    company: (_: unknown, a: Args, ctx: Ctx) => ctx.loaders.company.load(input.id(a.id, 'id')),
-    companies: async (_: unknown, a: Args, ctx: Ctx) => {
+    company: (_, a, ctx) => ctx.loaders.company.load(input.id(a.id, 'id')),
+    companies: async (_, a, ctx) => {
       const page = toPage(a);
       return toConnection(await readModel.listCompanies(ctx.db.pool, page, optionalSearch(a.search), ctx.loaders.visibility.scope), page);
     },
-    project: (_: unknown, a: Args, ctx: Ctx) => {
+    project: (_, a, ctx) => {
       if ((a.id == null) === (a.faenaCode == null)) throw new BadUserInputError('Give exactly one of id or faenaCode');
       if (a.id != null) return ctx.loaders.project.load(input.id(a.id, 'id'));
       return ctx.loaders.projectByFaenaCode.load(input.text(a.faenaCode, 'faenaCode', 32).toUpperCase());
     },
-    projects: async (_: unknown, a: Args, ctx: Ctx) => {
+    projects: async (_, a, ctx) => {
       const page = toPage(a);
       const v = ctx.loaders.visibility;
       const companyId = v.confineToCompany(optionalId(a.companyId, 'companyId'));
       const rows = await readModel.listProjects(ctx.db.pool, page, (a.status as string) ?? null, companyId, v.scope);
       return toConnection(rows, page);
     },
-    assignment: (_: unknown, a: Args, ctx: Ctx) => ctx.loaders.assignment.load(input.id(a.id, 'id')),
-    profile: (_: unknown, a: Args, ctx: Ctx) => {
+    assignment: (_, a, ctx) => ctx.loaders.assignment.load(input.id(a.id, 'id')),
+    profile: (_, a, ctx) => {
       if ((a.id == null) === (a.rut == null)) throw new BadUserInputError('Give exactly one of id or rut');
       if (a.id != null) return ctx.loaders.profile.load(input.id(a.id, 'id'));
       return ctx.loaders.profileByRut.load(normalizeRut(a.rut));
     },
-    profiles: async (_: unknown, a: Args, ctx: Ctx) => {
+    profiles: async (_, a, ctx) => {
       const page = toPage(a);
       const v = ctx.loaders.visibility;
       const companyId = v.confineToCompany(optionalId(a.companyId, 'companyId'));
       const rows = await readModel.listProfiles(ctx.db.pool, page, optionalSearch(a.search), companyId, v.scope);
       return toConnection(rows, page);
     },
-    licenses: async (_: unknown, a: Args, ctx: Ctx) => {
+    licenses: async (_, a, ctx) => {
       const page = toPage(a);
       const v = ctx.loaders.visibility;
       const companyId = v.confineToCompany(optionalId(a.companyId, 'companyId'));
       const rows = await readModel.listLicenses(ctx.db.pool, page, licenseFilter(a, ctx.today), companyId, v.scope);
       return toConnection(rows, page);
     },
-    offerings: (_: unknown, _a: Args, ctx: Ctx) => {
+    offerings: (_, _a, ctx) => {
       ctx.loaders.visibility.requireQuery('offerings');
       return readModel.allOfferings(ctx.db.pool);
     },
-    subscriptions: async (_: unknown, a: Args, ctx: Ctx) => {
+    subscriptions: async (_, a, ctx) => {
       ctx.loaders.visibility.requireQuery('subscriptions');
       const companyId = ctx.loaders.visibility.confineToCompany(optionalId(a.companyId, 'companyId'));
       const rows = await readModel.listSubscriptions(ctx.db.pool, companyId);
       return a.status ? rows.filter((r) => subscriptionStatus(r, ctx.today) === a.status) : rows;
     },
-    auditTrail: async (_: unknown, a: Args, ctx: Ctx) => {
+    auditTrail: async (_, a, ctx) => {
       const id = input.id(a.entityId, 'entityId');
       const entity = await auditedEntity(id, ctx);
       if (entity) return auditTrail(entity, a, ctx);
@@ -194,191 +213,191 @@ export const resolvers = requireAuthentication({
   },
 
   Company: {
-    __resolveReference: (ref: { id: string }, ctx: Ctx) => (input.isId(ref.id) ? ctx.loaders.company.load(ref.id) : null),
-    projects: async (c: CompanyRow, a: Args, ctx: Ctx) => {
+    __resolveReference: (ref, ctx) => (input.isId(ref.id) ? ctx.loaders.company.load(ref.id) : null),
+    projects: async (c, a, ctx) => {
       const page = toPage(a);
       return toConnection(await ctx.loaders.projectsByCompany({ page, status: (a.status as string) ?? null }).load(c.id), page);
     },
-    employees: async (c: CompanyRow, a: Args, ctx: Ctx) => {
+    employees: async (c, a, ctx) => {
       const page = toPage(a);
       return toConnection(await ctx.loaders.employeesByCompany({ page, status: (a.status as string) ?? null }).load(c.id), page);
     },
-    subscriptions: async (c: CompanyRow, a: Args, ctx: Ctx) => {
+    subscriptions: async (c, a, ctx) => {
       const rows = await ctx.loaders.subscriptionsByCompany.load(c.id);
       return a.status ? rows.filter((r) => subscriptionStatus(r, ctx.today) === a.status) : rows;
     },
-    seats: async (c: CompanyRow, _a: Args, ctx: Ctx) =>
+    seats: async (c, _a, ctx) =>
       (await ctx.loaders.subscriptionsByCompany.load(c.id))
         .filter((s) => inForce({ ...s, cancelled: s.status === 'CANCELLED' }, ctx.today))
         .reduce((sum, s) => sum + s.seats, 0),
-    activeProfileCount: (c: CompanyRow, _a: Args, ctx: Ctx) => ctx.loaders.activeCount.load(c.id),
-    auditTrail: (c: CompanyRow, a: Args, ctx: Ctx) => auditTrail({ type: 'Company', row: c }, a, ctx),
+    activeProfileCount: (c, _a, ctx) => ctx.loaders.activeCount.load(c.id),
+    auditTrail: (c, a, ctx) => auditTrail({ type: 'Company', row: c }, a, ctx),
   },
 
   Project: {
-    __resolveReference: (ref: { id?: string; faenaCode?: string }, ctx: Ctx) => {
-      if (ref.id !== undefined) return input.isId(ref.id) ? ctx.loaders.project.load(ref.id) : null;
+    __resolveReference: (ref, ctx) => {
+      if ('id' in ref) return input.isId(ref.id) ? ctx.loaders.project.load(ref.id) : null;
       return ctx.loaders.projectByFaenaCode.load(String(ref.faenaCode).toUpperCase());
     },
-    company: (p: ProjectRow, _a: Args, ctx: Ctx) => ctx.loaders.company.load(p.companyId),
-    assignments: async (p: ProjectRow, a: Args, ctx: Ctx) => {
+    company: (p, _a, ctx) => present(ctx.loaders.company.load(p.companyId), 'Company', p.companyId),
+    assignments: async (p, a, ctx) => {
       const page = toPage(a);
       return toConnection(await ctx.loaders.assignmentsByProject(page).load(p.id), page);
     },
-    auditTrail: (p: ProjectRow, a: Args, ctx: Ctx) => auditTrail({ type: 'Project', row: p }, a, ctx),
+    auditTrail: (p, a, ctx) => auditTrail({ type: 'Project', row: p }, a, ctx),
   },
 
   Assignment: {
-    __resolveReference: (ref: { id: string }, ctx: Ctx) => (input.isId(ref.id) ? ctx.loaders.assignment.load(ref.id) : null),
-    project: (a: AssignmentRow, _a: Args, ctx: Ctx) => ctx.loaders.project.load(a.projectId),
-    status: async (a: AssignmentRow, _a: Args, ctx: Ctx) => {
+    __resolveReference: (ref, ctx) => (input.isId(ref.id) ? ctx.loaders.assignment.load(ref.id) : null),
+    project: (a, _a, ctx) => present(ctx.loaders.project.load(a.projectId), 'Project', a.projectId),
+    status: async (a, _a, ctx) => {
       const p = await ctx.loaders.project.load(a.projectId);
       return p?.status === 'ACTIVE' && (a.endsOn === null || a.endsOn >= ctx.today) ? 'ACTIVE' : 'ENDED';
     },
-    profiles: (a: AssignmentRow, args: Args, ctx: Ctx) => ctx.loaders.profileAssignmentsByAssignment(args.status as string).load(a.id),
-    auditTrail: (a: AssignmentRow, args: Args, ctx: Ctx) => auditTrail({ type: 'Assignment', row: a }, args, ctx),
+    profiles: (a, args, ctx) => ctx.loaders.profileAssignmentsByAssignment(args.status as string).load(a.id),
+    auditTrail: (a, args, ctx) => auditTrail({ type: 'Assignment', row: a }, args, ctx),
   },
 
   ProfileAssignment: {
-    profile: (pa: ProfileAssignmentRow, _a: Args, ctx: Ctx) => ctx.loaders.profile.load(pa.profileId),
-    assignment: (pa: ProfileAssignmentRow, _a: Args, ctx: Ctx) => ctx.loaders.assignment.load(pa.assignmentId),
+    profile: (pa, _a, ctx) => present(ctx.loaders.profile.load(pa.profileId), 'Profile', pa.profileId),
+    assignment: (pa, _a, ctx) => present(ctx.loaders.assignment.load(pa.assignmentId), 'Assignment', pa.assignmentId),
   },
 
   Profile: {
-    __resolveReference: (ref: { id?: string; rut?: string }, ctx: Ctx) => {
-      if (ref.id !== undefined) return input.isId(ref.id) ? ctx.loaders.profile.load(ref.id) : null;
+    __resolveReference: (ref, ctx) => {
+      if ('id' in ref) return input.isId(ref.id) ? ctx.loaders.profile.load(ref.id) : null;
       try {
         return ctx.loaders.profileByRut.load(normalizeRut(ref.rut));
       } catch {
         return null;
       }
     },
-    createdBy: (p: ProfileRow, _a: Args, ctx: Ctx) => (ctx.loaders.visibility.creator(p) ? { id: p.createdBy } : null),
+    createdBy: (p, _a, ctx) => (ctx.loaders.visibility.creator(p) ? { id: p.createdBy } : null),
     ...personalFields('Profile'),
-    companies: (p: ProfileRow, a: Args, ctx: Ctx) => ctx.loaders.profileCompanies((a.status as string) ?? null).load(p.id),
-    assignments: (p: ProfileRow, a: Args, ctx: Ctx) => ctx.loaders.profileAssignmentsByProfile(a.status as string).load(p.id),
-    licenses: (p: ProfileRow, a: Args, ctx: Ctx) => ctx.loaders.licensesByProfile(licenseFilter(a, ctx.today)).load(p.id),
-    auditTrail: (p: ProfileRow, a: Args, ctx: Ctx) => auditTrail({ type: 'Profile', row: p }, a, ctx),
+    companies: (p, a, ctx) => ctx.loaders.profileCompanies((a.status as string) ?? null).load(p.id),
+    assignments: (p, a, ctx) => ctx.loaders.profileAssignmentsByProfile(a.status as string).load(p.id),
+    licenses: (p, a, ctx) => ctx.loaders.licensesByProfile(licenseFilter(a, ctx.today)).load(p.id),
+    auditTrail: (p, a, ctx) => auditTrail({ type: 'Profile', row: p }, a, ctx),
   },
 
   ProfileCompany: {
-    profile: (pc: ProfileCompanyRow, _a: Args, ctx: Ctx) => ctx.loaders.profile.load(pc.profileId),
-    company: (pc: ProfileCompanyRow, _a: Args, ctx: Ctx) => ctx.loaders.company.load(pc.companyId),
-    position: (pc: ProfileCompanyRow) => pc.jobTitle,
-    supervisor: (pc: ProfileCompanyRow, _a: Args, ctx: Ctx) => (pc.supervisorId ? ctx.loaders.profile.load(pc.supervisorId) : null),
-    reports: async (pc: ProfileCompanyRow, _a: Args, ctx: Ctx) => {
+    profile: (pc, _a, ctx) => present(ctx.loaders.profile.load(pc.profileId), 'Profile', pc.profileId),
+    company: (pc, _a, ctx) => present(ctx.loaders.company.load(pc.companyId), 'Company', pc.companyId),
+    position: (pc) => pc.jobTitle,
+    supervisor: (pc, _a, ctx) => (pc.supervisorId ? ctx.loaders.profile.load(pc.supervisorId) : null),
+    reports: async (pc, _a, ctx) => {
       const rows = await ctx.loaders.reports.load(`${pc.companyId}:${pc.profileId}`);
-      return (await ctx.loaders.profile.loadMany(rows.map((r) => r.profileId))).filter((p) => p && !(p instanceof Error));
+      return (await ctx.loaders.profile.loadMany(rows.map((r) => r.profileId))).filter((p): p is ProfileRow => p !== null && !(p instanceof Error));
     },
   },
 
   License: {
-    __resolveReference: (ref: { id: string }, ctx: Ctx) => (input.isId(ref.id) ? ctx.loaders.license.load(ref.id) : null),
-    profile: (l: LicenseRow, _a: Args, ctx: Ctx) => ctx.loaders.profile.load(l.profileId),
-    status: (l: LicenseRow, _a: Args, ctx: Ctx) => (l.revoked ? 'REVOKED' : l.expiresOn < ctx.today ? 'EXPIRED' : 'VALID'),
-    expiresInDays: (l: LicenseRow, _a: Args, ctx: Ctx) => daysBetween(ctx.today, l.expiresOn),
+    __resolveReference: (ref, ctx) => (input.isId(ref.id) ? ctx.loaders.license.load(ref.id) : null),
+    profile: (l, _a, ctx) => present(ctx.loaders.profile.load(l.profileId), 'Profile', l.profileId),
+    status: (l, _a, ctx) => (l.revoked ? 'REVOKED' : l.expiresOn < ctx.today ? 'EXPIRED' : 'VALID'),
+    expiresInDays: (l, _a, ctx) => daysBetween(ctx.today, l.expiresOn),
   },
 
   Offering: {
-    __resolveReference: (ref: { id: string }, ctx: Ctx) => (input.isId(ref.id) ? ctx.loaders.offering.load(ref.id) : null),
+    __resolveReference: (ref, ctx) => (input.isId(ref.id) ? ctx.loaders.offering.load(ref.id) : null),
   },
 
-  Subscription: {
-    __resolveReference: (ref: { id: string }, ctx: Ctx) => (input.isId(ref.id) ? ctx.loaders.subscription.load(ref.id) : null),
-    company: (s: SubscriptionRow, _a: Args, ctx: Ctx) => ctx.loaders.company.load(s.companyId),
-    offering: (s: SubscriptionRow, _a: Args, ctx: Ctx) => ctx.loaders.offering.load(s.offeringId),
-    status: (s: SubscriptionRow, _a: Args, ctx: Ctx) => subscriptionStatus(s, ctx.today),
+  CompanySubscription: {
+    __resolveReference: (ref, ctx) => (input.isId(ref.id) ? ctx.loaders.subscription.load(ref.id) : null),
+    company: (s, _a, ctx) => present(ctx.loaders.company.load(s.companyId), 'Company', s.companyId),
+    offering: (s, _a, ctx) => present(ctx.loaders.offering.load(s.offeringId), 'Offering', s.offeringId),
+    status: (s, _a, ctx) => subscriptionStatus(s, ctx.today),
   },
 
   AuditEntry: auditEntryResolvers(),
 
   Mutation: {
-    registerCompany: async (_: unknown, a: Args, ctx: Ctx) => {
+    registerCompany: async (_, a, ctx) => {
       may(ctx, 'registerCompany');
       const id = await ctx.commands.registerCompany(commandContext(ctx), a.input);
       return fresh(ctx, 'company', id, 'Company');
     },
-    createOffering: async (_: unknown, a: Args, ctx: Ctx) => {
+    createOffering: async (_, a, ctx) => {
       may(ctx, 'createOffering');
       const id = await ctx.commands.createOffering(commandContext(ctx), a.input);
       return fresh(ctx, 'offering', id, 'Offering');
     },
-    subscribe: async (_: unknown, a: Args, ctx: Ctx) => {
+    subscribe: async (_, a, ctx) => {
       may(ctx, 'subscribe');
       const id = await ctx.commands.subscribe(commandContext(ctx), a.input, a.expectedVersion);
-      return fresh(ctx, 'subscription', id, 'Subscription');
+      return fresh(ctx, 'subscription', id, 'CompanySubscription');
     },
-    cancelSubscription: async (_: unknown, a: Args, ctx: Ctx) => {
+    cancelSubscription: async (_, a, ctx) => {
       may(ctx, 'cancelSubscription');
       const id = await ctx.commands.cancelSubscription(commandContext(ctx), a, a.expectedVersion);
-      return fresh(ctx, 'subscription', id, 'Subscription');
+      return fresh(ctx, 'subscription', id, 'CompanySubscription');
     },
-    createProject: async (_: unknown, a: Args, ctx: Ctx) => {
+    createProject: async (_, a, ctx) => {
       may(ctx, 'createProject', input.id(a.input.companyId, 'companyId'));
       const id = await ctx.commands.createProject(commandContext(ctx), a.input);
       return fresh(ctx, 'project', id, 'Project');
     },
-    closeProject: async (_: unknown, a: Args, ctx: Ctx) => {
+    closeProject: async (_, a, ctx) => {
       may(ctx, 'closeProject', await companyOf(ctx, 'project', input.id(a.id, 'id')));
       const id = await ctx.commands.closeProject(commandContext(ctx), a, a.expectedVersion);
       return fresh(ctx, 'project', id, 'Project');
     },
-    createAssignment: async (_: unknown, a: Args, ctx: Ctx) => {
+    createAssignment: async (_, a, ctx) => {
       may(ctx, 'createAssignment', await companyOf(ctx, 'project', input.id(a.input.projectId, 'projectId')));
       const id = await ctx.commands.createAssignment(commandContext(ctx), a.input, a.expectedVersion);
       return fresh(ctx, 'assignment', id, 'Assignment');
     },
-    createProfile: async (_: unknown, a: Args, ctx: Ctx) => {
+    createProfile: async (_, a, ctx) => {
       may(ctx, 'createProfile');
       const id = await ctx.commands.createProfile(commandContext(ctx), a.input);
       ctx.loaders.personalData.clear(id);
       // Nobody employs it yet: read it unfiltered, so the manager who created it gets it back.
       return fresh(ctx, 'profile', id, 'Profile', true);
     },
-    updateProfile: async (_: unknown, a: Args, ctx: Ctx) => {
+    updateProfile: async (_, a, ctx) => {
       await mayChangePerson(ctx, 'updateProfile', input.id(a.id, 'id'));
       const id = await ctx.commands.updateProfile(commandContext(ctx), { id: a.id, changes: a.input }, a.expectedVersion);
       ctx.loaders.personalData.clear(id);
       return fresh(ctx, 'profile', id, 'Profile');
     },
-    hireProfile: async (_: unknown, a: Args, ctx: Ctx) => {
+    hireProfile: async (_, a, ctx) => {
       may(ctx, 'hireProfile', input.id(a.input.companyId, 'companyId'));
       const strangerNeedsRut = ctx.loaders.visibility.managerOf !== null;
       return profileCompany(ctx, await ctx.commands.hireProfile(commandContext(ctx), a.input, a.expectedVersion, strangerNeedsRut));
     },
-    endEmployment: async (_: unknown, a: Args, ctx: Ctx) => {
+    endEmployment: async (_, a, ctx) => {
       may(ctx, 'endEmployment', input.id(a.companyId, 'companyId'));
       return profileCompany(ctx, await ctx.commands.endEmployment(commandContext(ctx), a, a.expectedVersion));
     },
-    setSupervisor: async (_: unknown, a: Args, ctx: Ctx) => {
+    setSupervisor: async (_, a, ctx) => {
       may(ctx, 'setSupervisor', input.id(a.companyId, 'companyId'));
       return profileCompany(ctx, await ctx.commands.setSupervisor(commandContext(ctx), a, a.expectedVersion));
     },
-    assignProfile: async (_: unknown, a: Args, ctx: Ctx) => {
+    assignProfile: async (_, a, ctx) => {
       may(ctx, 'assignProfile', await companyOf(ctx, 'assignment', input.id(a.assignmentId, 'assignmentId')));
       return profileAssignment(ctx, await ctx.commands.assignProfile(commandContext(ctx), a, a.expectedVersion));
     },
-    unassignProfile: async (_: unknown, a: Args, ctx: Ctx) => {
+    unassignProfile: async (_, a, ctx) => {
       may(ctx, 'unassignProfile', await companyOf(ctx, 'assignment', input.id(a.assignmentId, 'assignmentId')));
       return profileAssignment(ctx, await ctx.commands.unassignProfile(commandContext(ctx), a, a.expectedVersion));
     },
-    grantLicense: async (_: unknown, a: Args, ctx: Ctx) => {
+    grantLicense: async (_, a, ctx) => {
       await mayChangePerson(ctx, 'grantLicense', input.id(a.input.profileId, 'profileId'));
       const id = await ctx.commands.grantLicense(commandContext(ctx), a.input, a.expectedVersion);
       return fresh(ctx, 'license', id, 'License');
     },
-    renewLicense: async (_: unknown, a: Args, ctx: Ctx) => {
+    renewLicense: async (_, a, ctx) => {
       await mayChangePerson(ctx, 'renewLicense', await licenseHolder(ctx, input.id(a.id, 'id')));
       const id = await ctx.commands.renewLicense(commandContext(ctx), a, a.expectedVersion);
       return fresh(ctx, 'license', id, 'License');
     },
-    revokeLicense: async (_: unknown, a: Args, ctx: Ctx) => {
+    revokeLicense: async (_, a, ctx) => {
       await mayChangePerson(ctx, 'revokeLicense', await licenseHolder(ctx, input.id(a.id, 'id')));
       const id = await ctx.commands.revokeLicense(commandContext(ctx), a, a.expectedVersion);
       return fresh(ctx, 'license', id, 'License');
     },
   },
-});
+} satisfies Resolvers);
 
 /** Refuses a mutation the caller may not run (for a MANAGER: on another company's data). */
 function may(ctx: Ctx, field: string, companyId?: string | null): void {
@@ -412,7 +431,7 @@ function personalFields(type: 'Profile') {
   return Object.fromEntries(
     PERSONAL_FIELDS[type].map((field) => [
       field,
-      async (row: ProfileRow, _a: Args, ctx: Ctx) => {
+      async (row: ProfileRow, _a: unknown, ctx: Ctx) => {
         const source = await ctx.loaders.visibility.personalDataSource(row.id);
         if (source === 'latest') return row[field];
         if (source === 'company') return (await ctx.loaders.personalData.load(row.id))?.[field] ?? null;

@@ -18,6 +18,21 @@ export const workforce = defineSubgraph({
   setup: ({ handler, storage }) => ({ db: storage.db, events: storage.store, commands: new WorkforceCommands(handler!, storage.db) }),
   context: (base, { db, events, commands }): WorkforceContext => ({ ...base, db, loaders: createLoaders(db, base.identity, events), commands, today: todayUtc(), written: new Map() }),
   resolvers,
+  resolverTypes: {
+    contextType: '../resolvers.ts#WorkforceContext',
+    mappers: {
+      Company: '../store/read-model.ts#CompanyRow',
+      Project: '../store/read-model.ts#ProjectRow',
+      Assignment: '../store/read-model.ts#AssignmentRow',
+      Profile: '../store/read-model.ts#ProfileRow',
+      ProfileCompany: '../store/read-model.ts#ProfileCompanyRow',
+      ProfileAssignment: '../store/read-model.ts#ProfileAssignmentRow',
+      License: '../store/read-model.ts#LicenseRow',
+      Offering: '../store/read-model.ts#OfferingRow',
+      CompanySubscription: '../store/read-model.ts#SubscriptionRow',
+      AuditEntry: '../../../platform/event-store/types.ts#RecordedEvent',
+    },
+  },
   rebuild: (storage, onProgress) => rebuildWorkforce(storage.db, onProgress),
   seed: async ({ parts, storage, log }) => {
     const { rows } = await storage.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events');

@@ -17,7 +17,7 @@ export const offering = {
 };
 
 export const decideOffering = {
-  create(state: OfferingState, cmd: { offeringId: string; code: unknown; name: unknown; description: unknown }): WorkforceEvent[] {
+  create(state: OfferingState, cmd: { offeringId: string; code: unknown; name: unknown; description?: unknown }): WorkforceEvent[] {
     if (state.id !== null) throw new ConflictError(`Offering ${cmd.offeringId} already exists`);
     const code = input.text(cmd.code, 'code', 40).toUpperCase();
     if (!/^[A-Z0-9_-]+$/.test(code)) throw new BadUserInputError('code must be letters, digits, "-" or "_"', 'code');
