@@ -2,10 +2,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { subgraphsOf } from '../gateway/subgraph-urls.ts';
-import { loadConfig } from '../platform/config.ts';
+import { configKeys, loadConfig } from '../platform/config.ts';
 import { committedSupergraph, composeSupergraph } from '../schema/compose.ts';
 import { registrySubgraphs } from '../bin/compose.ts';
-import { SERVICES, subgraphDefinitions, subgraphEntries } from './registry.ts';
+import { configFragments, SERVICES, subgraphDefinitions, subgraphEntries } from './registry.ts';
 
 /**
  * The registry is the one list of services: everything that lists services must agree
@@ -76,6 +76,15 @@ describe('service registry', () => {
     expect(rows).toEqual(SERVICES.map((s) => [s.name, s.kind, s.database ?? '—', String(s.listen(defaults).port), s.entry]));
   });
 
+  it('every configuration variable (the platform\'s and every service\'s) is in the README\'s environment table', async () => {
+    const readme = read('README.md');
+    const table = readme.slice(readme.indexOf('## Environment'), readme.indexOf('\n## ', readme.indexOf('## Environment') + 1));
+    const documented = documentedVariables(table, (path) => read(path));
+    const variables = [...configKeys, ...(await configFragments()).flatMap((f) => Object.keys(f.shape))].filter((k) => k.startsWith('ANGELIS_'));
+    expect(variables.length).toBeGreaterThan(20);
+    expect(variables.filter((v) => !documented(v))).toEqual([]);
+  });
+
   it('docker-compose.yml runs every service as its own container from its entry, beside what it needs', () => {
     const compose = parseYaml(read('docker-compose.yml')) as { services: Record<string, { command?: string[]; depends_on?: Record<string, unknown> }> };
     for (const s of SERVICES) {
@@ -94,4 +103,28 @@ describe('service registry', () => {
 
 function serviceUrl(name: string): string {
   return SERVICES.find((s) => s.name === name)!.listen(defaults).url;
+}
+
+/**
+ * Which variables an environment table documents: a row names them in full
+ * (`ANGELIS_GATEWAY_HOST`), as suffixes of its first one (`ANGELIS_GATEWAY_HOST` / `_PORT`),
+ * or as a family (`ANGELIS_PROJECTOR_*`) whose linked document's tables name each.
+ */
+function documentedVariables(table: string, read: (path: string) => string): (name: string) => boolean {
+  const tests: ((name: string) => boolean)[] = [];
+  for (const row of table.split('\n').filter((l) => l.startsWith('| `'))) {
+    const names = [...row.split('|')[1].matchAll(/`([A-Z_<>*]+)`/g)].map((m) => m[1]);
+    const first = names.find((n) => n.startsWith('ANGELIS_'));
+    if (!first) continue;
+    const owner = first.split('_').slice(0, 2).join('_') + '_';
+    const linked = [...row.matchAll(/\]\(([^)]+\.md)\)/g)].map((m) => documentedVariables(read(m[1]), read));
+    for (const n of names) {
+      if (n.endsWith('*')) {
+        const prefix = n.slice(0, -1);
+        tests.push((v) => v.startsWith(prefix) && linked.some((documents) => documents(v)));
+      } else if (n.startsWith('_')) tests.push((v) => v.startsWith(owner) && v.endsWith(n));
+      else tests.push((v) => v === n);
+    }
+  }
+  return (name) => tests.some((t) => t(name));
 }
