@@ -30,6 +30,7 @@ export const workforce = defineSubgraph({
       License: '../store/read-model.ts#LicenseRow',
       Offering: '../store/read-model.ts#OfferingRow',
       CompanySubscription: '../store/read-model.ts#SubscriptionRow',
+      Notification: '../store/notifications.ts#NotificationRow',
       AuditEntry: '../../../platform/event-store/types.ts#RecordedEvent',
     },
   },

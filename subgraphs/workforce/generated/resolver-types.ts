@@ -2,6 +2,7 @@
 /* eslint-disable */
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { CompanyRow, ProjectRow, AssignmentRow, ProfileRow, ProfileCompanyRow, ProfileAssignmentRow, LicenseRow, OfferingRow, SubscriptionRow } from '../store/read-model.ts';
+import type { NotificationRow } from '../store/notifications.ts';
 import type { RecordedEvent } from '../../../platform/event-store/types.ts';
 import type { WorkforceContext } from '../resolvers.ts';
 export type Maybe<T> = T | null;
@@ -321,6 +322,66 @@ export type CompanySubscription = {
   cancelledOn?: Maybe<Scalars['Date']['output']>;
 };
 
+export type NotificationKind =
+  /** A worker was assigned to a project's assignment (to the worker and the project's managers). */
+  | 'PROFILE_ASSIGNED'
+  /** A licence expires within 30 days, then within 7 days (to its worker and the managers of the companies they work for). */
+  | 'LICENSE_EXPIRING'
+  /** A company's subscriptions in force reached 90% of their seats (to its managers and the admins). */
+  | 'SEATS_RUNNING_OUT'
+  /** Raised by Safety (to the managers of the project's company and the admins). */
+  | 'ANOMALY_REPORTED';
+
+/** An anomaly reported by Safety (which owns it). */
+export type Anomaly = {
+  __typename?: 'Anomaly';
+  id: Scalars['ID']['output'];
+};
+
+/** What a notification is about: select any field the owning subgraph serves. */
+export type NotificationSubject = Profile | Project | License | CompanySubscription | Anomaly;
+
+/**
+ * Something that happened to the reader. A reader sees a notification when one of its
+ * audience entries matches them: `profile:<profileId>` (that worker), `managers:<companyId>`
+ * (every MANAGER of that company), `admins` (every ADMIN), `user:<userId>` (one internal user).
+ */
+export type Notification = {
+  __typename?: 'Notification';
+  id: Scalars['ID']['output'];
+  kind: NotificationKind;
+  title: Scalars['String']['output'];
+  body: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  /** When the caller marked it read; null while unread (read state is per reader). */
+  readAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Null when it is about nothing the caller may see any more. */
+  subject?: Maybe<NotificationSubject>;
+  /** Its position in delivery (commit) order: opaque, increasing; the SSE event id. */
+  cursor: Scalars['String']['output'];
+  /**
+   * Who it is addressed to: every entry for the delivery principal (notificationFeed), the
+   * entries that match the caller for anyone else.
+   */
+  audience: Array<Scalars['String']['output']>;
+};
+
+export type NotificationConnection = {
+  __typename?: 'NotificationConnection';
+  nodes: Array<Notification>;
+  pageInfo: PageInfo;
+};
+
+/** A page of notifications in delivery (commit) order, oldest first. */
+export type NotificationFeedPage = {
+  __typename?: 'NotificationFeedPage';
+  nodes: Array<Notification>;
+  /** Pass as `after` for the next page; the `after` given when the page is empty (null at the very start). */
+  endCursor?: Maybe<Scalars['String']['output']>;
+  /** More notifications are committed after this page. */
+  hasMore: Scalars['Boolean']['output'];
+};
+
 /** Where a page of a list ends, and whether more follow (pass endCursor as `after`). */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -368,6 +429,17 @@ export type Query = {
   subscriptions?: Maybe<Array<CompanySubscription>>;
   /** The audit trail of any entity: every event about it, oldest first. */
   auditTrail?: Maybe<AuditEntryConnection>;
+  /** The caller's notifications, newest first. */
+  notifications?: Maybe<NotificationConnection>;
+  unreadNotificationCount?: Maybe<Scalars['Int']['output']>;
+  /** One of the caller's notifications (NOT_FOUND for any other). */
+  notification?: Maybe<Notification>;
+  /**
+   * Notifications in delivery (commit) order after the cursor `after`, oldest first: a reader
+   * that has seen cursor C never later finds one before C. The caller's own; the gateway's
+   * delivery principal gets every notification with its whole audience.
+   */
+  notificationFeed?: Maybe<NotificationFeedPage>;
 };
 
 
@@ -477,6 +549,36 @@ export type QueryAuditTrailArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
 };
 
+
+/**
+ * Root fields are nullable: when this subgraph cannot be reached, its fields answer null with
+ * SOURCE_UNAVAILABLE and the rest of a query (other subgraphs' fields) is still answered.
+ */
+export type QueryNotificationsArgs = {
+  unreadOnly?: InputMaybe<Scalars['Boolean']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/**
+ * Root fields are nullable: when this subgraph cannot be reached, its fields answer null with
+ * SOURCE_UNAVAILABLE and the rest of a query (other subgraphs' fields) is still answered.
+ */
+export type QueryNotificationArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/**
+ * Root fields are nullable: when this subgraph cannot be reached, its fields answer null with
+ * SOURCE_UNAVAILABLE and the rest of a query (other subgraphs' fields) is still answered.
+ */
+export type QueryNotificationFeedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
 export type RegisterCompanyInput = {
   name: Scalars['String']['input'];
   taxRut: Scalars['String']['input'];
@@ -548,6 +650,23 @@ export type SubscribeInput = {
   endsOn?: InputMaybe<Scalars['Date']['input']>;
 };
 
+/**
+ * A notification raised by another domain (Safety's anomalies). Idempotent on sourceEventId:
+ * the same id again returns the notification it raised and writes nothing.
+ */
+export type RaiseNotificationInput = {
+  /** The raising domain's event id. */
+  sourceEventId: Scalars['ID']['input'];
+  kind: NotificationKind;
+  title: Scalars['String']['input'];
+  body: Scalars['String']['input'];
+  /** A NotificationSubject member: Profile, Project, License, CompanySubscription or Anomaly. */
+  subjectType: Scalars['String']['input'];
+  subjectId: Scalars['ID']['input'];
+  /** Its company's managers (and the admins) are told; without it, the admins only. */
+  projectId?: InputMaybe<Scalars['ID']['input']>;
+};
+
 export type CreateOfferingInput = {
   code: Scalars['String']['input'];
   name: Scalars['String']['input'];
@@ -584,6 +703,12 @@ export type Mutation = {
   grantLicense?: Maybe<License>;
   renewLicense?: Maybe<License>;
   revokeLicense?: Maybe<License>;
+  /** Marks one of the caller's notifications read (NOT_FOUND for any other); already read keeps its readAt. */
+  markNotificationRead?: Maybe<Notification>;
+  /** Marks every unread notification of the caller read; answers how many. */
+  markAllNotificationsRead?: Maybe<Scalars['Int']['output']>;
+  /** Service identities only (another domain's relay). */
+  raiseNotification?: Maybe<Notification>;
 };
 
 
@@ -864,6 +989,43 @@ export type MutationRevokeLicenseArgs = {
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
 };
 
+
+/**
+ * Every mutation that changes an existing company, project or profile takes an optional
+ * `expectedVersion`: that aggregate's `version` as the client last saw it. A stale one is a
+ * CONFLICT error. Mutations that create a new aggregate need none.
+ *
+ * Each field is one command, run in document order and committed on its own. A field that
+ * fails is null with its error (its `path` names it) and writes nothing; the fields before it
+ * stay committed and those after it still run. Payloads are nullable so that one failure
+ * does not hide what the others did.
+ */
+export type MutationMarkNotificationReadArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/**
+ * Every mutation that changes an existing company, project or profile takes an optional
+ * `expectedVersion`: that aggregate's `version` as the client last saw it. A stale one is a
+ * CONFLICT error. Mutations that create a new aggregate need none.
+ *
+ * Each field is one command, run in document order and committed on its own. A field that
+ * fails is null with its error (its `path` names it) and writes nothing; the fields before it
+ * stay committed and those after it still run. Payloads are nullable so that one failure
+ * does not hide what the others did.
+ */
+export type MutationRaiseNotificationArgs = {
+  input: RaiseNotificationInput;
+};
+
+/** Served by the gateway (Server-Sent Events at /graphql/stream), not by this subgraph. */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** The caller's notifications as they are committed. */
+  notificationAdded: Notification;
+};
+
 export type Link__Purpose =
   /** `SECURITY` features provide metadata necessary to securely resolve fields. */
   | 'SECURITY'
@@ -957,6 +1119,7 @@ export type FederationTypes = {
   License: License;
   Offering: Offering;
   CompanySubscription: CompanySubscription;
+  Notification: Notification;
 };
 
 /** Mapping of federation reference types */
@@ -984,8 +1147,21 @@ export type FederationReferenceTypes = {
   CompanySubscription:
     ( { __typename: 'CompanySubscription' }
     & GraphQLRecursivePick<FederationTypes['CompanySubscription'], {"id":true}> );
+  Notification:
+    ( { __typename: 'Notification' }
+    & GraphQLRecursivePick<FederationTypes['Notification'], {"id":true}> );
 };
 
+/** Mapping of union types */
+export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = {
+  NotificationSubject:
+    | ( ProfileRow )
+    | ( ProjectRow )
+    | ( LicenseRow )
+    | ( SubscriptionRow )
+    | ( Anomaly )
+  ;
+};
 
 
 /** Mapping between all available schema types and the resolvers types */
@@ -1018,6 +1194,12 @@ export type ResolversTypes = {
   Offering: ResolverTypeWrapper<OfferingRow>;
   SubscriptionStatus: SubscriptionStatus;
   CompanySubscription: ResolverTypeWrapper<SubscriptionRow>;
+  NotificationKind: NotificationKind;
+  Anomaly: ResolverTypeWrapper<Anomaly>;
+  NotificationSubject: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['NotificationSubject']>;
+  Notification: ResolverTypeWrapper<NotificationRow>;
+  NotificationConnection: ResolverTypeWrapper<Omit<NotificationConnection, 'nodes'> & { nodes: Array<ResolversTypes['Notification']> }>;
+  NotificationFeedPage: ResolverTypeWrapper<Omit<NotificationFeedPage, 'nodes'> & { nodes: Array<ResolversTypes['Notification']> }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   AuditEntry: ResolverTypeWrapper<RecordedEvent>;
   AuditEntryConnection: ResolverTypeWrapper<Omit<AuditEntryConnection, 'nodes'> & { nodes: Array<ResolversTypes['AuditEntry']> }>;
@@ -1030,8 +1212,10 @@ export type ResolversTypes = {
   HireProfileInput: HireProfileInput;
   GrantLicenseInput: GrantLicenseInput;
   SubscribeInput: SubscribeInput;
+  RaiseNotificationInput: RaiseNotificationInput;
   CreateOfferingInput: CreateOfferingInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   link__Purpose: Link__Purpose;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   federation__FieldSet: ResolverTypeWrapper<Scalars['federation__FieldSet']['output']>;
@@ -1064,6 +1248,11 @@ export type ResolversParentTypes = {
   LicenseConnection: Omit<LicenseConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['License']> };
   Offering: OfferingRow;
   CompanySubscription: SubscriptionRow;
+  Anomaly: Anomaly;
+  NotificationSubject: ResolversUnionTypes<ResolversParentTypes>['NotificationSubject'];
+  Notification: NotificationRow;
+  NotificationConnection: Omit<NotificationConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['Notification']> };
+  NotificationFeedPage: Omit<NotificationFeedPage, 'nodes'> & { nodes: Array<ResolversParentTypes['Notification']> };
   PageInfo: PageInfo;
   AuditEntry: RecordedEvent;
   AuditEntryConnection: Omit<AuditEntryConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['AuditEntry']> };
@@ -1076,8 +1265,10 @@ export type ResolversParentTypes = {
   HireProfileInput: HireProfileInput;
   GrantLicenseInput: GrantLicenseInput;
   SubscribeInput: SubscribeInput;
+  RaiseNotificationInput: RaiseNotificationInput;
   CreateOfferingInput: CreateOfferingInput;
   Mutation: Record<PropertyKey, never>;
+  Subscription: Record<PropertyKey, never>;
   link__Import: Scalars['link__Import']['output'];
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
   federation__Scope: Scalars['federation__Scope']['output'];
@@ -1212,6 +1403,7 @@ export type ProjectResolvers<ContextType = WorkforceContext, ParentType extends 
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   assignments?: Resolver<ResolversTypes['AssignmentConnection'], ParentType, ContextType, RequireFields<ProjectAssignmentsArgs, 'first'>>;
   auditTrail?: Resolver<ResolversTypes['AuditEntryConnection'], ParentType, ContextType, RequireFields<ProjectAuditTrailArgs, 'first'>>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type ProjectConnectionResolvers<ContextType = WorkforceContext, ParentType extends ResolversParentTypes['ProjectConnection'] = ResolversParentTypes['ProjectConnection']> = {
@@ -1267,6 +1459,7 @@ export type ProfileResolvers<ContextType = WorkforceContext, ParentType extends 
   assignments?: Resolver<Array<ResolversTypes['ProfileAssignment']>, ParentType, ContextType, RequireFields<ProfileAssignmentsArgs, 'status'>>;
   licenses?: Resolver<Array<ResolversTypes['License']>, ParentType, ContextType, Partial<ProfileLicensesArgs>>;
   auditTrail?: Resolver<ResolversTypes['AuditEntryConnection'], ParentType, ContextType, RequireFields<ProfileAuditTrailArgs, 'first'>>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type ProfileConnectionResolvers<ContextType = WorkforceContext, ParentType extends ResolversParentTypes['ProfileConnection'] = ResolversParentTypes['ProfileConnection']> = {
@@ -1301,6 +1494,7 @@ export type LicenseResolvers<ContextType = WorkforceContext, ParentType extends 
   status?: Resolver<ResolversTypes['LicenseStatus'], ParentType, ContextType>;
   expiresInDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   revokedOn?: Resolver<Maybe<ResolversTypes['Date']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type LicenseConnectionResolvers<ContextType = WorkforceContext, ParentType extends ResolversParentTypes['LicenseConnection'] = ResolversParentTypes['LicenseConnection']> = {
@@ -1326,6 +1520,40 @@ export type CompanySubscriptionResolvers<ContextType = WorkforceContext, ParentT
   endsOn?: Resolver<Maybe<ResolversTypes['Date']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['SubscriptionStatus'], ParentType, ContextType>;
   cancelledOn?: Resolver<Maybe<ResolversTypes['Date']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type AnomalyResolvers<ContextType = WorkforceContext, ParentType extends ResolversParentTypes['Anomaly'] = ResolversParentTypes['Anomaly']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type NotificationSubjectResolvers<ContextType = WorkforceContext, ParentType extends ResolversParentTypes['NotificationSubject'] = ResolversParentTypes['NotificationSubject']> = {
+  __resolveType: TypeResolveFn<'Profile' | 'Project' | 'License' | 'CompanySubscription' | 'Anomaly', ParentType, ContextType>;
+};
+
+export type NotificationResolvers<ContextType = WorkforceContext, ParentType extends ResolversParentTypes['Notification'] = ResolversParentTypes['Notification'], FederationReferenceType extends FederationReferenceTypes['Notification'] = FederationReferenceTypes['Notification']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Notification']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['NotificationKind'], ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  readAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  subject?: Resolver<Maybe<ResolversTypes['NotificationSubject']>, ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  audience?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type NotificationConnectionResolvers<ContextType = WorkforceContext, ParentType extends ResolversParentTypes['NotificationConnection'] = ResolversParentTypes['NotificationConnection']> = {
+  nodes?: Resolver<Array<ResolversTypes['Notification']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type NotificationFeedPageResolvers<ContextType = WorkforceContext, ParentType extends ResolversParentTypes['NotificationFeedPage'] = ResolversParentTypes['NotificationFeedPage']> = {
+  nodes?: Resolver<Array<ResolversTypes['Notification']>, ParentType, ContextType>;
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasMore?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type PageInfoResolvers<ContextType = WorkforceContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -1362,6 +1590,10 @@ export type QueryResolvers<ContextType = WorkforceContext, ParentType extends Re
   offerings?: Resolver<Maybe<Array<ResolversTypes['Offering']>>, ParentType, ContextType>;
   subscriptions?: Resolver<Maybe<Array<ResolversTypes['CompanySubscription']>>, ParentType, ContextType, Partial<QuerySubscriptionsArgs>>;
   auditTrail?: Resolver<Maybe<ResolversTypes['AuditEntryConnection']>, ParentType, ContextType, RequireFields<QueryAuditTrailArgs, 'entityId' | 'first'>>;
+  notifications?: Resolver<Maybe<ResolversTypes['NotificationConnection']>, ParentType, ContextType, RequireFields<QueryNotificationsArgs, 'unreadOnly' | 'first'>>;
+  unreadNotificationCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  notification?: Resolver<Maybe<ResolversTypes['Notification']>, ParentType, ContextType, RequireFields<QueryNotificationArgs, 'id'>>;
+  notificationFeed?: Resolver<Maybe<ResolversTypes['NotificationFeedPage']>, ParentType, ContextType, RequireFields<QueryNotificationFeedArgs, 'first'>>;
 };
 
 export type MutationResolvers<ContextType = WorkforceContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
@@ -1382,6 +1614,13 @@ export type MutationResolvers<ContextType = WorkforceContext, ParentType extends
   grantLicense?: Resolver<Maybe<ResolversTypes['License']>, ParentType, ContextType, RequireFields<MutationGrantLicenseArgs, 'input'>>;
   renewLicense?: Resolver<Maybe<ResolversTypes['License']>, ParentType, ContextType, RequireFields<MutationRenewLicenseArgs, 'id' | 'expiresOn'>>;
   revokeLicense?: Resolver<Maybe<ResolversTypes['License']>, ParentType, ContextType, RequireFields<MutationRevokeLicenseArgs, 'id'>>;
+  markNotificationRead?: Resolver<Maybe<ResolversTypes['Notification']>, ParentType, ContextType, RequireFields<MutationMarkNotificationReadArgs, 'id'>>;
+  markAllNotificationsRead?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  raiseNotification?: Resolver<Maybe<ResolversTypes['Notification']>, ParentType, ContextType, RequireFields<MutationRaiseNotificationArgs, 'input'>>;
+};
+
+export type SubscriptionResolvers<ContextType = WorkforceContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  notificationAdded?: SubscriptionResolver<ResolversTypes['Notification'], "notificationAdded", ParentType, ContextType>;
 };
 
 export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['link__Import'], any> {
@@ -1420,11 +1659,17 @@ export type Resolvers<ContextType = WorkforceContext> = {
   LicenseConnection?: LicenseConnectionResolvers<ContextType>;
   Offering?: OfferingResolvers<ContextType>;
   CompanySubscription?: CompanySubscriptionResolvers<ContextType>;
+  Anomaly?: AnomalyResolvers<ContextType>;
+  NotificationSubject?: NotificationSubjectResolvers<ContextType>;
+  Notification?: NotificationResolvers<ContextType>;
+  NotificationConnection?: NotificationConnectionResolvers<ContextType>;
+  NotificationFeedPage?: NotificationFeedPageResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   AuditEntry?: AuditEntryResolvers<ContextType>;
   AuditEntryConnection?: AuditEntryConnectionResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   link__Import?: GraphQLScalarType;
   federation__FieldSet?: GraphQLScalarType;
   federation__Scope?: GraphQLScalarType;
