@@ -17,6 +17,8 @@ import { startHttpServer, type RunningServer } from '../platform/http/server.ts'
 import { subgraphsReady } from './readiness.ts';
 import { subgraphUrls } from './subgraph-urls.ts';
 import { keepAliveFetcher, SubgraphSource } from './subgraph-source.ts';
+import { openPubSub, type PubSub } from '../platform/redis/pubsub.ts';
+import { notificationStreams, STREAM_PATH, type NotificationStreams } from './notifications/streams.ts';
 
 export interface GatewayOptions {
   port?: number;
@@ -30,6 +32,13 @@ export interface GatewayOptions {
   store?: KeyValueStore;
   /** Prefix of the keys read and written in the store (CIAM's must match); default `angelis:`. */
   keyPrefix?: string;
+  /** Wake-ups for notification streams; default from ANGELIS_REDIS_URL (Redis, else in-process). */
+  pubsub?: PubSub;
+}
+
+/** The running gateway, with its notification streams (/graphql/stream). */
+export interface RunningGateway extends RunningServer {
+  notifications: NotificationStreams;
 }
 
 /** The gateway's request context: the platform's, plus where the request came from. */
@@ -38,7 +47,7 @@ export interface GatewayContext extends RequestContext {
 }
 
 /** Starts the federated gateway on the static supergraph. */
-export async function startGateway(config: Config, log: Logger, options: GatewayOptions = {}): Promise<RunningServer> {
+export async function startGateway(config: Config, log: Logger, options: GatewayOptions = {}): Promise<RunningGateway> {
   const supergraphSdl = readFileSync(config.ANGELIS_SUPERGRAPH_PATH, 'utf8');
   const urls = subgraphUrls(supergraphSdl, config, options.subgraphUrls);
   const { fetcher, close } = keepAliveFetcher(config.ANGELIS_GATEWAY_SUBGRAPH_TIMEOUT_MS);
@@ -52,13 +61,14 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   // The identity provider: CIAM signs the tokens (JWKS) and keeps the sessions.
   const ciamUrl = urls[options.identitySubgraph ?? 'ciam'];
   if (!ciamUrl) throw new Error(`the supergraph has no ${options.identitySubgraph ?? 'ciam'} subgraph to verify tokens with`);
+  // With Redis, sessions are read where CIAM keeps them; an in-process store is CIAM's alone, so ask it.
+  const sessionActive = options.auth?.sessionActive ?? (store.kind === 'redis' ? storeSessionCheck(store, prefix) : remoteSessionCheck(ciamUrl, secret));
   const authenticate = createAuthenticator({
     jwks: options.auth?.jwks ?? new URL('/.well-known/jwks.json', ciamUrl).toString(),
     issuer: config.ANGELIS_JWT_ISSUER,
     audience: config.ANGELIS_JWT_AUDIENCE,
     nodeEnv: config.NODE_ENV,
-    // With Redis, sessions are read where CIAM keeps them; an in-process store is CIAM's alone, so ask it.
-    sessionActive: options.auth?.sessionActive ?? (store.kind === 'redis' ? storeSessionCheck(store, prefix) : remoteSessionCheck(ciamUrl, secret)),
+    sessionActive,
   });
   const limit = rateLimiter(store, {
     perIdentity: config.ANGELIS_GATEWAY_RATE_LIMIT_PER_IDENTITY,
@@ -79,7 +89,11 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     includeStacktraceInErrorResponses: false,
     introspection: config.NODE_ENV !== 'production',
   });
+  const pubsub = options.pubsub ?? (await openPubSub(config, log));
+  const notifications = notificationStreams({ config, log, authenticate, sessionActive, apollo, pubsub, keyPrefix: prefix });
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => notifications.setSchema(apiSchema));
   await apollo.start();
+  await notifications.start();
   const server = await startHttpServer<GatewayContext>({
     host: config.ANGELIS_GATEWAY_HOST,
     port: options.port ?? config.ANGELIS_GATEWAY_PORT,
@@ -87,6 +101,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     apollo,
     maxBodyBytes: config.ANGELIS_GATEWAY_MAX_BODY_BYTES,
     ready: () => subgraphsReady(Object.values(urls)),
+    routes: { [STREAM_PATH]: notifications.route },
     context: async (req) => {
       const correlationId = correlationIdFrom(req.headers);
       const identity = await authenticate(req);
@@ -98,9 +113,13 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   log.info({ url: server.url, subgraphs: urls }, 'gateway listening');
   return {
     ...server,
+    notifications,
     async stop() {
+      // Streams first: they end with a retry hint instead of being cut when the server closes.
+      await notifications.stop();
       await server.stop();
       await close();
+      if (!options.pubsub) await pubsub.close();
       if (!options.store) await store.close();
     },
   };

@@ -52,6 +52,19 @@ const base = z.object({
   ANGELIS_GATEWAY_MAX_DEPTH: positiveInt.default(12),
   ANGELIS_GATEWAY_MAX_ALIASES: positiveInt.default(30),
   ANGELIS_GATEWAY_MAX_TOKENS: positiveInt.default(5_000),
+  // Notifications over Server-Sent Events (/graphql/stream).
+  /** An SSE comment line is sent on a stream idle this long, so proxies keep it open. */
+  ANGELIS_GATEWAY_SSE_HEARTBEAT_MS: positiveInt.default(15_000),
+  /** Events a stream may hold for a client that reads slower than they come; past it the stream ends (BUFFER_FULL) and the client resumes with Last-Event-ID. */
+  ANGELIS_GATEWAY_SSE_BUFFER: positiveInt.default(256),
+  /** The feed is read this often even without a wake-up (a wake-up lost between commit and publish). */
+  ANGELIS_GATEWAY_SSE_POLL_MS: positiveInt.default(5_000),
+  /** While Redis pub/sub is down, the feed is read this often instead. */
+  ANGELIS_GATEWAY_SSE_DEGRADED_POLL_MS: positiveInt.default(500),
+  /** Open streams' sessions are checked this often; a revoked one ends its streams (SESSION_REVOKED). */
+  ANGELIS_GATEWAY_SSE_SESSION_CHECK_MS: positiveInt.default(15_000),
+  /** The reconnection delay streams suggest (`retry:`) when the gateway closes them to stop or shed load. */
+  ANGELIS_GATEWAY_SSE_RETRY_MS: positiveInt.default(1_000),
   /** Set by `npm start` for the services it runs: they stop when that process is gone. */
   ANGELIS_SUPERVISOR_PID: positiveInt.optional(),
 

@@ -1,10 +1,10 @@
 import { loadConfig, type Config } from '../../platform/config.ts';
 import { createLogger } from '../../platform/logger.ts';
-import type { RunningServer } from '../../platform/http/server.ts';
 import { createTestDatabase, type TestDatabase } from '../../platform/testing/postgres.ts';
 import { randomBytes } from 'node:crypto';
-import { startGateway, type GatewayOptions } from '../../gateway/server.ts';
+import { startGateway, type GatewayOptions, type RunningGateway } from '../../gateway/server.ts';
 import { RedisKeyValueStore } from '../../platform/redis/ioredis.ts';
+import { RedisPubSub } from '../../platform/redis/pubsub.ts';
 import { startCiam, type CiamService } from './subgraphs.ts';
 import { type CiamOptions } from '../../subgraphs/ciam/subgraph.ts';
 import { startWorkforce, type WorkforceService } from './subgraphs.ts';
@@ -26,7 +26,11 @@ export interface TestStack {
   keyPrefix: string;
   /** One-time codes CIAM sent, by account id (the test's mailbox). */
   inbox: Map<string, string>;
-  gateway: RunningServer;
+  gateway: RunningGateway;
+  /** Real Redis pub/sub (its own connections) the stack's gateway listens on for notification wake-ups. */
+  pubsub: RedisPubSub;
+  /** Starts another gateway instance on the same subgraphs, store and key prefix, with its own Redis pub/sub connections (stopped with the stack). */
+  startGateway(options?: GatewayOptions): Promise<RunningGateway>;
   /** Runs an operation through the gateway as `user` (the development header), or anonymously with null. */
   gql<T = any>(query: string, variables?: Record<string, unknown>, user?: string | null): Promise<GraphQLResponse<T>>;
   stop(): Promise<void>;
@@ -69,12 +73,16 @@ export async function startTestStack(
     sender: { send: async (to, code) => void (inbox.delete(to.accountId), inbox.set(to.accountId, code)) },
     ...options.ciam,
   });
+  const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const pubsub = await RedisPubSub.connect(redisUrl);
   const gateway = await startGateway(config, log, {
     subgraphUrls: { workforce: workforce.server.url, ciam: ciam.server.url },
     store,
     keyPrefix,
+    pubsub,
     ...options.gateway,
   });
+  const others: { gateway: RunningGateway; pubsub: RedisPubSub }[] = [];
   return {
     config,
     database,
@@ -85,6 +93,20 @@ export async function startTestStack(
     keyPrefix,
     inbox,
     gateway,
+    pubsub,
+    async startGateway(more = {}) {
+      const own = await RedisPubSub.connect(redisUrl);
+      const other = await startGateway(config, log, {
+        subgraphUrls: { workforce: workforce.server.url, ciam: ciam.server.url },
+        store,
+        keyPrefix,
+        pubsub: own,
+        port: 0,
+        ...more,
+      });
+      others.push({ gateway: other, pubsub: own });
+      return other;
+    },
     async gql(query, variables = {}, user = 'tester@angelis.test') {
       const res = await fetch(gateway.url, {
         method: 'POST',
@@ -94,7 +116,12 @@ export async function startTestStack(
       return { status: res.status, ...((await res.json()) as object) };
     },
     async stop() {
+      for (const other of others) {
+        await other.gateway.stop();
+        await other.pubsub.close();
+      }
       await gateway.stop();
+      await pubsub.close();
       await ciam.stop();
       await workforce.stop();
       await database.drop();

@@ -1,0 +1,164 @@
+import type { Identity } from '../../platform/auth/identity.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { PubSub } from '../../platform/redis/pubsub.ts';
+import type { Execute, FeedNode, NotificationHub } from './hub.ts';
+
+/**
+ * Who reads the whole feed: a signed identity Workforce answers with every notification
+ * and its audience (see the notifications contract). Never a person's identity.
+ */
+export const DELIVERY_PRINCIPAL: Identity = {
+  userId: 'system:notifications',
+  kind: 'internal-user',
+  role: 'ADMIN',
+  companyId: null,
+  profileId: null,
+  sessionId: 'system',
+};
+
+const PAGE = 100;
+const FEED_PAGE = `query NotificationFeed($after: String, $first: Int) {
+  notificationFeed(after: $after, first: $first) { endCursor hasMore nodes { id cursor audience } }
+}`;
+
+export interface FeedReaderOptions {
+  /** Read this often without a wake-up (a wake-up lost between commit and publish). */
+  pollMs: number;
+  /** Read this often while pub/sub is down. */
+  degradedPollMs: number;
+  /** Told when pub/sub goes down ('degraded') and comes back ('recovered'). */
+  onStatus(status: 'degraded' | 'recovered'): void;
+}
+
+type FeedPage = { nodes: FeedNode[]; endCursor: string | null; hasMore: boolean };
+
+/**
+ * The one reader of the notification feed in a gateway instance: from the feed's end at
+ * start, in commit order, woken by the `<prefix>notifications` channel and polling as a
+ * fallback (continuously while Redis is down), handing each page to the hub.
+ */
+export class FeedReader {
+  private position: string | null = null;
+  private reading: Promise<void> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => Promise<void>) | undefined;
+  private unwatch: (() => void) | undefined;
+  private degraded = false;
+  private stopped = false;
+  private positioned = false;
+
+  constructor(
+    private readonly execute: Execute,
+    private readonly hub: NotificationHub,
+    private readonly pubsub: PubSub,
+    private readonly channel: string,
+    private readonly options: FeedReaderOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** Finds the feed's end, then listens for wake-ups. */
+  async start(): Promise<void> {
+    this.unwatch = this.pubsub.onStatus((status) => this.setDegraded(status === 'down'));
+    try {
+      this.unsubscribe = await this.pubsub.subscribe(this.channel, () => this.wake());
+    } catch (err) {
+      this.log.warn({ err }, 'notifications: cannot subscribe to wake-ups; polling the feed');
+      this.setDegraded(true);
+    }
+    await this.findEnd();
+    this.schedule();
+  }
+
+  /**
+   * Live delivery starts at the feed's end: what came before is replayed only on request
+   * (Last-Event-ID). Until the end is known (Workforce unreachable at start) nothing is
+   * delivered; the polls try again.
+   */
+  private async findEnd(): Promise<void> {
+    try {
+      let position: string | null = null;
+      for (;;) {
+        const page = await this.page(position, 1_000, 'cursor');
+        position = page.endCursor ?? position;
+        if (!page.hasMore) break;
+      }
+      this.position = position;
+      this.positioned = true;
+    } catch (err) {
+      this.log.warn({ err }, 'notifications: cannot find the end of the feed yet; retrying');
+    }
+  }
+
+  get isDegraded(): boolean {
+    return this.degraded;
+  }
+
+  /** Reads what was committed after the position; a wake-up while reading reads again after. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.reading) {
+      this.again = true;
+      return;
+    }
+    this.reading = this.readAll().finally(() => {
+      this.reading = null;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  private async readAll(): Promise<void> {
+    if (!this.positioned) return this.findEnd();
+    try {
+      for (;;) {
+        const page = await this.page(this.position, PAGE, 'id cursor audience');
+        if (page.nodes.length > 0) await this.hub.dispatch(page.nodes);
+        this.position = page.endCursor ?? this.position;
+        if (!page.hasMore || this.stopped) return;
+      }
+    } catch (err) {
+      // Workforce unreachable: the next wake-up or poll tries again from the same position.
+      this.log.warn({ err }, 'notifications: reading the feed failed');
+    }
+  }
+
+  private async page(after: string | null, first: number, fields: string): Promise<FeedPage> {
+    const query = fields === 'cursor' ? FEED_PAGE.replace('id cursor audience', 'cursor') : FEED_PAGE;
+    const answer = await this.execute(query, { after, first }, DELIVERY_PRINCIPAL);
+    const page = answer.data?.notificationFeed as FeedPage | null | undefined;
+    if (!page) throw new Error(`notificationFeed answered ${JSON.stringify(answer.errors ?? null)}`);
+    return page;
+  }
+
+  private setDegraded(down: boolean): void {
+    if (down === this.degraded || this.stopped) return;
+    this.degraded = down;
+    this.hub.degraded = down;
+    this.log.warn({ degraded: down }, down ? 'notifications: Redis pub/sub is down; polling the feed' : 'notifications: Redis pub/sub is back');
+    this.options.onStatus(down ? 'degraded' : 'recovered');
+    // What was committed while the wake-ups were lost.
+    if (!down) this.wake();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.wake();
+      this.schedule();
+    }, this.degraded ? this.options.degradedPollMs : this.options.pollMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.unwatch?.();
+    await this.unsubscribe?.().catch(() => {});
+    await this.reading;
+  }
+}

@@ -1,0 +1,180 @@
+import type http from 'node:http';
+import type { Identity } from '../../platform/auth/identity.ts';
+import { END_MESSAGES, type EndReason, type NotificationSubscription } from './subscription.ts';
+
+/**
+ * What one event stream carries: in distinct-connections mode one operation (id ''), in
+ * single-connection mode every operation posted with the stream's token.
+ */
+export class StreamState {
+  readonly ops = new Map<string, NotificationSubscription>();
+  writer: SseWriter | null = null;
+
+  constructor(
+    readonly identity: Identity,
+    readonly expiresAtMs: number | undefined,
+    /** Single-connection mode's token; null for a distinct connection. */
+    readonly token: string | null,
+  ) {}
+}
+
+export interface SseWriterOptions {
+  /** Events held for a client that reads slowly; past it the stream ends (BUFFER_FULL). */
+  buffer: number;
+  /** The reconnection delay suggested with `retry:`. */
+  retryMs: number;
+  /** Sent first when pub/sub is down. */
+  degraded: boolean;
+  onDone(writer: SseWriter): void;
+}
+
+const PING = ':\n\n';
+const CURSOR_MARK = '"extensions":{"cursor":';
+
+/**
+ * Writes graphql-sse's event stream to the HTTP response, adding what the protocol
+ * leaves to the server: `id:` (the notification cursor, for Last-Event-ID), `retry:`,
+ * heartbeats on our own interval (graphql-sse's fixed 12 s pings are dropped), comments
+ * for state changes, a bounded buffer for slow clients, and ends that say why.
+ */
+export class SseWriter {
+  private lastWriteMs = Date.now();
+  private readonly queued: string[] = [];
+  private blocked = false;
+  private ended = false;
+  private finishing = false;
+  private closed = false;
+
+  constructor(
+    private readonly res: http.ServerResponse,
+    private readonly messages: AsyncGenerator<string, void, undefined>,
+    readonly state: StreamState,
+    private readonly options: SseWriterOptions,
+  ) {}
+
+  start(headers: Record<string, string>): void {
+    this.res.writeHead(200, { ...headers, 'x-accel-buffering': 'no' });
+    this.write(`retry: ${this.options.retryMs}\n${PING}`);
+    if (this.options.degraded) this.comment(DEGRADED);
+    this.res.on('close', () => this.close());
+    void this.pump();
+  }
+
+  get isOpen(): boolean {
+    return !this.ended;
+  }
+
+  /** Writes a comment line when the stream has been idle for `idleMs`. */
+  heartbeat(nowMs: number, idleMs: number): void {
+    if (!this.ended && !this.blocked && nowMs - this.lastWriteMs >= idleMs) this.write(PING);
+  }
+
+  /** An SSE comment (`: text`): invisible to EventSource handlers, readable on the wire. */
+  comment(text: string): void {
+    if (this.ended) return;
+    const line = `: ${text}\n\n`;
+    if (this.blocked || this.queued.length) this.queued.push(line);
+    else this.write(line);
+  }
+
+  /**
+   * Ends the connection without completing its operations, so clients reconnect (the
+   * graphql-sse client does by itself) and resume with Last-Event-ID: first `retry:`, a
+   * comment naming the reason, and for each operation a result whose error carries it.
+   */
+  terminate(reason: EndReason, retryMs = this.options.retryMs): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.queued.length = 0;
+    let text = `retry: ${retryMs}\n: ${reason}\n\n`;
+    for (const opId of this.state.ops.keys()) {
+      const payload = { errors: [{ message: END_MESSAGES[reason], extensions: { code: 'STREAM_ENDED', reason, retryMs } }] };
+      text += `event: next\ndata: ${JSON.stringify(opId ? { id: opId, payload } : payload)}\n\n`;
+    }
+    this.res.end(text);
+    // A client that reads nothing any more must not hold the socket.
+    setTimeout(() => this.res.destroy(), 2_000).unref();
+    void this.messages.return(undefined);
+  }
+
+  /** Ends quietly after a comment (e.g. the connection's own token expired). */
+  endWith(comment: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.queued.length = 0;
+    this.res.end(`: ${comment}\n\n`);
+    void this.messages.return(undefined);
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      for await (const message of this.messages) {
+        if (this.ended) break;
+        this.enqueue(message);
+      }
+    } catch {
+      // graphql-sse rethrows an operation's failure here; the stream just ends.
+    }
+    this.finishing = true;
+    this.flushOrEnd();
+  }
+
+  private enqueue(message: string): void {
+    if (message === PING) return;
+    const text = withId(message);
+    if (this.blocked || this.queued.length) {
+      this.queued.push(text);
+      if (this.queued.length > this.options.buffer) this.terminate('BUFFER_FULL');
+      return;
+    }
+    this.write(text);
+  }
+
+  private write(text: string): void {
+    this.lastWriteMs = Date.now();
+    if (this.res.write(text)) return;
+    this.blocked = true;
+    this.res.once('drain', () => {
+      this.blocked = false;
+      this.flushOrEnd();
+    });
+  }
+
+  private flushOrEnd(): void {
+    while (!this.ended && !this.blocked && this.queued.length) this.write(this.queued.shift()!);
+    if (this.finishing && !this.ended && !this.blocked && !this.queued.length) {
+      this.ended = true;
+      this.res.end();
+    }
+  }
+
+  /** The response is closed (the client left, or we ended it): stop the operations once. */
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ended = true;
+    this.queued.length = 0;
+    void this.messages.return(undefined);
+    this.options.onDone(this);
+  }
+}
+
+export const DEGRADED = 'degraded: Redis pub/sub is unavailable; notifications are polled from the store and may arrive late';
+export const RECOVERED = 'recovered: Redis pub/sub is back';
+
+/** Prefixes a `next` event with `id: <cursor>` when its result carries one in extensions. */
+function withId(message: string): string {
+  if (!message.startsWith('event: next')) return message;
+  const at = message.lastIndexOf(CURSOR_MARK);
+  if (at < 0) return message;
+  // The cursor is a JSON string right after the mark; quotes inside the data are escaped, so this one is structural.
+  const start = at + CURSOR_MARK.length;
+  const end = message.indexOf('"', start + 1);
+  let cursor: string;
+  try {
+    cursor = JSON.parse(message.slice(start, end + 1)) as string;
+  } catch {
+    return message;
+  }
+  return /[\r\n]/.test(cursor) ? message : `id: ${cursor}\n${message}`;
+}
