@@ -18,7 +18,8 @@ const ctx: CommandContext = { actor: { id: 'rebuild-test', kind: 'dev' }, correl
 async function snapshot(): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
   for (const table of workforceReadTables) {
-    const { rows } = await t.db.query(`SELECT to_jsonb(r) AS row FROM ${table} r ORDER BY position`);
+    // Several read markers share their event's position: the row itself breaks the tie.
+    const { rows } = await t.db.query(`SELECT to_jsonb(r) AS row FROM ${table} r ORDER BY position, to_jsonb(r)::text`);
     out[table] = rows;
   }
   return out;
@@ -49,6 +50,18 @@ beforeAll(async () => {
   await commands.closeProject(ctx, { id: seeded.projectIds[2] });
   const subs = await t.db.query<{ id: string }>('SELECT id FROM subscriptions WHERE company_id = $1 ORDER BY position LIMIT 1', [companyId]);
   await commands.cancelSubscription(ctx, { id: subs.rows[0].id, reason: 'downgrade' });
+  // Notifications: the seed's assignments raised PROFILE_ASSIGNED; one raised by another
+  // domain, a licence expiry notice (in their own streams), and read markers.
+  const raised = await commands.raiseNotification(
+    ctx,
+    { sourceEventId: 'safety-event-1', kind: 'ANOMALY_REPORTED', title: "Fall <b>'risk'", body: '', subjectType: 'Anomaly', subjectId: 'a-1' },
+    [`managers:${companyId}`, 'admins'],
+  );
+  const expiring = await commands.grantLicense(ctx, { profileId: p2, type: 'Crane', number: 'C-1', expiresOn: addDays(todayUtc(), 5) });
+  await commands.raiseLicenseExpiring(ctx, { id: expiring, profileId: p2, type: 'Crane', expiresOn: addDays(todayUtc(), 5), daysLeft: 5, threshold: 7, companyIds: [companyId] });
+  const assigned = await t.db.query<{ id: string }>(`SELECT id FROM notifications WHERE kind = 'PROFILE_ASSIGNED' ORDER BY position LIMIT 2`);
+  await commands.markNotificationsRead(ctx, 'reader-1', [raised, ...assigned.rows.map((r) => r.id)]);
+  await commands.markNotificationsRead(ctx, 'reader-2', [raised]);
 
   // Commands on distinct aggregates at once commit in batches, each batch one statement
   // (append + projection of two event types): the rebuild below proves they wrote what
@@ -93,6 +106,8 @@ describe('rebuild', () => {
     expect(before.profiles.length).toBe(24);
     // One record per profile from the seed (under the hiring company), plus company b's of p1.
     expect(before.profile_personal_data.length).toBe(25);
+    expect(before.notifications.length).toBeGreaterThan(3);
+    expect(before.notification_reads.length).toBe(4);
     const { rows } = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
     // Scribble on a read table so the test fails if rebuild does not really rewrite it.
     await t.db.query(`UPDATE profiles SET first_name = 'garbage'`);

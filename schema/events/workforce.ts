@@ -4,7 +4,13 @@ import { defineEvent, isoDate, uuid } from './contract.ts';
 /**
  * Workforce domain events. Streams: `company-<id>` (company, its subscriptions and
  * employments), `project-<id>` (project, its assignments and who is assigned),
- * `profile-<id>` (worker and licences), `offering-<id>`.
+ * `profile-<id>` (worker and licences), `offering-<id>`, `notification-<id>` (a notification
+ * raised on its own: another domain's, a licence expiry), `notification-reads-<userId>`
+ * (what one reader marked read).
+ *
+ * Notifications are facts in the log like any other: a notification caused by a Workforce
+ * change (a profile assigned, seats running out) is a NotificationRaised in the same append
+ * as the change, on the same stream, so both commit or neither does.
  */
 const source = 'workforce';
 
@@ -96,11 +102,31 @@ export const LicenseRevoked = defineEvent({
   data: z.object({ licenseId: uuid, profileId: uuid, revokedOn: isoDate, reason: z.string().nullable() }),
 });
 
+export const NOTIFICATION_KINDS = ['PROFILE_ASSIGNED', 'LICENSE_EXPIRING', 'SEATS_RUNNING_OUT', 'ANOMALY_REPORTED'] as const;
+export const NOTIFICATION_SUBJECTS = ['Profile', 'Project', 'License', 'CompanySubscription', 'Anomaly'] as const;
+/** `profile:<profileId>`, `managers:<companyId>`, `admins`, `user:<userId>`. */
+export const audienceEntry = z.string().regex(/^(admins|profile:[0-9a-f-]{36}|managers:[0-9a-f-]{36}|user:.{1,200})$/);
+export const NotificationRaised = defineEvent({
+  source, type: 'NotificationRaised', version: 1,
+  description: 'Someone is to be told something: the audience entries say who (title and body are free text, possibly personal).',
+  data: z.object({
+    notificationId: uuid, kind: z.enum(NOTIFICATION_KINDS), title: z.string().min(1), body: z.string(),
+    subjectType: z.enum(NOTIFICATION_SUBJECTS), subjectId: z.string().min(1).max(200),
+    audience: z.array(audienceEntry).min(1),
+    /** What raised it: another domain's event id (raiseNotification), or a key of the licence check; null when the event beside it in the stream did. */
+    sourceEventId: z.string().min(1).max(200).nullable(),
+  }),
+});
+export const NotificationsRead = defineEvent({
+  source, type: 'NotificationsRead', version: 1, description: 'A reader (an identity userId) marked notifications read.',
+  data: z.object({ readerId: z.string().min(1).max(200), notificationIds: z.array(uuid).min(1) }),
+});
+
 /** Every Workforce event contract, by type. */
 export const workforceEvents = {
   CompanyRegistered, OfferingCreated, SubscriptionStarted, SubscriptionCancelled, ProfileHired, SupervisorSet,
   EmploymentEnded, ProjectCreated, ProjectClosed, AssignmentCreated, ProfileAssigned, ProfileUnassigned,
-  ProfileCreated, ProfileUpdated, LicenseGranted, LicenseRenewed, LicenseRevoked,
+  ProfileCreated, ProfileUpdated, LicenseGranted, LicenseRenewed, LicenseRevoked, NotificationRaised, NotificationsRead,
 } as const;
 
 type Contracts = typeof workforceEvents;

@@ -13,6 +13,16 @@ import { decideProfile, profile, profileStream, type PersonalData } from './doma
 import { decideProject, project, projectStream, type ProjectState } from './domain/project.ts';
 import { normalizeRut } from '../../platform/domain/rut.ts';
 import { fusedWorkforceProjection, projectWorkforce } from './store/projection.ts';
+import {
+  decideNotification,
+  licenseExpiryKey,
+  notification,
+  notificationIdFor,
+  notificationStream,
+  reads,
+  readsStream,
+} from './domain/notification.ts';
+import type { DueLicense } from './store/notifications.ts';
 import { readModel } from './store/read-model.ts';
 
 /** Unique read-table constraints, as the conflict a person would understand. */
@@ -183,6 +193,7 @@ export class WorkforceCommands {
       async (s, tx) => {
         const cmd = { projectId, assignmentId, profileId };
         if (action === 'unassign') return decideProject.unassign(s, cmd);
+        // Its PROFILE_ASSIGNED notification is derived by the projection (store/projection.ts).
         return decideProject.assign(s, cmd, {
           profileExists: await readModel.exists(tx, 'profiles', profileId),
           worksForCompany: s.companyId !== null && (await readModel.worksFor(tx, profileId, s.companyId)),
@@ -235,6 +246,7 @@ export class WorkforceCommands {
       const actual = await readModel.rutOf(tx, profileId);
       const known = rut === null ? !strangerNeedsRut || s.employments.has(profileId) : rut === actual;
       const { position, startedOn } = args;
+      // A hire that brings the seats in use to 90% raises SEATS_RUNNING_OUT in its projection (store/projection.ts).
       return decideCompany.hire(s, { companyId, profileId, position, startedOn, today: this.today(ctx) }, { profileExists: actual !== null && known });
     });
     return { companyId, profileId };
@@ -309,6 +321,47 @@ export class WorkforceCommands {
       { subjects: [profileId], companyId: recordedFor(ctx), expectedVersion },
     );
     return licenseId;
+  }
+
+  /**
+   * Raises a notification for another domain (Safety's relay): idempotent on `sourceEventId`
+   * (its id is derived from it, see domain/notification.ts). Returns the notification's id.
+   */
+  async raiseNotification(
+    ctx: CommandContext,
+    args: { sourceEventId: unknown; kind: unknown; title: unknown; body: unknown; subjectType: unknown; subjectId: unknown },
+    audience: string[],
+  ): Promise<string> {
+    const sourceEventId = input.text(args.sourceEventId, 'sourceEventId', 200);
+    const notificationId = notificationIdFor(`source:${sourceEventId}`);
+    await this.run(ctx, notificationStream(notificationId), notification, (s) => decideNotification.raise(s, { ...args, notificationId, audience, sourceEventId }), {
+      subjects: [notificationId],
+      companyId: null,
+    });
+    return notificationId;
+  }
+
+  /** Raises a licence's expiry notice; true when this call raised it (false: it was already raised, by this or another instance). */
+  async raiseLicenseExpiring(ctx: CommandContext, due: DueLicense): Promise<boolean> {
+    const notificationId = notificationIdFor(licenseExpiryKey(due.id, due.expiresOn, due.threshold));
+    const result = await this.run(
+      ctx,
+      notificationStream(notificationId),
+      notification,
+      (s) => decideNotification.licenseExpiring(s, { ...due, notificationId, licenseId: due.id, thresholdDays: due.threshold }),
+      { subjects: [notificationId], companyId: null },
+    );
+    return result.events.length > 0;
+  }
+
+  /** Marks notifications read for a reader; returns how many were newly marked. */
+  async markNotificationsRead(ctx: CommandContext, readerId: string, notificationIds: string[]): Promise<number> {
+    if (notificationIds.length === 0) return 0;
+    const result = await this.run(ctx, readsStream(readerId), reads, (s) => decideNotification.markRead(s, { readerId, notificationIds }), {
+      subjects: [readerId],
+      companyId: null,
+    });
+    return result.events.reduce((n, e) => n + (e.type === 'NotificationsRead' ? (e.data as { notificationIds: string[] }).notificationIds.length : 0), 0);
   }
 
   /** The aggregate a child entity lives in (a subscription's company, ...), or NOT_FOUND. */

@@ -9,6 +9,7 @@ import type { Identity } from '../../platform/auth/identity.ts';
 import { Visibility } from './authorization.ts';
 import { readModel, type LicenseFilter, type PersonalDataRow, type ProfileCompanyRow } from './store/read-model.ts';
 import { EVERYTHING, type Scope } from './store/visible-rows.ts';
+import { audienceEntriesOf, notificationStore } from './store/notifications.ts';
 
 /** Entities by key, unfiltered. */
 function keyLoaders(q: Queryable) {
@@ -104,7 +105,10 @@ export function createLoaders(db: Db, identity: Identity | null, events: Pick<Ev
   const visibility = new Visibility(identity ?? NOBODY, raw);
   const personalData = personalDataOf(db.pool, visibility.scope.companyId);
   const auditTrail = auditTrailLoaders(events);
-  if (visibility.all) return { ...raw, raw, visibility, personalData, auditTrail };
+  // The caller's own notifications by id (null for anyone else's), with their read state.
+  const reader = { entries: audienceEntriesOf(visibility.identity), readerId: visibility.identity.userId };
+  const notification = byKey((ids: readonly string[]) => notificationStore.byIds(db.pool, reader.entries, reader.readerId, ids), (r) => r.id);
+  if (visibility.all) return { ...raw, raw, visibility, personalData, auditTrail, reader, notification };
   const v = visibility;
   return {
     ...raw,
@@ -113,6 +117,8 @@ export function createLoaders(db: Db, identity: Identity | null, events: Pick<Ev
     visibility,
     personalData,
     auditTrail,
+    reader,
+    notification,
     company: visibleByKey(raw.company, (r) => v.company(r)),
     project: visibleByKey(raw.project, (r) => v.project(r)),
     projectByFaenaCode: visibleByKey(raw.projectByFaenaCode, (r) => v.project(r)),

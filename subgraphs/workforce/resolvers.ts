@@ -17,6 +17,13 @@ import { inForce } from './domain/company.ts';
 import { normalizeRut } from '../../platform/domain/rut.ts';
 import type { WorkforceLoaders } from './loaders.ts';
 import {
+  decodeNotificationCursor,
+  isDeliveryPrincipal,
+  isServiceIdentity,
+  notificationStore,
+  type NotificationRow,
+} from './store/notifications.ts';
+import {
   readModel,
   type ReadTable,
   type AssignmentRow,
@@ -210,6 +217,36 @@ export const resolvers = requireAuthentication({
       if (!ctx.loaders.visibility.all) throw new ForbiddenError(`You may not read the audit trail of ${id}`);
       return auditTrailPage(ctx.loaders.auditTrail, id, a, null);
     },
+    notifications: async (_, a, ctx) => {
+      // Newest first: the page's `after` cursor is the position to continue below.
+      const page = toPage(a);
+      const { entries, readerId } = ctx.loaders.reader;
+      const unreadOnly = a.unreadOnly ?? false;
+      const rows = await notificationStore.page(ctx.db.pool, entries, readerId, { beforePosition: page.afterPosition, limit: page.limit + 1, unreadOnly });
+      return toConnection(rows, page);
+    },
+    unreadNotificationCount: (_, _a, ctx) => notificationStore.unreadCount(ctx.db.pool, ctx.loaders.reader.entries, ctx.loaders.reader.readerId),
+    notification: (_, a, ctx) => ownNotification(ctx, input.id(a.id, 'id')),
+    notificationFeed: async (_, a, ctx) => {
+      const first = a.first ?? 100;
+      input.intInRange(first, 'first', 1, MAX_FEED_PAGE);
+      const after = a.after == null ? null : decodeNotificationCursor(a.after);
+      // The delivery principal reads every notification with its whole audience; anyone else their own.
+      const entries = isDeliveryPrincipal(requireIdentity(ctx)) ? null : ctx.loaders.reader.entries;
+      const rows = await notificationStore.feed(ctx.db.pool, entries, ctx.loaders.reader.readerId, after, first + 1);
+      const nodes = rows.slice(0, first);
+      return { nodes, endCursor: nodes.length ? nodes[nodes.length - 1].cursor : (a.after ?? null), hasMore: rows.length > first };
+    },
+  },
+
+  Notification: {
+    __resolveReference: (ref, ctx) => (input.isId(ref.id) ? ctx.loaders.notification.load(ref.id) : null),
+    // Rows tagged with their type for NotificationSubject.__resolveType (the generated union type has no null in its promise).
+    subject: (n, _a, ctx) => subjectOf(n, ctx) as Promise<never>,
+  },
+
+  NotificationSubject: {
+    __resolveType: (subject) => (subject as unknown as { __typename: 'Profile' | 'Project' | 'License' | 'CompanySubscription' | 'Anomaly' }).__typename,
   },
 
   Company: {
@@ -396,8 +433,67 @@ export const resolvers = requireAuthentication({
       const id = await ctx.commands.revokeLicense(commandContext(ctx), a, a.expectedVersion);
       return fresh(ctx, 'license', id, 'License');
     },
+    markNotificationRead: async (_, a, ctx) => {
+      const id = input.id(a.id, 'id');
+      // Someone else's is NOT_FOUND, and nothing is written.
+      await ownNotification(ctx, id);
+      await ctx.commands.markNotificationsRead(commandContext(ctx), ctx.loaders.reader.readerId, [id]);
+      ctx.loaders.notification.clear(id);
+      return ownNotification(ctx, id);
+    },
+    markAllNotificationsRead: async (_, _a, ctx) => {
+      const { entries, readerId } = ctx.loaders.reader;
+      const unread = await notificationStore.unreadIds(ctx.db.pool, entries, readerId);
+      return ctx.commands.markNotificationsRead(commandContext(ctx), readerId, unread);
+    },
+    raiseNotification: async (_, a, ctx) => {
+      if (!isServiceIdentity(requireIdentity(ctx))) throw new ForbiddenError('Only a service identity may raise notifications');
+      const projectId = optionalId(a.input.projectId, 'projectId');
+      let audience = ['admins'];
+      if (projectId !== null) {
+        const project = await ctx.loaders.raw.project.load(projectId);
+        if (!project) throw new NotFoundError('Project', projectId);
+        audience = [`managers:${project.companyId}`, 'admins'];
+      }
+      const id = await ctx.commands.raiseNotification(commandContext(ctx), a.input, audience);
+      return ownNotification(ctx, id);
+    },
   },
 } satisfies Resolvers);
+
+const MAX_FEED_PAGE = 1000;
+
+function requireIdentity(ctx: Ctx) {
+  requireActor(ctx);
+  return ctx.identity!;
+}
+
+/** One of the caller's notifications, or NOT_FOUND (another's looks the same as none). */
+async function ownNotification(ctx: Ctx, id: string): Promise<NotificationRow> {
+  return present(ctx.loaders.notification.load(id), 'Notification', id);
+}
+
+/**
+ * What a notification is about, through the caller's own visibility: null when they may
+ * not see it (or it is gone). Safety's Anomaly is a reference its subgraph resolves.
+ */
+async function subjectOf(n: NotificationRow, ctx: Ctx) {
+  const tagged = <T extends object>(row: T | null, __typename: string) => (row ? { ...row, __typename } : null);
+  if (n.subjectType === 'Anomaly') return { id: n.subjectId, __typename: 'Anomaly' };
+  if (!input.isId(n.subjectId)) return null;
+  switch (n.subjectType) {
+    case 'Profile':
+      return tagged(await ctx.loaders.profile.load(n.subjectId), 'Profile');
+    case 'Project':
+      return tagged(await ctx.loaders.project.load(n.subjectId), 'Project');
+    case 'License':
+      return tagged(await ctx.loaders.license.load(n.subjectId), 'License');
+    case 'CompanySubscription':
+      return tagged(await ctx.loaders.subscription.load(n.subjectId), 'CompanySubscription');
+    default:
+      return null;
+  }
+}
 
 /** Refuses a mutation the caller may not run (for a MANAGER: on another company's data). */
 function may(ctx: Ctx, field: string, companyId?: string | null): void {

@@ -1,4 +1,9 @@
+import { z } from 'zod';
+import { configFragment, fragmentOf } from '../../platform/config.ts';
 import { todayUtc } from '../../platform/domain/input.ts';
+import type { Db } from '../../platform/postgres/pool.ts';
+import { openPubSub, type PubSub } from '../../platform/redis/pubsub.ts';
+import { WorkforceNotifications } from './notifications.ts';
 import { postgresEventSource, postgresStorage } from '../../platform/service/postgres-storage.ts';
 import { defineSubgraph } from '../../platform/service/definition.ts';
 import { WorkforceCommands } from './commands.ts';
@@ -8,14 +13,47 @@ import { seedWorkforce } from './seed.ts';
 import { workforceMigrations } from './store/migrations.ts';
 import { rebuildWorkforce } from './store/rebuild.ts';
 
-/** Workforce: companies, projects, assignments, worker profiles, licences, subscriptions. */
+/** Workforce's own variables. */
+export const workforceConfig = configFragment(['NOTIFICATIONS'], {
+  /** How often the licence expiry check runs (ms; it also runs a second after start); 0 turns it off. */
+  ANGELIS_NOTIFICATIONS_SCAN_MS: z.coerce.number().int().min(0).default(15 * 60_000),
+});
+
+/** Options mostly for tests. */
+export interface WorkforceOptions {
+  db?: Db;
+  /** Where notification wake-ups are published; default from ANGELIS_REDIS_URL (in-process when unset). */
+  pubsub?: PubSub;
+  /** Prefix of the wake-up channel (`<prefix>notifications`); the gateway expects the default `angelis:`. */
+  keyPrefix?: string;
+  /** The clock the licence expiry check judges "today" by. */
+  now?: () => Date;
+}
+
+/** Workforce: companies, projects, assignments, worker profiles, licences, subscriptions, notifications. */
 export const workforce = defineSubgraph({
   name: 'workforce',
   kind: 'domain',
   defaultPort: 4001,
-  open: postgresStorage({ service: 'workforce', database: (c) => c.ANGELIS_POSTGRES_DB_NAME, migrations: workforceMigrations }),
+  config: workforceConfig,
+  open: (config, log, options: WorkforceOptions) =>
+    postgresStorage({ service: 'workforce', database: (c) => c.ANGELIS_POSTGRES_DB_NAME, migrations: workforceMigrations })(config, log, options),
   eventSource: postgresEventSource((c) => c.ANGELIS_POSTGRES_DB_NAME),
-  setup: ({ handler, storage }) => ({ db: storage.db, events: storage.store, commands: new WorkforceCommands(handler!, storage.db) }),
+  async setup({ config, log, handler, storage, options }) {
+    const commands = new WorkforceCommands(handler!, storage.db);
+    const pubsub = options.pubsub ?? (await openPubSub(config, log));
+    const notifications = new WorkforceNotifications({
+      commands, db: storage.db, log, pubsub, prefix: options.keyPrefix ?? 'angelis:', now: options.now ?? (() => new Date()),
+    });
+    // After commit only: a wake-up for notifications that may still roll back would be a lie.
+    handler!.onCommit(notifications.onCommit);
+    notifications.start(fragmentOf(config, workforceConfig).ANGELIS_NOTIFICATIONS_SCAN_MS);
+    return { db: storage.db, events: storage.store, commands, notifications, pubsub, closePubSub: !options.pubsub };
+  },
+  async stop(parts) {
+    await parts.notifications.stop();
+    if (parts.closePubSub) await parts.pubsub.close();
+  },
   context: (base, { db, events, commands }): WorkforceContext => ({ ...base, db, loaders: createLoaders(db, base.identity, events), commands, today: todayUtc(), written: new Map() }),
   resolvers,
   resolverTypes: {

@@ -84,10 +84,31 @@ CREATE TABLE profile_personal_data (
 ALTER TABLE profiles ADD COLUMN created_for uuid;
 `,
   },
+  {
+    version: 4,
+    name: 'notifications',
+    // `transaction_id, position`: the NotificationRaised event's xid8 and global position,
+    // so the feed reads notifications in commit order (platform/event-store/postgres/commit-order.ts).
+    // `audience`: entries such as 'managers:<companyId>'; a reader's entries are matched with &&.
+    // Read state is per reader (identity userId), from NotificationsRead events.
+    sql: `
+CREATE TABLE notifications (
+  id uuid PRIMARY KEY, kind text NOT NULL, title text NOT NULL, body text NOT NULL,
+  subject_type text NOT NULL, subject_id text NOT NULL, audience text[] NOT NULL, source_event_id text UNIQUE,
+  transaction_id xid8 NOT NULL, position bigint NOT NULL UNIQUE, created_at timestamptz NOT NULL
+);
+CREATE INDEX notifications_commit_order ON notifications (transaction_id, position);
+CREATE INDEX notifications_audience ON notifications USING gin (audience);
+CREATE TABLE notification_reads (
+  reader_id text NOT NULL, notification_id uuid NOT NULL, read_at timestamptz NOT NULL, position bigint NOT NULL,
+  PRIMARY KEY (reader_id, notification_id)
+);
+`,
+  },
 ];
 
 /** The read tables `rebuild` truncates and replays. */
 export const workforceReadTables = [
   'companies', 'offerings', 'subscriptions', 'projects', 'assignments', 'profiles',
-  'profile_companies', 'profile_assignments', 'licenses', 'profile_personal_data',
+  'profile_companies', 'profile_assignments', 'licenses', 'profile_personal_data', 'notifications', 'notification_reads',
 ];

@@ -11,6 +11,7 @@ const FROZEN: Record<number, string> = {
   1: 'e35eb83b3b6b8e7b',
   2: '8dabbd7b9d32641c',
   3: 'b062b3b7998e00dd',
+  4: '6def055ba6f5d1ac',
 };
 
 describe('workforce migrations', () => {

@@ -25,17 +25,17 @@ import type { WorkforceEvent } from '../../../schema/events/workforce.ts';
  */
 interface ArrayStatement extends Prepared {
   columns: string[];
-  /** The read table whose rows `{w}` returns (the row each event wrote). */
-  returns: ReadTable;
+  /** The read table whose rows `{w}` returns (the row each event wrote); null: none a mutation answers with. */
+  returns: ReadTable | null;
   ctes: string;
 }
 
 /** The CTE names of a template, with a suffix (one set per event type in a fused statement). */
 function fill(template: string, suffix: string): string {
-  return template.replace(/\{([uwbrp])\}/g, (_, n: string) => `${n}${suffix}`);
+  return template.replace(/\{([uwbrpn])\}/g, (_, n: string) => `${n}${suffix}`);
 }
 
-function overArrays(name: string, columns: string[], returns: ReadTable, ctes: string): ArrayStatement {
+function overArrays(name: string, columns: string[], returns: ReadTable | null, ctes: string): ArrayStatement {
   const names = columns.map((c) => c.split(' ')[0]);
   const unnest = `unnest(${columns.map((c, i) => `$${i + 1}::${c.split(' ')[1]}[]`).join(', ')}) AS u(${names.join(', ')})`;
   return { ...prepared(name, `WITH u AS (SELECT * FROM ${unnest}), ${fill(ctes, '')} SELECT * FROM w`), columns, returns, ctes };
@@ -50,6 +50,36 @@ function returning(table: ReadTable): string {
 const bumpCompany = `{b} AS (UPDATE companies t SET version = {u}.v, updated_at = {u}.at FROM {u} WHERE t.id = {u}.company_id)`;
 const bumpProject = `{b} AS (UPDATE projects t SET version = {u}.v, updated_at = {u}.at FROM {u} WHERE t.id = {u}.project_id)`;
 const bumpProfile = `{b} AS (UPDATE profiles t SET version = {u}.v, updated_at = {u}.at FROM {u} WHERE t.id = {u}.profile_id)`;
+/**
+ * Notifications derived from the event that causes them, in the same statement (so in the
+ * same commit, fused or not), with the event's id as the notification's and the event's
+ * transaction id and position as its delivery order. Only read tables and the event go in,
+ * never now(): replayed in commit order they give the same rows. Derived rather than a
+ * second event in the aggregate's stream, which would bump the aggregate's version (and
+ * a client's expectedVersion) for something that did not change it.
+ *
+ * PROFILE_ASSIGNED: to the worker and the project's company's managers, about the project.
+ */
+const profileAssignedNotice = `{n} AS (INSERT INTO notifications (id, kind, title, body, subject_type, subject_id, audience, source_event_id, transaction_id, position, created_at)
+       SELECT {u}.event_id, 'PROFILE_ASSIGNED', 'Assigned to ' || p.name, 'Assignment: ' || a.name, 'Project', {u}.project_id::text,
+              ARRAY['profile:' || {u}.profile_id, 'managers:' || p.company_id], NULL, {u}.tx, {u}.pos, {u}.at
+       FROM {u} JOIN projects p ON p.id = {u}.project_id JOIN assignments a ON a.id = {u}.assignment_id)`;
+/**
+ * SEATS_RUNNING_OUT: a hire that brings the company's active profiles to 90% of the seats in
+ * force on the day of the hire (UTC) or beyond, from below; once per crossing. To the
+ * company's managers and the admins, about its oldest subscription in force. The
+ * statement's snapshot is before the hire: `active` does not count it yet.
+ */
+const seatsRunningOut = `{n} AS (INSERT INTO notifications (id, kind, title, body, subject_type, subject_id, audience, source_event_id, transaction_id, position, created_at)
+       SELECT {u}.event_id, 'SEATS_RUNNING_OUT', 'Seats running out', (c.active + 1) || ' of ' || s.seats || ' seats are in use',
+              'CompanySubscription', s.first_id::text, ARRAY['managers:' || {u}.company_id, 'admins'], NULL, {u}.tx, {u}.pos, {u}.at
+       FROM {u}
+       CROSS JOIN LATERAL (SELECT coalesce(sum(x.seats), 0) AS seats, (array_agg(x.id ORDER BY x.position))[1] AS first_id FROM subscriptions x
+                           WHERE x.company_id = {u}.company_id AND x.status <> 'CANCELLED'
+                             AND x.starts_on <= ({u}.at AT TIME ZONE 'UTC')::date
+                             AND (x.ends_on IS NULL OR x.ends_on >= ({u}.at AT TIME ZONE 'UTC')::date)) s
+       CROSS JOIN LATERAL (SELECT count(*) AS active FROM profile_companies y WHERE y.company_id = {u}.company_id AND y.status = 'ACTIVE') c
+       WHERE s.seats > 0 AND (c.active + 1) * 10 >= s.seats * 9 AND c.active * 10 < s.seats * 9)`;
 
 const S = {
   CompanyRegistered: overArrays(
@@ -84,7 +114,7 @@ const S = {
   ),
   ProfileHired: overArrays(
     'wf_profile_hired',
-    ['company_id uuid', 'v bigint', 'at timestamptz', 'profile_id uuid', 'job_title text', 'started_on date', 'pos bigint'],
+    ['company_id uuid', 'v bigint', 'at timestamptz', 'profile_id uuid', 'job_title text', 'started_on date', 'pos bigint', 'event_id uuid', 'tx xid8'],
     'profile_companies',
     `{w} AS (INSERT INTO profile_companies AS t (profile_id, company_id, job_title, supervisor_id, started_on, ended_on, status, position, updated_at)
              SELECT profile_id, company_id, job_title, NULL, started_on, NULL, 'ACTIVE', pos, at FROM {u}
@@ -92,7 +122,8 @@ const S = {
              SET job_title = EXCLUDED.job_title, supervisor_id = NULL, started_on = EXCLUDED.started_on,
                  ended_on = NULL, status = 'ACTIVE', updated_at = EXCLUDED.updated_at
              ${returning('profile_companies')}),
-       ${bumpCompany}`,
+       ${bumpCompany},
+       ${seatsRunningOut}`,
   ),
   SupervisorSet: overArrays(
     'wf_supervisor_set',
@@ -136,14 +167,15 @@ const S = {
   ),
   ProfileAssigned: overArrays(
     'wf_profile_assigned',
-    ['project_id uuid', 'v bigint', 'at timestamptz', 'assignment_id uuid', 'profile_id uuid', 'pos bigint'],
+    ['project_id uuid', 'v bigint', 'at timestamptz', 'assignment_id uuid', 'profile_id uuid', 'pos bigint', 'event_id uuid', 'tx xid8'],
     'profile_assignments',
     `{w} AS (INSERT INTO profile_assignments AS t (profile_id, assignment_id, project_id, status, assigned_at, unassigned_at, position)
              SELECT profile_id, assignment_id, project_id, 'ASSIGNED', at, NULL, pos FROM {u}
              ON CONFLICT (assignment_id, profile_id) DO UPDATE
              SET status = 'ASSIGNED', assigned_at = EXCLUDED.assigned_at, unassigned_at = NULL
              ${returning('profile_assignments')}),
-       ${bumpProject}`,
+       ${bumpProject},
+       ${profileAssignedNotice}`,
   ),
   ProfileUnassigned: overArrays(
     'wf_profile_unassigned',
@@ -209,7 +241,32 @@ const S = {
              FROM {u} WHERE t.id = {u}.id ${returning('licenses')}),
        ${bumpProfile}`,
   ),
+  // A notification raised on its own (another domain's, a licence expiry notice), in a
+  // stream of its own. Its delivery order is its event's: transaction id and global position.
+  NotificationRaised: overArrays(
+    'wf_notification_raised',
+    [
+      'id uuid', 'v bigint', 'at timestamptz', 'kind text', 'title text', 'body text', 'subject_type text', 'subject_id text', 'audience jsonb',
+      'source_event_id text', 'tx xid8', 'pos bigint',
+    ],
+    null,
+    `{w} AS (INSERT INTO notifications AS t (id, kind, title, body, subject_type, subject_id, audience, source_event_id, transaction_id, position, created_at)
+             SELECT id, kind, title, body, subject_type, subject_id, ARRAY(SELECT jsonb_array_elements_text(audience)), source_event_id, tx, pos, at
+             FROM {u} RETURNING t.id)`,
+  ),
+  // Marking read again keeps the first readAt.
+  NotificationsRead: overArrays(
+    'wf_notifications_read',
+    ['reader_id text', 'ids jsonb', 'at timestamptz', 'pos bigint'],
+    null,
+    `{w} AS (INSERT INTO notification_reads AS t (reader_id, notification_id, read_at, position)
+             SELECT {u}.reader_id, n.id::uuid, {u}.at, {u}.pos FROM {u} CROSS JOIN jsonb_array_elements_text({u}.ids) AS n(id)
+             ON CONFLICT (reader_id, notification_id) DO NOTHING RETURNING t.notification_id)`,
+  ),
 };
+
+/** Events the fused single statement does not take (they need the transaction id, or are rare): the transaction path projects them. */
+const NOT_FUSED = new Set<string>(['NotificationRaised', 'NotificationsRead']);
 
 /** The statement and parameters that apply one event to the read tables. */
 function statementFor(event: RecordedEvent<WorkforceEvent>): [keyof typeof S, unknown[]] {
@@ -230,7 +287,7 @@ function statementFor(event: RecordedEvent<WorkforceEvent>): [keyof typeof S, un
     case 'SubscriptionCancelled':
       return [e.type, [e.data.companyId, v, at, e.data.subscriptionId, e.data.cancelledOn, e.data.reason]];
     case 'ProfileHired':
-      return [e.type, [e.data.companyId, v, at, e.data.profileId, e.data.position, e.data.startedOn, pos]];
+      return [e.type, [e.data.companyId, v, at, e.data.profileId, e.data.position, e.data.startedOn, pos, event.eventId, event.transactionId]];
     case 'SupervisorSet':
       return [e.type, [e.data.companyId, v, at, e.data.profileId, e.data.supervisorId]];
     case 'EmploymentEnded':
@@ -246,7 +303,7 @@ function statementFor(event: RecordedEvent<WorkforceEvent>): [keyof typeof S, un
       return [e.type, [d.projectId, v, at, d.assignmentId, d.companyId, d.name, d.startsOn, d.endsOn, pos]];
     }
     case 'ProfileAssigned':
-      return [e.type, [e.data.projectId, v, at, e.data.assignmentId, e.data.profileId, pos]];
+      return [e.type, [e.data.projectId, v, at, e.data.assignmentId, e.data.profileId, pos, event.eventId, event.transactionId]];
     case 'ProfileUnassigned':
       return [e.type, [e.data.projectId, v, at, e.data.assignmentId, e.data.profileId]];
     case 'ProfileCreated': {
@@ -265,6 +322,14 @@ function statementFor(event: RecordedEvent<WorkforceEvent>): [keyof typeof S, un
       return [e.type, [e.data.profileId, v, at, e.data.licenseId, e.data.expiresOn]];
     case 'LicenseRevoked':
       return [e.type, [e.data.profileId, v, at, e.data.licenseId, e.data.revokedOn, e.data.reason]];
+    case 'NotificationRaised': {
+      const d = e.data;
+      return [e.type, [
+        d.notificationId, v, at, d.kind, d.title, d.body, d.subjectType, d.subjectId, JSON.stringify(d.audience), d.sourceEventId, event.transactionId, pos,
+      ]];
+    }
+    case 'NotificationsRead':
+      return [e.type, [e.data.readerId, JSON.stringify(e.data.notificationIds), at, pos]];
   }
 }
 
@@ -296,14 +361,14 @@ export async function projectWorkforce(tx: Queryable, events: RecordedEvent[]): 
       // Columns as arrays, one element per event.
       const statement = S[name];
       const result = await run(tx, statement, rows[0].map((_, c) => rows.map((row) => row[c] ?? null)));
-      for (const row of result.rows) written.set(writtenKey(statement.returns, row), row);
+      if (statement.returns) for (const row of result.rows) written.set(writtenKey(statement.returns, row), row);
     }
   }
   return written;
 }
 
 /** What the append statement supplies to a fused projection instead of parameters. */
-const FROM_APPENDED = new Set(['v', 'at', 'pos', 'recorded_for']);
+const FROM_APPENDED = new Set(['v', 'at', 'pos', 'recorded_for', 'event_id', 'tx']);
 
 /** Read columns that are timestamps (`*_at`), by table: JSON brings them back as text. */
 const TIMESTAMPS = Object.fromEntries(
@@ -327,7 +392,7 @@ export const fusedWorkforceProjection: FusedProjection = {
     const streams = new Set<string>();
     const byType = new Map<keyof typeof S, { eventId: string; values: unknown[] }[]>();
     for (const e of events) {
-      if (streams.has(e.streamId)) return null;
+      if (streams.has(e.streamId) || NOT_FUSED.has(e.type)) return null;
       streams.add(e.streamId);
       const [name, values] = statementFor({ type: e.type, data: e.data } as RecordedEvent<WorkforceEvent>);
       const rows = byType.get(name) ?? [];
@@ -338,6 +403,7 @@ export const fusedWorkforceProjection: FusedProjection = {
     const ctes: string[] = [];
     const params: unknown[] = [];
     const tables: Record<string, ReadTable> = {};
+    // (NOT_FUSED events never get here: every statement below returns a read table.)
     // In a fixed order, so a mix of types is one statement whatever order its events came in.
     const groups = [...byType].sort(([a], [b]) => a.localeCompare(b));
     groups.forEach(([name, rows], i) => {
@@ -355,11 +421,12 @@ export const fusedWorkforceProjection: FusedProjection = {
       ctes.push(
         // Milliseconds, as the event's time is everywhere else it reaches a read table
         // (a JavaScript Date): a rebuild reproduces the same rows.
-        `u_${i} AS (SELECT x.*, a.stream_version AS v, date_trunc('milliseconds', a.occurred_at) AS at, a.global_position AS pos${recordedFor.column}
+        `u_${i} AS (SELECT x.*, a.stream_version AS v, date_trunc('milliseconds', a.occurred_at) AS at, a.global_position AS pos,
+                           a.transaction_id::xid8 AS tx${recordedFor.column}
                     FROM ${unnest} JOIN appended a ON a.event_id = x.event_id${recordedFor.join})`,
         fill(statement.ctes, `_${i}`),
       );
-      tables[`w_${i}`] = statement.returns;
+      tables[`w_${i}`] = statement.returns!;
     });
     return {
       key: groups.map(([name]) => name).join('+'),
