@@ -109,3 +109,131 @@ describe.each([
     for (const c of clients) c.dispose();
   });
 });
+
+describe('delegated queries', () => {
+  it('are one per event, selection and permission scope, shared by every subscriber with the same key', async () => {
+    const clients = [];
+    const subs: Collected[] = [];
+    // 20 subscribers in 2 permission scopes (A's managers, the admins), one selection.
+    for (let n = 0; n < 10; n++) {
+      for (const headers of [managerA(100 + n), admin(100 + n)]) {
+        const client = sseClient(stack.gateway.url, headers);
+        clients.push(client);
+        subs.push(collect(client, SUBSCRIPTION));
+      }
+    }
+    // One more selection (a different shape) for two of A's managers: its own query in that scope.
+    const other = `subscription { notificationAdded { id title } }`;
+    for (const n of [0, 1]) {
+      const client = sseClient(stack.gateway.url, managerA(200 + n));
+      clients.push(client);
+      subs.push(collect(client, other));
+    }
+    await settle();
+    const before = stack.gateway.notifications.hub.delegatedQueries;
+    const id = await raiseAboutProject(stack, ids.PA, 'Shared');
+    for (const s of subs) await s.waitFor(1);
+    expect(subs.every((s) => s.results.length === 1 && s.results[0].data.notificationAdded.id === id)).toBe(true);
+    expect(stack.gateway.notifications.hub.delegatedQueries - before).toBe(3);
+
+    // A per-reader field (readAt) makes the reader part of the scope: one query per subscriber.
+    const perReader = `subscription { notificationAdded { id readAt } }`;
+    const readers = [managerA(300), managerA(301), admin(300)].map((h) => {
+      const client = sseClient(stack.gateway.url, h);
+      clients.push(client);
+      return collect(client, perReader);
+    });
+    await settle();
+    const before2 = stack.gateway.notifications.hub.delegatedQueries;
+    await raiseAboutProject(stack, ids.PA, 'Per reader');
+    for (const r of readers) await r.waitFor(1);
+    for (const s of subs) await s.waitFor(2);
+    expect(stack.gateway.notifications.hub.delegatedQueries - before2).toBe(3 + 3);
+    for (const c of clients) c.dispose();
+  });
+});
+
+describe.each([
+  ['distinct connections', false],
+  ['a single connection', true],
+])('Last-Event-ID over %s', (_mode, single) => {
+  it('replays exactly what was missed, in order, then continues live', async () => {
+    const who = managerA(400 + Number(single));
+    const first = sseClient(stack.gateway.url, who, single);
+    const before = collect(first, SUBSCRIPTION);
+    await settle();
+    await raiseAboutProject(stack, ids.PA, 'Seen');
+    const [seen] = await before.waitFor(1);
+    first.dispose();
+    await settle();
+
+    const missed = [];
+    for (let n = 0; n < 3; n++) missed.push(await raiseAboutProject(stack, ids.PA, `Missed ${n}`));
+    // B's: not this reader's, never replayed to it.
+    await raiseAboutProject(stack, ids.PB, 'Not mine');
+
+    const again = sseClient(stack.gateway.url, { ...who, 'last-event-id': seen.data.notificationAdded.cursor }, single);
+    const after = collect(again, SUBSCRIPTION);
+    await after.waitFor(3);
+    await settle();
+    const live = await raiseAboutProject(stack, ids.PA, 'Live');
+    await after.waitFor(4);
+    await settle();
+    expect(after.results.map((r) => r.data.notificationAdded.id)).toEqual([...missed, live]);
+    expect(after.results[0].data.notificationAdded.subject).toMatchObject({ __typename: 'Project', name: 'Alpha Project' });
+    again.dispose();
+  });
+});
+
+describe('on the wire', () => {
+  it('sends retry:, an id: per event (its cursor) and heartbeats while idle', async () => {
+    const stream = await rawStream(stack.gateway.url, managerA(500), `subscription { notificationAdded { id cursor } }`);
+    expect(stream.status).toBe(200);
+    expect(stream.headers['content-type']).toMatch(/text\/event-stream/);
+    await settle();
+    const id = await raiseAboutProject(stack, ids.PA, 'On the wire');
+    await stream.waitFor(/event: next/);
+    const [event] = rawEvents(stream.text());
+    expect(event.result.data.notificationAdded.id).toBe(id);
+    expect(event.id).toBe(event.result.data.notificationAdded.cursor);
+    const heartbeats = () => stream.text().split(':\n\n').length - 1;
+    const now = heartbeats();
+    await new Promise((r) => setTimeout(r, 1_000));
+    // 300 ms heartbeats: at least two more in a second of silence.
+    expect(heartbeats() - now).toBeGreaterThanOrEqual(2);
+    expect(stream.text().startsWith('retry: 1000\n')).toBe(true);
+    stream.close();
+  });
+
+  it('ends the stream of a client that reads too slowly (BUFFER_FULL), and the client resumes with Last-Event-ID', async () => {
+    const who = managerA(600);
+    const marker = await raiseAboutProject(stack, ids.PA, 'Marker');
+    const { notifications } = await okAs(stack, who, `{ notifications(first: 1) { nodes { id cursor } } }`);
+    expect(notifications.nodes[0].id).toBe(marker);
+    const body = 'x'.repeat(4_000);
+    const raised = [];
+    for (let n = 0; n < 20; n++) raised.push(await raiseAboutProject(stack, ids.PA, `Big ${n}`, body));
+    // 100 copies of a 4 kB body: 400 kB an event, 8 MB in all, far past the socket buffers.
+    const heavy = `subscription { notificationAdded { id ${Array.from({ length: 100 }, (_, i) => `b${i}: body`).join(' ')} } }`;
+    const slow = await rawStream(stack.gateway.url, { ...who, 'last-event-id': notifications.nodes[0].cursor }, heavy, { paused: true });
+    await new Promise((r) => setTimeout(r, 1_500));
+    slow.res.resume();
+    await slow.ended;
+    const text = slow.text();
+    expect(text).toContain(': BUFFER_FULL');
+    const events = rawEvents(text);
+    const last = events.at(-1)!;
+    expect(last.result.errors[0].extensions).toMatchObject({ code: 'STREAM_ENDED', reason: 'BUFFER_FULL' });
+    const delivered = events.filter((e) => e.id).map((e) => e.result.data.notificationAdded.id);
+    expect(delivered.length).toBeLessThan(20);
+    expect(text).not.toContain('event: complete');
+
+    // The client resumes after the last id it received and gets the rest, once each.
+    const lastId = events.filter((e) => e.id).at(-1)?.id ?? notifications.nodes[0].cursor;
+    const resumed = collect(sseClient(stack.gateway.url, { ...who, 'last-event-id': lastId }), `subscription { notificationAdded { id } }`);
+    await resumed.waitFor(20 - delivered.length);
+    await settle();
+    expect([...delivered, ...resumed.results.map((r) => r.data.notificationAdded.id)]).toEqual(raised);
+    resumed.dispose();
+  });
+});

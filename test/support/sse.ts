@@ -116,15 +116,15 @@ export function rawStream(graphqlUrl: string, headers: Record<string, string>, q
   });
 }
 
-/** The `next` events of a raw stream: [id line or null, payload]. */
-export function rawEvents(text: string): { id: string | null; data: any }[] {
-  const events: { id: string | null; data: any }[] = [];
+/** The `next` events of a raw stream (distinct mode: the data is the execution result). */
+export function rawEvents(text: string): { id: string | null; result: any }[] {
+  const events: { id: string | null; result: any }[] = [];
   for (const block of text.split('\n\n')) {
     const lines = block.split('\n');
     if (!lines.some((l) => l === 'event: next')) continue;
     const id = lines.find((l) => l.startsWith('id: '))?.slice(4) ?? null;
     const data = lines.find((l) => l.startsWith('data: '))?.slice(6);
-    events.push({ id, data: data ? JSON.parse(data) : null });
+    events.push({ id, result: data ? JSON.parse(data) : null });
   }
   return events;
 }
