@@ -27,7 +27,7 @@ export interface TestStack {
   /** One-time codes CIAM sent, by account id (the test's mailbox). */
   inbox: Map<string, string>;
   gateway: RunningGateway;
-  /** Real Redis pub/sub (its own connections) the stack's gateway listens on for notification wake-ups. */
+  /** Real Redis pub/sub (its own connections): Workforce publishes notification wake-ups on it, the stack's gateway listens on it. */
   pubsub: RedisPubSub;
   /** Starts another gateway instance on the same subgraphs, store and key prefix, with its own Redis pub/sub connections (stopped with the stack). */
   startGateway(options?: GatewayOptions): Promise<RunningGateway>;
@@ -60,7 +60,11 @@ export async function startTestStack(
     ...options.env,
   });
   const log = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
-  const workforce = await startWorkforce(config, log, { db: database.db });
+  const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  // Workforce publishes notification wake-ups where the gateway listens: real Redis, the stack's prefix.
+  const pubsub = await RedisPubSub.connect(redisUrl);
+  const workforceOptions = { db: database.db, pubsub, keyPrefix };
+  const workforce = await startWorkforce(config, log, workforceOptions);
   const ciam = await startCiam(config, log, {
     db: ciamDatabase.db,
     port: 0,
@@ -73,8 +77,6 @@ export async function startTestStack(
     sender: { send: async (to, code) => void (inbox.delete(to.accountId), inbox.set(to.accountId, code)) },
     ...options.ciam,
   });
-  const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const pubsub = await RedisPubSub.connect(redisUrl);
   const gateway = await startGateway(config, log, {
     subgraphUrls: { workforce: workforce.server.url, ciam: ciam.server.url },
     store,

@@ -1,0 +1,96 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, type TestStack } from './support/stack.ts';
+import { okAs, role, rut } from './support/workforce.ts';
+import { collect, companyWithProject, raiseAboutProject, rawEvents, rawStream, sseClient } from './support/sse.ts';
+import { RedisPubSub } from '../platform/redis/pubsub.ts';
+import { freePort } from '../platform/testing/ports.ts';
+
+/**
+ * Several gateway instances on one Redis, and one whose Redis goes away. The feed is polled
+ * only once a minute here, so a delivery within seconds proves the wake-up travelled
+ * through Redis pub/sub (or, while it is down, the fast degraded polling).
+ */
+let stack: TestStack;
+const ids: Record<string, string> = {};
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const QUERY = `subscription { notificationAdded { id title subject { ... on Project { name } } } }`;
+const manager = () => role.manager(ids.A, 'manager@a.example');
+const settle = () => new Promise((r) => setTimeout(r, 500));
+
+beforeAll(async () => {
+  stack = await startTestStack('notify_multi', { env: { ANGELIS_GATEWAY_SSE_POLL_MS: '60000', ANGELIS_GATEWAY_SSE_DEGRADED_POLL_MS: '200' } });
+  const offering = (await okAs(stack, role.admin(), `mutation { createOffering(input: {code: "MUL", name: "Multi"}) { id } }`)).createOffering.id;
+  const a = await companyWithProject(stack, 'Alpha', rut(76_500_001), offering);
+  Object.assign(ids, { A: a.companyId, PA: a.projectId });
+});
+afterAll(async () => stack?.stop());
+
+describe('two gateway instances on one Redis', () => {
+  it('a notification created through instance A reaches a subscriber connected to instance B', async () => {
+    const b = await stack.startGateway();
+    const onB = collect(sseClient(b.url, manager()), QUERY);
+    const onA = collect(sseClient(stack.gateway.url, manager()), QUERY);
+    await settle();
+    const id = await raiseAboutProject(stack, ids.PA, 'Through A', 'body', stack.gateway.url);
+    const [got] = await onB.waitFor(1, 5_000);
+    expect(got.data.notificationAdded).toEqual({ id, title: 'Through A', subject: { name: 'Alpha Project' } });
+    expect((await onA.waitFor(1, 5_000))[0].data.notificationAdded.id).toBe(id);
+    onB.dispose();
+    onA.dispose();
+  });
+});
+
+describe('Redis down', () => {
+  it('keeps queries working, tells open streams they are degraded, polls the feed, and recovers', async () => {
+    // This instance reaches Redis pub/sub through a TCP relay the test cuts, as a network failure would.
+    const port = await freePort();
+    const sockets = new Set<Socket>();
+    const startRelay = () =>
+      new Promise<Server>((resolve) => {
+        const server = createServer((client) => {
+          const upstream = connect(Number(new URL(REDIS_URL).port || 6379), new URL(REDIS_URL).hostname);
+          sockets.add(client).add(upstream);
+          client.pipe(upstream).pipe(client);
+          const end = () => (client.destroy(), upstream.destroy());
+          client.on('error', end).on('close', end);
+          upstream.on('error', end).on('close', end);
+        });
+        server.listen(port, '127.0.0.1', () => resolve(server));
+      });
+    const cut = async (relay: Server) => {
+      const closed = new Promise<void>((r) => relay.close(() => r()));
+      for (const s of sockets) s.destroy();
+      await closed;
+    };
+    let relay = await startRelay();
+    const pubsub = await RedisPubSub.connect(`redis://127.0.0.1:${port}`);
+    const c = await stack.startGateway({ pubsub });
+    try {
+      const stream = await rawStream(c.url, manager(), QUERY);
+      await settle();
+      await cut(relay);
+      await stream.waitFor(/: degraded: Redis pub\/sub is unavailable/, 5_000);
+      // Queries through that instance still work.
+      expect((await okAs({ ...stack, gateway: c } as TestStack, manager(), `{ project(id: "${ids.PA}") { name } }`)).project.name).toBe('Alpha Project');
+      // A notification committed meanwhile arrives by polling the store, marked degraded.
+      const id = await raiseAboutProject(stack, ids.PA, 'While down');
+      await stream.waitFor(/event: next/, 5_000);
+      const [event] = rawEvents(stream.text());
+      expect(event.result.data.notificationAdded.id).toBe(id);
+      expect(event.result.extensions).toMatchObject({ degraded: true, cursor: event.id });
+
+      relay = await startRelay();
+      await stream.waitFor(/: recovered: Redis pub\/sub is back/, 15_000);
+      const after = await raiseAboutProject(stack, ids.PA, 'After');
+      await stream.waitFor(new RegExp(`"id":"${after}"`), 5_000);
+      expect(rawEvents(stream.text()).map((e) => e.result.data.notificationAdded.id)).toEqual([id, after]);
+      expect(rawEvents(stream.text())[1].result.extensions.degraded).toBeUndefined();
+      stream.close();
+    } finally {
+      // The stack stops the instance.
+      await pubsub.close();
+      await cut(relay);
+    }
+  }, 40_000);
+});
