@@ -280,7 +280,7 @@ describe('notificationFeed (delivery order)', () => {
     let after: string | null = null;
     let hasMore = true;
     while (hasMore) {
-      const page = (await okAs(stack, delivery(), FEED, { after, first: 4 })).notificationFeed;
+      const page: { nodes: typeof seen; hasMore: boolean; endCursor: string | null } = (await okAs(stack, delivery(), FEED, { after, first: 4 })).notificationFeed;
       seen.push(...page.nodes);
       hasMore = page.hasMore;
       after = page.endCursor;
