@@ -19,6 +19,7 @@ let dir: string;
 const company = id();
 const profile = id();
 const license = id();
+const notification = id();
 
 beforeAll(async () => {
   t = await createTestDatabase('projector', [{ service: 'es', migrations: [eventStoreMigration] }]);
@@ -35,6 +36,17 @@ beforeAll(async () => {
     { type: 'ProfileUpdated', data: { profileId: profile, firstName: 'Ana', lastName: 'Soto Díaz', email: null, phone: '+56 9 1111 2222', birthDate: '1990-05-01' } },
     { type: 'LicenseRenewed', data: { licenseId: license, profileId: profile, expiresOn: '2027-01-01' } },
   ]);
+  // Notifications: one raised on its own (in the lake without its free text), and a read marker (not in the lake).
+  await appendWorkforce(t.db, `notification-${notification}`, [
+    {
+      type: 'NotificationRaised',
+      data: {
+        notificationId: notification, kind: 'LICENSE_EXPIRING', title: 'B expires in 7 days', body: 'Ana Soto, renew it', subjectType: 'License',
+        subjectId: license, audience: [`profile:${profile}`, `managers:${company}`], sourceEventId: `license:${license}:2027-01-01:7`,
+      },
+    },
+  ]);
+  await appendWorkforce(t.db, `notification-reads-${profile}`, [{ type: 'NotificationsRead', data: { readerId: profile, notificationIds: [notification] } }]);
 });
 afterAll(async () => {
   await t?.drop();
@@ -47,13 +59,17 @@ describe('projector into a local lake', () => {
   it('writes raw events and typed change rows; the views give the current state with pseudonyms', async () => {
     await testConsumer(t.settings, lake(), dir, { untilCaughtUp: true }).start();
     const q = (sql: string) => queryLake(lake(), sql, join(dir, 'q'));
-    expect(await q('SELECT count(*)::INT AS n, count(DISTINCT global_position)::INT AS d FROM lake.raw.workforce')).toEqual([{ n: 6, d: 6 }]);
+    expect(await q('SELECT count(*)::INT AS n, count(DISTINCT global_position)::INT AS d FROM lake.raw.workforce')).toEqual([{ n: 8, d: 8 }]);
     expect(await q('SELECT profile_id, rut, first_name, last_name, email, phone, birth_date FROM angelis.profiles')).toEqual([{
       profile_id: profile, rut: pseudonym(TEST_PSEUDONYM_KEY, 'rut', '12345678-5'), first_name: 'Ana', last_name: 'Soto Díaz',
       email: null, phone: pseudonym(TEST_PSEUDONYM_KEY, 'phone', '56911112222'), birth_date: '1990-05-01',
     }]);
     expect(await q('SELECT tax_rut FROM angelis.companies')).toEqual([{ tax_rut: pseudonym(TEST_PSEUDONYM_KEY, 'rut', '76000000K') }]);
     expect(await q('SELECT expires_on, type FROM angelis.licenses')).toEqual([{ expires_on: '2027-01-01', type: 'B' }]);
+    // The notification's free text stays out of its table (the raw event keeps it, like every event's data).
+    expect(await q('SELECT notification_id, kind, subject_type, subject_id, source_event_id FROM angelis.notifications')).toEqual([{
+      notification_id: notification, kind: 'LICENSE_EXPIRING', subject_type: 'License', subject_id: license, source_event_id: `license:${license}:2027-01-01:7`,
+    }]);
     // Raw events keep their shape, with personal fields hashed and nulls left null.
     const raw = await q(`SELECT data FROM lake.raw.workforce WHERE event_type IN ('ProfileCreated', 'ProfileUpdated') ORDER BY global_position`);
     const created = JSON.parse(String(raw[0].data));
@@ -86,7 +102,7 @@ describe('projector into a local lake', () => {
     await storage.delete('tables/profiles/date=2030-01-01/other-000000000001-000000000002.parquet');
     const after = await readCommitLog(storage, 'workforce');
     expect(after.n).toBe(before.n + 1);
-    expect(after.events).toBe(7);
+    expect(after.events).toBe(9);
     expect(await queryLake(storage, 'SELECT revoked_on FROM angelis.licenses', join(dir, 'q'))).toEqual([{ revoked_on: '2026-01-01' }]);
   });
 
@@ -101,7 +117,7 @@ describe('projector into a local lake', () => {
     await appendWorkforce(t.db, `company-${company}`, [{ type: 'SupervisorSet', data: { companyId: company, profileId: profile, supervisorId: null } }]);
     await new Promise((r) => setTimeout(r, 1500));
     expect(secondCommits).toEqual([]); // the first instance projected it
-    expect((await readCommitLog(storage, 'workforce')).events).toBe(8);
+    expect((await readCommitLog(storage, 'workforce')).events).toBe(10);
     await first.stop(); // releases the lease at once
     await appendWorkforce(t.db, `company-${company}`, [{ type: 'EmploymentEnded', data: { companyId: company, profileId: profile, endedOn: '2026-02-01' } }]);
     for (let i = 0; i < 50 && secondCommits.length === 0; i++) await new Promise((r) => setTimeout(r, 100));

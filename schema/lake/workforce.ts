@@ -148,9 +148,31 @@ export const licenses = defineLakeTable({
   },
 });
 
+/**
+ * Notifications raised on their own (NotificationRaised: licence notices, other domains'
+ * anomalies). Title and body are left out: free text that may name people. PROFILE_ASSIGNED
+ * notifications are derived from ProfileAssigned (the notification's id is the event's:
+ * `assignment_members._event_id`); SEATS_RUNNING_OUT ones, derived from a hire and the seats in
+ * force that day, exist in Workforce's read table only. Read markers are not in the lake.
+ */
+export const notifications = defineLakeTable({
+  name: 'notifications', source, description: 'Notifications raised on their own (licence expiry notices, other domains\' reports).',
+  key: ['notification_id'],
+  columns: {
+    notification_id: { type: 'VARCHAR' }, kind: { type: 'VARCHAR' }, subject_type: { type: 'VARCHAR' }, subject_id: { type: 'VARCHAR' },
+    source_event_id: { type: 'VARCHAR', description: 'What raised it: another domain\'s event id, or license:<id>:<expiresOn>:<days>' },
+  },
+  events: {
+    NotificationRaised: {
+      op: 'upsert',
+      set: { notification_id: 'notificationId', kind: 'kind', subject_type: 'subjectType', subject_id: 'subjectId', source_event_id: 'sourceEventId' },
+    },
+  },
+});
+
 /** Every Workforce lake table. */
 export const workforceLakeTables: LakeTable[] = [
-  companies, offerings, subscriptions, employments, projects, assignments, assignmentMembers, profiles, licenses,
+  companies, offerings, subscriptions, employments, projects, assignments, assignmentMembers, profiles, licenses, notifications,
 ];
 
 /** Workforce as a lake source: its events and the tables they feed. */
