@@ -8,7 +8,7 @@ import { notificationsChannel, RedisPubSub } from '../../platform/redis/pubsub.t
 import { bootDomain } from '../../platform/service/boot.ts';
 import { createTestDatabase, type TestDatabase } from '../../platform/testing/postgres.ts';
 import type { CommandContext } from './commands.ts';
-import { encodeNotificationCursor } from './store/notifications.ts';
+import { decodeNotificationCursor, encodeNotificationCursor, notificationStore, type FeedPosition } from './store/notifications.ts';
 import { workforce, workforceConfig } from './subgraph.ts';
 import { checkDigit } from '../../platform/domain/rut.ts';
 
@@ -122,10 +122,35 @@ describe('licence expiry check with two instances', () => {
   });
 });
 
+describe('the feed in commit order', () => {
+  it('holds back notifications committed after a transaction that is still running, then gives them after it ends: never one behind a cursor already read', async () => {
+    const feed = (after: FeedPosition | null) => notificationStore.feed(t.db.pool, null, 'system:notifications', after, 1000);
+    const all = await feed(null);
+    const end = all.length ? decodeNotificationCursor(all[all.length - 1].cursor) : null;
+    // A transaction that took its id and is still running (a slow writer).
+    const slow = await secondDb.pool.connect();
+    try {
+      await slow.query('BEGIN');
+      await slow.query('SELECT pg_current_xact_id()');
+      const raised = await instances[0].parts.commands.raiseNotification(
+        ctx, { sourceEventId: 'horizon-1', kind: 'ANOMALY_REPORTED', title: 'Later', body: '', subjectType: 'Anomaly', subjectId: 'x' }, ['admins'],
+      );
+      // Committed, but behind a running transaction: the feed does not give it yet.
+      expect((await t.db.query('SELECT 1 FROM notifications WHERE id = $1', [raised])).rowCount).toBe(1);
+      expect(await feed(end)).toEqual([]);
+      await slow.query('COMMIT');
+      expect((await feed(end)).map((n) => n.id)).toEqual([raised]);
+    } finally {
+      slow.release();
+    }
+  });
+});
+
 describe('wake-ups after commit', () => {
   it('a commit that created notifications publishes its highest cursor; one that did not publishes nothing', async () => {
-    await until(() => wakeUps.length >= 3);
-    expect(JSON.parse(wakeUps[wakeUps.length - 1])).toEqual({ cursor: await highestCursor() });
+    // Every earlier commit's wake-up has arrived once the last one names the highest cursor.
+    const latest = JSON.stringify({ cursor: await highestCursor() });
+    await until(() => wakeUps[wakeUps.length - 1] === latest);
     const before = wakeUps.length;
     // No notification: no wake-up.
     await instances[0].parts.commands.updateProfile(ctx, { id: ids.p, changes: { firstName: 'Lenna' } });
