@@ -197,6 +197,9 @@ describe('licence expiry notices', () => {
     expect(own.title).toBe('Crane expires in 5 days');
     expect((await list(managerA())).nodes.map((n) => n.id)).toContain(own.id);
     expect((await list(managerB())).nodes.map((n) => n.id)).not.toContain(own.id);
+    // Its audience (every company the holder works for) stays out of the licence's audit trail.
+    const trail = (await okAs(stack, managerA(), `query($id: ID!) { auditTrail(entityId: $id, first: 100) { nodes { action } } }`, { id: license })).auditTrail.nodes;
+    expect(trail.map((e: { action: string }) => e.action)).toEqual(['LicenseGranted']);
     expect((await okAs(stack, worker('w1'), SUBJECT, { id: own.id })).notification.subject).toEqual({
       __typename: 'License', id: license, type: 'Crane', number: 'CR-9', expiresOn: daysFromToday(5), expiresInDays: 5, status: 'VALID', profile: { fullName: 'Wanda Notified' },
     });

@@ -104,8 +104,9 @@ function raised(cmd: RaiseCommand): WorkforceEvent {
       audience: [...new Set(cmd.audience)],
       sourceEventId: cmd.sourceEventId,
     },
-    // The audit trail of the subject lists it.
-    subjects: subjectType === 'Anomaly' ? [cmd.notificationId] : [cmd.notificationId, subjectId],
+    // Not listed in the subject's audit trail: its audience names every company the person
+    // works for, which a manager of one of them must not learn from that trail.
+    subjects: [cmd.notificationId],
   };
 }
 

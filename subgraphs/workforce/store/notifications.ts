@@ -26,7 +26,7 @@ export interface NotificationRow {
 export const DELIVERY_PRINCIPAL = 'system:notifications';
 
 export function isDeliveryPrincipal(identity: Identity): boolean {
-  return identity.userId === DELIVERY_PRINCIPAL && identity.role === 'ADMIN' && identity.kind === 'internal-user';
+  return identity.userId === DELIVERY_PRINCIPAL && identity.role === 'ADMIN' && identity.kind === 'internal-user' && identity.companyId === null && identity.profileId === null;
 }
 
 /** A service identity (another domain's relay): an ADMIN whose userId starts with `system:`. */
