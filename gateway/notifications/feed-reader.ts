@@ -17,6 +17,10 @@ export const DELIVERY_PRINCIPAL: Identity = {
 };
 
 const PAGE = 100;
+const RETRY_FIRST_MS = 20;
+const RETRY_MAX_MS = 1_000;
+/** A wake-up's cursor not seen in the feed by then is left to the polls. */
+const AWAIT_LIMIT_MS = 30_000;
 const FEED_PAGE = `query NotificationFeed($after: String, $first: Int) {
   notificationFeed(after: $after, first: $first) { endCursor hasMore nodes { id cursor audience } }
 }`;
@@ -47,6 +51,10 @@ export class FeedReader {
   private degraded = false;
   private stopped = false;
   private positioned = false;
+  /** Cursors named by wake-ups and not read yet, with when they were first heard of. */
+  private readonly awaited = new Map<string, number>();
+  private retry: NodeJS.Timeout | undefined;
+  private retryMs = RETRY_FIRST_MS;
 
   constructor(
     private readonly execute: Execute,
@@ -61,7 +69,7 @@ export class FeedReader {
   async start(): Promise<void> {
     this.unwatch = this.pubsub.onStatus((status) => this.setDegraded(status === 'down'));
     try {
-      this.unsubscribe = await this.pubsub.subscribe(this.channel, () => this.wake());
+      this.unsubscribe = await this.pubsub.subscribe(this.channel, (message) => this.onWakeUp(message));
     } catch (err) {
       this.log.warn({ err }, 'notifications: cannot subscribe to wake-ups; polling the feed');
       this.setDegraded(true);
@@ -94,6 +102,35 @@ export class FeedReader {
     return this.degraded;
   }
 
+  /**
+   * A wake-up names the highest cursor its commit created. The feed shows a commit only
+   * once every transaction older than it has ended (its xmin horizon, server-wide), so a
+   * read right after the wake-up may not reach it yet: until it does, read again soon
+   * (backing off) rather than waiting for the next poll.
+   */
+  private onWakeUp(message: string): void {
+    try {
+      const { cursor } = JSON.parse(message) as { cursor?: unknown };
+      if (typeof cursor === 'string' && this.awaited.size < 1_000) this.awaited.set(cursor, Date.now());
+    } catch {
+      // Not ours to judge: a wake-up is a wake-up.
+    }
+    this.wake();
+  }
+
+  private retryAwaited(): void {
+    const now = Date.now();
+    for (const [cursor, since] of this.awaited) if (now - since > AWAIT_LIMIT_MS || cursor === this.position) this.awaited.delete(cursor);
+    clearTimeout(this.retry);
+    if (this.awaited.size === 0 || this.stopped) {
+      this.retryMs = RETRY_FIRST_MS;
+      return;
+    }
+    this.retry = setTimeout(() => this.wake(), this.retryMs);
+    this.retry.unref();
+    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+  }
+
   /** Reads what was committed after the position; a wake-up while reading reads again after. */
   wake(): void {
     if (this.stopped) return;
@@ -106,7 +143,7 @@ export class FeedReader {
       if (this.again && !this.stopped) {
         this.again = false;
         this.wake();
-      }
+      } else this.retryAwaited();
     });
   }
 
@@ -115,6 +152,7 @@ export class FeedReader {
     try {
       for (;;) {
         const page = await this.page(this.position, PAGE, 'id cursor audience');
+        for (const node of page.nodes) this.awaited.delete(node.cursor);
         if (page.nodes.length > 0) await this.hub.dispatch(page.nodes);
         this.position = page.endCursor ?? this.position;
         if (!page.hasMore || this.stopped) return;
@@ -157,6 +195,7 @@ export class FeedReader {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.retry);
     this.unwatch?.();
     await this.unsubscribe?.().catch(() => {});
     await this.reading;

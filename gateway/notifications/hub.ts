@@ -17,6 +17,8 @@ export interface FeedNode {
 export interface Delivery {
   id: string;
   cursor: string;
+  /** `result` serialised once for every recipient. */
+  json: string;
   result: { data?: Record<string, unknown> | null; errors?: readonly GraphQLFormattedError[]; extensions: { cursor: string; degraded?: true } };
 }
 
@@ -74,15 +76,12 @@ export class NotificationHub {
         const value = answer.data?.[group.plan.responseKey];
         // Not visible to this scope after all (e.g. deleted or re-addressed): nothing to say.
         if (value == null && !answer.errors?.length) continue;
-        const delivery: Delivery = {
-          id: node.id,
-          cursor: node.cursor,
-          result: {
-            ...(value != null ? { data: { [group.plan.responseKey]: value } } : { data: null }),
-            ...(answer.errors?.length ? { errors: answer.errors } : {}),
-            extensions: this.degraded ? { cursor: node.cursor, degraded: true } : { cursor: node.cursor },
-          },
+        const result: Delivery['result'] = {
+          ...(value != null ? { data: { [group.plan.responseKey]: value } } : { data: null }),
+          ...(answer.errors?.length ? { errors: answer.errors } : {}),
+          extensions: this.degraded ? { cursor: node.cursor, degraded: true } : { cursor: node.cursor },
         };
+        const delivery: Delivery = { id: node.id, cursor: node.cursor, json: JSON.stringify(result), result };
         for (const recipient of group.recipients) recipient.deliver(delivery);
       }
     }

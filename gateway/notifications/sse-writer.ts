@@ -9,6 +9,8 @@ import { END_MESSAGES, type EndReason, type NotificationSubscription } from './s
 export class StreamState {
   readonly ops = new Map<string, NotificationSubscription>();
   writer: SseWriter | null = null;
+  /** Events sent before the stream's GET connected (single-connection mode) or before its writer started. */
+  private early: string[] = [];
 
   constructor(
     readonly identity: Identity,
@@ -16,6 +18,27 @@ export class StreamState {
     /** Single-connection mode's token; null for a distinct connection. */
     readonly token: string | null,
   ) {}
+
+  /**
+   * Writes one operation's result as a `next` event, with `id: <cursor>` when it has one.
+   * Results go straight to the stream (not through graphql-sse's per-stream generator
+   * chain): a fan-out serialises the shared result once (`json`) and costs each stream
+   * one string and one write.
+   */
+  send(opId: string, result: object, json = JSON.stringify(result)): void {
+    const data = opId ? `{"id":${JSON.stringify(opId)},"payload":${json}}` : json;
+    const cursor = (result as { extensions?: { cursor?: string } }).extensions?.cursor;
+    const text = `${cursor && !/[\r\n]/.test(cursor) ? `id: ${cursor}\n` : ''}event: next\ndata: ${data}\n\n`;
+    if (this.writer) this.writer.enqueue(text);
+    else this.early.push(text);
+  }
+
+  /** What was sent before the writer started. */
+  takeEarly(): string[] {
+    const early = this.early;
+    this.early = [];
+    return early;
+  }
 }
 
 export interface SseWriterOptions {
@@ -29,10 +52,10 @@ export interface SseWriterOptions {
 }
 
 const PING = ':\n\n';
-const CURSOR_MARK = '"extensions":{"cursor":';
 
 /**
- * Writes graphql-sse's event stream to the HTTP response, adding what the protocol
+ * One event stream's HTTP response: graphql-sse's protocol messages (operation errors,
+ * `complete`) and the notifications sent through StreamState, plus what the protocol
  * leaves to the server: `id:` (the notification cursor, for Last-Event-ID), `retry:`,
  * heartbeats on our own interval (graphql-sse's fixed 12 s pings are dropped), comments
  * for state changes, a bounded buffer for slow clients, and ends that say why.
@@ -56,6 +79,7 @@ export class SseWriter {
     this.res.writeHead(200, { ...headers, 'x-accel-buffering': 'no' });
     this.write(`retry: ${this.options.retryMs}\n${PING}`);
     if (this.options.degraded) this.comment(DEGRADED);
+    for (const text of this.state.takeEarly()) this.enqueue(text);
     this.res.on('close', () => this.close());
     void this.pump();
   }
@@ -119,9 +143,9 @@ export class SseWriter {
     this.flushOrEnd();
   }
 
-  private enqueue(message: string): void {
-    if (message === PING) return;
-    const text = withId(message);
+  /** Writes an event now, or holds it while the client is behind; past the bound the stream ends (BUFFER_FULL). */
+  enqueue(text: string): void {
+    if (text === PING || this.ended) return;
     if (this.blocked || this.queued.length) {
       this.queued.push(text);
       if (this.queued.length > this.options.buffer) this.terminate('BUFFER_FULL');
@@ -161,20 +185,3 @@ export class SseWriter {
 
 export const DEGRADED = 'degraded: Redis pub/sub is unavailable; notifications are polled from the store and may arrive late';
 export const RECOVERED = 'recovered: Redis pub/sub is back';
-
-/** Prefixes a `next` event with `id: <cursor>` when its result carries one in extensions. */
-function withId(message: string): string {
-  if (!message.startsWith('event: next')) return message;
-  const at = message.lastIndexOf(CURSOR_MARK);
-  if (at < 0) return message;
-  // The cursor is a JSON string right after the mark; quotes inside the data are escaped, so this one is structural.
-  const start = at + CURSOR_MARK.length;
-  const end = message.indexOf('"', start + 1);
-  let cursor: string;
-  try {
-    cursor = JSON.parse(message.slice(start, end + 1)) as string;
-  } catch {
-    return message;
-  }
-  return /[\r\n]/.test(cursor) ? message : `id: ${cursor}\n${message}`;
-}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { createRequire } from 'node:module';
-import { GraphQLError, buildSchema, parse, printSchema, validate, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { GraphQLError, buildSchema, parse, printSchema, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { createHandler, type OperationArgs, type Request as SseRequest, type Response as SseResponse } from 'graphql-sse';
 import { decodeJwt } from 'jose';
 import type { ApolloServer } from '@apollo/server';
@@ -14,7 +14,7 @@ import { BadUserInputError, UnauthenticatedError } from '../../platform/errors.t
 import { notificationsChannel, type PubSub } from '../../platform/redis/pubsub.ts';
 import type { Route } from '../../platform/http/server.ts';
 import { measure } from '../plugins/query-limits.ts';
-import { planSubscription } from './delegation.ts';
+import { planSubscription, type DelegationPlan } from './delegation.ts';
 import { FeedReader } from './feed-reader.ts';
 import { NotificationHub, type Execute } from './hub.ts';
 import { DEGRADED, RECOVERED, SseWriter, StreamState } from './sse-writer.ts';
@@ -92,9 +92,33 @@ export function notificationStreams(o: NotificationStreamsOptions): Notification
     { status, statusText: status === 401 ? 'Unauthorized' : 'Bad Request', headers: { 'content-type': 'application/json; charset=utf-8' } },
   ];
 
+  // Clients subscribe with the same few documents: parse, check, validate and plan each once.
+  let documents = new Map<string, DocumentNode | GraphQLError>();
+  let validated = new WeakMap<DocumentNode, ReturnType<typeof validate>>();
+  let plans = new WeakMap<DocumentNode, Map<string, DelegationPlan>>();
+  const documentOf = (query: string): DocumentNode | GraphQLError => {
+    let known = documents.get(query);
+    if (known) return known;
+    try {
+      known = parse(query, { maxTokens: config.ANGELIS_GATEWAY_MAX_TOKENS });
+      const { depth, aliases } = measure(known);
+      if (depth > config.ANGELIS_GATEWAY_MAX_DEPTH) known = new BadUserInputError(`The subscription nests ${depth} levels deep; at most ${config.ANGELIS_GATEWAY_MAX_DEPTH} are allowed`);
+      else if (aliases > config.ANGELIS_GATEWAY_MAX_ALIASES) known = new BadUserInputError(`The subscription uses ${aliases} aliases; at most ${config.ANGELIS_GATEWAY_MAX_ALIASES} are allowed`);
+    } catch (err) {
+      known = new BadUserInputError((err as Error).message);
+    }
+    if (documents.size >= 1_000) documents.delete(documents.keys().next().value as string);
+    documents.set(query, known);
+    return known;
+  };
+
   const handler = createHandler<http.IncomingMessage, StreamRequestContext, OperationContext>({
-    // This module's graphql-js, the one that built `schema` (see ownRealm).
-    validate,
+    // This module's graphql-js, the one that built `schema` (see ownRealm); once per document.
+    validate: (s, document) => {
+      let errors = validated.get(document);
+      if (!errors) validated.set(document, (errors = validate(s, document)));
+      return errors;
+    },
     async authenticate(req) {
       if (req.context.internal) return req.context.internal;
       let identity: Identity | null;
@@ -131,15 +155,8 @@ export function notificationStreams(o: NotificationStreamsOptions): Notification
     },
     onSubscribe(req, params) {
       if (!schema) return refuse(503, new GraphQLError('Subscriptions are not ready yet', { extensions: { code: 'SOURCE_UNAVAILABLE' } }));
-      let document;
-      try {
-        document = parse(params.query, { maxTokens: config.ANGELIS_GATEWAY_MAX_TOKENS });
-      } catch (err) {
-        return refuse(400, new BadUserInputError((err as Error).message));
-      }
-      const { depth, aliases } = measure(document);
-      if (depth > config.ANGELIS_GATEWAY_MAX_DEPTH) return refuse(400, new BadUserInputError(`The subscription nests ${depth} levels deep; at most ${config.ANGELIS_GATEWAY_MAX_DEPTH} are allowed`));
-      if (aliases > config.ANGELIS_GATEWAY_MAX_ALIASES) return refuse(400, new BadUserInputError(`The subscription uses ${aliases} aliases; at most ${config.ANGELIS_GATEWAY_MAX_ALIASES} are allowed`));
+      const document = documentOf(params.query);
+      if (document instanceof GraphQLError) return refuse(400, document);
       const state = req.context.state!;
       const opId = String(params.extensions?.operationId ?? '');
       const lastEventId = req.headers.get('last-event-id') || null;
@@ -148,17 +165,23 @@ export function notificationStreams(o: NotificationStreamsOptions): Notification
     execute: () => ({ errors: [new BadUserInputError('Only subscriptions are served on /graphql/stream; send queries and mutations to /graphql')] }),
     subscribe(args) {
       const { state, identity, expiresAtMs, opId, lastEventId } = args.contextValue;
-      let plan;
-      try {
-        plan = planSubscription(args.schema, args.document, args.operationName, args.variableValues);
-      } catch (err) {
-        if (err instanceof GraphQLError) return { errors: [err] };
-        throw err;
+      let byVariables = plans.get(args.document);
+      if (!byVariables) plans.set(args.document, (byVariables = new Map()));
+      const planKey = `${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}`;
+      let plan = byVariables.get(planKey);
+      if (!plan) {
+        try {
+          plan = planSubscription(args.schema, args.document, args.operationName, args.variableValues);
+        } catch (err) {
+          if (err instanceof GraphQLError) return { errors: [err] };
+          throw err;
+        }
+        if (byVariables.size < 100) byVariables.set(planKey, plan);
       }
       const subscription = new NotificationSubscription(identity, plan, hub, execute, log, (s) => {
         subscriptions.delete(s);
         if (state.ops.get(opId) === s) state.ops.delete(opId);
-      }, expiresAtMs);
+      }, (result, json) => state.send(opId, result, json), expiresAtMs);
       subscriptions.add(subscription);
       state.ops.set(opId, subscription);
       subscription.open(lastEventId);
@@ -249,6 +272,9 @@ export function notificationStreams(o: NotificationStreamsOptions): Notification
     },
     setSchema(next) {
       schema = ownRealm(next);
+      documents = new Map();
+      validated = new WeakMap();
+      plans = new WeakMap();
     },
     async start() {
       await reader.start();

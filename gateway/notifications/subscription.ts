@@ -16,21 +16,30 @@ interface ReplayNode {
 }
 
 /**
- * One subscriber's `notificationAdded`: an async generator graphql-sse drains into the
- * stream. With a Last-Event-ID it first replays the caller's own feed after that cursor
- * (as the caller, with its selection), holding live deliveries meanwhile; then it lets
- * through the live ones the replay did not already contain: no duplicates, no gaps,
- * feed order.
+ * One subscriber's `notificationAdded`: its results go to its stream (StreamState.send);
+ * graphql-sse sees an async generator that ends when the subscription does.
+ *
+ * With a Last-Event-ID it replays the caller's own feed after that cursor (as the caller,
+ * with its selection), then joins this instance's live deliveries. Cursors are opaque, so
+ * the join is decided by the feed itself, not by comparing them: live deliveries are held
+ * while the caller's feed is read; a held one that the read returned proves this
+ * instance's reader is past the replay's end (it reads in commit order), so from there on
+ * live deliveries are new unless the reads already sent them. A held one that arrived
+ * before a read began and is not in it is older than the replay (an instance whose reader
+ * lags the client's previous connection): dropped. No duplicates, no gaps, feed order.
  */
 export class NotificationSubscription implements Recipient, AsyncGenerator<Result, void, undefined> {
-  private readonly queue: Result[] = [];
   private wake: (() => void) | null = null;
   private closing = false;
   private done = false;
-  private replaying = false;
+  /** Between open(lastEventId) and the join with the live deliveries. */
+  private joining = false;
+  private reading = false;
+  /** The caller's feed has been sent up to here. */
+  private after: string | null = null;
   private held: Delivery[] = [];
-  /** Ids the replay sent, to drop the same notifications arriving live; cleared by the first newer one. */
-  private replayed: Set<string> | null = null;
+  /** Ids the reads sent, to drop the same notifications arriving live; cleared by the first newer one. */
+  private seen: Set<string> | null = null;
   private expiry: NodeJS.Timeout | undefined;
 
   constructor(
@@ -40,6 +49,8 @@ export class NotificationSubscription implements Recipient, AsyncGenerator<Resul
     private readonly execute: Execute,
     private readonly log: Logger,
     private readonly onClose: (subscription: NotificationSubscription) => void,
+    /** Writes a result to the subscriber's stream (`json`: already serialised, shared by a fan-out). */
+    private readonly send: (result: Result, json?: string) => void,
     /** When the caller's token expires (ms since the epoch), if it does. */
     expiresAtMs?: number,
   ) {
@@ -51,19 +62,25 @@ export class NotificationSubscription implements Recipient, AsyncGenerator<Resul
 
   /** Starts receiving live deliveries, after replaying the caller's feed after `lastEventId` if given. */
   open(lastEventId: string | null): void {
-    this.replaying = lastEventId !== null;
     this.hub.add(this);
-    if (lastEventId !== null) void this.replay(lastEventId);
+    if (lastEventId === null) return;
+    this.joining = true;
+    this.after = lastEventId;
+    void this.round();
   }
 
   deliver(delivery: Delivery): void {
     if (this.closing) return;
-    if (this.replaying) return void this.held.push(delivery);
-    if (this.replayed) {
-      if (this.replayed.has(delivery.id)) return;
-      this.replayed = null;
+    if (this.joining) {
+      this.held.push(delivery);
+      if (!this.reading) void this.round();
+      return;
     }
-    this.push(delivery.result);
+    if (this.seen) {
+      if (this.seen.has(delivery.id)) return;
+      this.seen = null;
+    }
+    this.push(delivery.result, delivery.json);
   }
 
   /** Ends with a last result that says why (a GraphQL error with `extensions.reason`). */
@@ -71,66 +88,80 @@ export class NotificationSubscription implements Recipient, AsyncGenerator<Resul
     if (this.closing) return;
     const code = reason === 'TOKEN_EXPIRED' || reason === 'SESSION_REVOKED' ? 'UNAUTHENTICATED' : 'STREAM_ENDED';
     this.push({ errors: [{ message: END_MESSAGES[reason], extensions: { code, reason } }] });
+    this.finish();
+  }
+
+  /** No more results: the iterator ends, graphql-sse sends `complete`. */
+  private finish(): void {
     this.closing = true;
     this.hub.remove(this);
-  }
-
-  private async replay(after: string | null): Promise<void> {
-    const replayed = new Set<string>();
-    try {
-      for (;;) {
-        const answer = await this.execute(this.plan.replayQuery, replayVariables(this.plan, after), this.identity);
-        const page = answer.data?.[FEED_ALIAS] as { nodes: ReplayNode[]; endCursor: string | null; hasMore: boolean } | null | undefined;
-        if (!page) {
-          // E.g. a Last-Event-ID that is not a cursor (BAD_USER_INPUT): say so and end.
-          this.push({ errors: answer.errors?.length ? answer.errors : [{ message: 'The missed notifications could not be read', extensions: { code: 'SOURCE_UNAVAILABLE' } }] });
-          this.closing = true;
-          this.hub.remove(this);
-          return;
-        }
-        page.nodes.forEach((node, i) => {
-          if (this.closing) return;
-          const { [NODE_ID_ALIAS]: id, [NODE_CURSOR_ALIAS]: cursor, ...value } = node;
-          const errors = answer.errors
-            ?.filter((e) => e.path?.[0] === FEED_ALIAS && e.path[1] === 'nodes' && e.path[2] === i)
-            .map((e) => ({ ...e, path: [this.plan.responseKey, ...e.path!.slice(3)] }));
-          replayed.add(id);
-          this.push({ data: { [this.plan.responseKey]: value }, ...(errors?.length ? { errors } : {}), extensions: { cursor } });
-        });
-        after = page.endCursor;
-        if (!page.hasMore || this.closing) break;
-      }
-    } catch (err) {
-      this.log.error({ err }, 'replaying missed notifications failed');
-      this.push({ errors: [{ message: 'The missed notifications could not be read', extensions: { code: 'SOURCE_UNAVAILABLE' } }] });
-      this.closing = true;
-      this.hub.remove(this);
-      return;
-    }
-    // Live ones that arrived meanwhile: those the replay already had are dropped.
-    this.replaying = false;
-    this.replayed = replayed;
-    const held = this.held;
-    this.held = [];
-    for (const delivery of held) this.deliver(delivery);
-  }
-
-  private push(result: Result): void {
-    if (this.closing || this.done) return;
-    this.queue.push(result);
     this.wake?.();
     this.wake = null;
   }
 
-  async next(): Promise<IteratorResult<Result, void>> {
-    for (;;) {
-      if (this.queue.length) return { value: this.queue.shift()!, done: false };
-      if (this.closing || this.done) {
-        this.close();
-        return { value: undefined, done: true };
-      }
-      await new Promise<void>((resolve) => (this.wake = resolve));
+  /** One read of the caller's feed after `after`, then the join decision on what is held. */
+  private async round(): Promise<void> {
+    this.reading = true;
+    const heldBefore = this.held.length;
+    const read = await this.readOwn();
+    this.reading = false;
+    if (!read || this.closing) return;
+    const held = this.held;
+    const at = held.findIndex((d) => read.has(d.id));
+    if (at >= 0) {
+      this.joining = false;
+      this.held = [];
+      for (const delivery of held.slice(at + 1)) this.deliver(delivery);
+      return;
     }
+    this.held = held.slice(heldBefore);
+    if (this.held.length > 0) void this.round();
+  }
+
+  /** Sends the caller's feed after `after` (every page); the ids it sent, or null when it failed (the subscription ends). */
+  private async readOwn(): Promise<Set<string> | null> {
+    const read = new Set<string>();
+    this.seen ??= new Set();
+    try {
+      for (;;) {
+        const answer = await this.execute(this.plan.replayQuery, replayVariables(this.plan, this.after), this.identity);
+        const page = answer.data?.[FEED_ALIAS] as { nodes: ReplayNode[]; endCursor: string | null; hasMore: boolean } | null | undefined;
+        if (!page) {
+          // E.g. a Last-Event-ID that is not a cursor (BAD_USER_INPUT): say so and end.
+          this.push({ errors: answer.errors?.length ? answer.errors : [{ message: 'The missed notifications could not be read', extensions: { code: 'SOURCE_UNAVAILABLE' } }] });
+          this.finish();
+          return null;
+        }
+        page.nodes.forEach((node, i) => {
+          const { [NODE_ID_ALIAS]: id, [NODE_CURSOR_ALIAS]: cursor, ...value } = node;
+          const errors = answer.errors
+            ?.filter((e) => e.path?.[0] === FEED_ALIAS && e.path[1] === 'nodes' && e.path[2] === i)
+            .map((e) => ({ ...e, path: [this.plan.responseKey, ...e.path!.slice(3)] }));
+          read.add(id);
+          this.seen!.add(id);
+          this.push({ data: { [this.plan.responseKey]: value }, ...(errors?.length ? { errors } : {}), extensions: { cursor } });
+        });
+        this.after = page.endCursor ?? this.after;
+        if (!page.hasMore || this.closing) return read;
+      }
+    } catch (err) {
+      this.log.error({ err }, 'reading missed notifications failed');
+      this.push({ errors: [{ message: 'The missed notifications could not be read', extensions: { code: 'SOURCE_UNAVAILABLE' } }] });
+      this.finish();
+      return null;
+    }
+  }
+
+  private push(result: Result, json?: string): void {
+    if (this.closing || this.done) return;
+    this.send(result, json);
+  }
+
+  /** Yields nothing (results are sent to the stream directly); done when the subscription ends, so graphql-sse completes it. */
+  async next(): Promise<IteratorResult<Result, void>> {
+    if (!this.closing && !this.done) await new Promise<void>((resolve) => (this.wake = resolve));
+    this.close();
+    return { value: undefined, done: true };
   }
 
   async return(): Promise<IteratorResult<Result, void>> {
@@ -157,7 +188,6 @@ export class NotificationSubscription implements Recipient, AsyncGenerator<Resul
     this.closing = true;
     clearTimeout(this.expiry);
     this.hub.remove(this);
-    this.queue.length = 0;
     this.held = [];
     this.wake?.();
     this.wake = null;
