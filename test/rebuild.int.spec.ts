@@ -62,6 +62,11 @@ beforeAll(async () => {
   const assigned = await t.db.query<{ id: string }>(`SELECT id FROM notifications WHERE kind = 'PROFILE_ASSIGNED' ORDER BY position LIMIT 2`);
   await commands.markNotificationsRead(ctx, 'reader-1', [raised, ...assigned.rows.map((r) => r.id)]);
   await commands.markNotificationsRead(ctx, 'reader-2', [raised]);
+  // A hire that takes the last seat of a one-seat company: SEATS_RUNNING_OUT, derived from it.
+  const small = await commands.registerCompany(ctx, { name: 'One seat', taxRut: '76.543.210-3' });
+  const { rows: offerings } = await t.db.query<{ id: string }>('SELECT id FROM offerings ORDER BY position LIMIT 1');
+  await commands.subscribe(ctx, { companyId: small, offeringId: offerings[0].id, seats: 1 });
+  await commands.hireProfile(ctx, { companyId: small, profileId: p2 });
 
   // Commands on distinct aggregates at once commit in batches, each batch one statement
   // (append + projection of two event types): the rebuild below proves they wrote what
@@ -106,7 +111,10 @@ describe('rebuild', () => {
     expect(before.profiles.length).toBe(24);
     // One record per profile from the seed (under the hiring company), plus company b's of p1.
     expect(before.profile_personal_data.length).toBe(25);
-    expect(before.notifications.length).toBeGreaterThan(3);
+    // Every kind, derived (assigned, seats) and raised (licence, another domain's).
+    expect(new Set(before.notifications.map((n) => (n as { row: { kind: string } }).row.kind))).toEqual(
+      new Set(['PROFILE_ASSIGNED', 'SEATS_RUNNING_OUT', 'LICENSE_EXPIRING', 'ANOMALY_REPORTED']),
+    );
     expect(before.notification_reads.length).toBe(4);
     const { rows } = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
     // Scribble on a read table so the test fails if rebuild does not really rewrite it.
