@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from './support/stack.ts';
 import { okAs, role, rut } from './support/workforce.ts';
 import { collect, companyWithProject, raiseAboutProject, rawEvents, rawStream, sseClient } from './support/sse.ts';
-import { RedisPubSub } from '../platform/redis/pubsub.ts';
+import { MemoryPubSub, RedisPubSub } from '../platform/redis/pubsub.ts';
 import { freePort } from '../platform/testing/ports.ts';
 
 /**
@@ -39,6 +39,33 @@ describe('two gateway instances on one Redis', () => {
     onB.dispose();
     onA.dispose();
   });
+});
+
+describe('reconnecting to an instance that lags behind', () => {
+  it('sends what came after Last-Event-ID once, and none of the older ones its reader delivers late', async () => {
+    // Instance L hears no wake-ups (a pub/sub of its own) and reads the feed every 4 s: behind A.
+    const lagging = await stack.startGateway({ pubsub: new MemoryPubSub() }, { ANGELIS_GATEWAY_SSE_POLL_MS: 4_000 });
+    const onA = collect(sseClient(stack.gateway.url, manager()), QUERY);
+    await settle();
+    const early = [];
+    for (let n = 0; n < 3; n++) early.push(await raiseAboutProject(stack, ids.PA, `Early ${n}`));
+    const seen = await onA.waitFor(3, 5_000);
+    onA.dispose();
+    expect(seen.map((r) => r.data.notificationAdded.id)).toEqual(early);
+    // The client moves to L with the last cursor it saw (the extensions carry it, as the SSE id does).
+    const onL = collect(sseClient(lagging.url, { ...manager(), 'last-event-id': seen[2].extensions!.cursor as string }), QUERY);
+    await settle();
+    const next = await raiseAboutProject(stack, ids.PA, 'Next');
+    await onL.waitFor(1, 10_000);
+    // L's reader catches up on its next poll and dispatches Early 0-2 and Next to its streams.
+    await new Promise((r) => setTimeout(r, 5_000));
+    expect(onL.results.map((r) => r.data.notificationAdded.id)).toEqual([next]);
+    const after = await raiseAboutProject(stack, ids.PA, 'After');
+    await onL.waitFor(2, 10_000);
+    await new Promise((r) => setTimeout(r, 4_500));
+    expect(onL.results.map((r) => r.data.notificationAdded.id)).toEqual([next, after]);
+    onL.dispose();
+  }, 40_000);
 });
 
 describe('Redis down', () => {

@@ -29,8 +29,8 @@ export interface TestStack {
   gateway: RunningGateway;
   /** Real Redis pub/sub (its own connections): Workforce publishes notification wake-ups on it, the stack's gateway listens on it. */
   pubsub: RedisPubSub;
-  /** Starts another gateway instance on the same subgraphs, store and key prefix, with its own Redis pub/sub connections (stopped with the stack). */
-  startGateway(options?: GatewayOptions): Promise<RunningGateway>;
+  /** Starts another gateway instance on the same subgraphs, store and key prefix, with its own Redis pub/sub connections (stopped with the stack); `config` overrides the stack's settings for it. */
+  startGateway(options?: GatewayOptions, config?: Partial<Config>): Promise<RunningGateway>;
   /** Runs an operation through the gateway as `user` (the development header), or anonymously with null. */
   gql<T = any>(query: string, variables?: Record<string, unknown>, user?: string | null): Promise<GraphQLResponse<T>>;
   stop(): Promise<void>;
@@ -96,9 +96,9 @@ export async function startTestStack(
     inbox,
     gateway,
     pubsub,
-    async startGateway(more = {}) {
+    async startGateway(more = {}, overrides = {}) {
       const own = await RedisPubSub.connect(redisUrl);
-      const other = await startGateway(config, log, {
+      const other = await startGateway({ ...config, ...overrides }, log, {
         subgraphUrls: { workforce: workforce.server.url, ciam: ciam.server.url },
         store,
         keyPrefix,
