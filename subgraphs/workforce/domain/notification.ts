@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BadUserInputError } from '../../../platform/errors.ts';
+import * as input from '../../../platform/domain/input.ts';
 import type { RecordedEvent } from '../../../platform/event-store/types.ts';
 import { NOTIFICATION_KINDS, NOTIFICATION_SUBJECTS, type WorkforceEvent } from '../../../schema/events/workforce.ts';
 
@@ -91,7 +92,8 @@ export interface RaiseCommand {
 
 function raised(cmd: RaiseCommand): WorkforceEvent {
   const subjectType = oneOf(cmd.subjectType, NOTIFICATION_SUBJECTS, 'subjectType');
-  const subjectId = freeText(cmd.subjectId, 'subjectId', 200, false);
+  // Workforce's own entities are named by UUID; Safety's anomalies by whatever id Safety gives them.
+  const subjectId = subjectType === 'Anomaly' ? freeText(cmd.subjectId, 'subjectId', 200, false) : input.id(cmd.subjectId, 'subjectId');
   return {
     type: 'NotificationRaised',
     data: {

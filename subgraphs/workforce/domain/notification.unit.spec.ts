@@ -46,6 +46,7 @@ describe('a notification in its own stream', () => {
     when({ kind: 'SOMETHING' }).thenRefuses('BAD_USER_INPUT', 'kind');
     when({ subjectType: 'Company' }).thenRefuses('BAD_USER_INPUT', 'subjectType');
     when({ subjectId: '' }).thenRefuses('BAD_USER_INPUT', 'subjectId');
+    when({ subjectType: 'Profile', subjectId: 'not-a-uuid' }).thenRefuses('BAD_USER_INPUT', 'subjectId');
   });
 
   it('a licence notice goes to the holder and the managers of each company they work for', () => {
