@@ -90,7 +90,10 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     introspection: config.NODE_ENV !== 'production',
   });
   const pubsub = options.pubsub ?? (await openPubSub(config, log));
-  const notifications = notificationStreams({ config, log, authenticate, sessionActive, apollo, pubsub, keyPrefix: prefix });
+  const notifications = notificationStreams({
+    config, log, authenticate, sessionActive, apollo, pubsub, keyPrefix: prefix,
+    limit: (identity, req) => limit(identity, clientAddressOf(req, { trustProxy: config.ANGELIS_GATEWAY_TRUST_PROXY }) ?? 'unknown'),
+  });
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => notifications.setSchema(apiSchema));
   await apollo.start();
   await notifications.start();

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { claimsOf, type Identity } from '../platform/auth/identity.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
+import type { GatewayOptions } from '../gateway/server.ts';
 import { okAs, role, rut } from './support/workforce.ts';
 import { collect, companyWithProject, raiseAboutProject, sseClient, streamUrl } from './support/sse.ts';
 
@@ -12,6 +13,7 @@ import { collect, companyWithProject, raiseAboutProject, sseClient, streamUrl } 
  */
 let stack: TestStack;
 let signingKey: CryptoKey;
+let auth: NonNullable<GatewayOptions['auth']>;
 const liveSessions = new Set<string>();
 const ids: Record<string, string> = {};
 const QUERY = `subscription { notificationAdded { id title } }`;
@@ -34,10 +36,8 @@ beforeAll(async () => {
   const pair = await generateKeyPair('ES256');
   signingKey = pair.privateKey;
   const jwk: JWK = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-  stack = await startTestStack('notify_auth', {
-    env: { ANGELIS_GATEWAY_SSE_SESSION_CHECK_MS: '200' },
-    gateway: { auth: { jwks: createLocalJWKSet({ keys: [jwk] }), sessionActive: async (sid) => liveSessions.has(sid) } },
-  });
+  auth = { jwks: createLocalJWKSet({ keys: [jwk] }), sessionActive: async (sid: string) => liveSessions.has(sid) };
+  stack = await startTestStack('notify_auth', { env: { ANGELIS_GATEWAY_SSE_SESSION_CHECK_MS: '200' }, gateway: { auth } });
   const offering = (await okAs(stack, role.admin(), `mutation { createOffering(input: {code: "AUT", name: "Auth"}) { id } }`)).createOffering.id;
   const a = await companyWithProject(stack, 'Alpha', rut(76_600_001), offering);
   Object.assign(ids, { A: a.companyId, PA: a.projectId });
@@ -93,5 +93,22 @@ describe('single-connection tokens', () => {
     expect(injected.status).toBe(404);
     const anonymous = await fetch(url, { headers: { accept: 'text/event-stream', 'x-graphql-event-stream-token': token } });
     expect(anonymous.status).toBe(401);
+  });
+});
+
+describe('rate limits', () => {
+  it('charge stream requests like queries: past the limit, 429 RATE_LIMITED with Retry-After', async () => {
+    const strict = await stack.startGateway({ auth }, { ANGELIS_GATEWAY_RATE_LIMIT_PER_IDENTITY: 2 });
+    const headers = await bearer(managerOf('limited'));
+    const statuses = [];
+    for (let n = 0; n < 3; n++) {
+      const res = await fetch(streamUrl(strict.url), { method: 'PUT', headers });
+      statuses.push(res.status);
+      if (res.status === 429) {
+        expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+        expect(((await res.json()) as any).errors[0].extensions.code).toBe('RATE_LIMITED');
+      }
+    }
+    expect(statuses).toEqual([201, 201, 429]);
   });
 });

@@ -10,7 +10,7 @@ import type { Logger } from '../../platform/logger.ts';
 import type { Identity } from '../../platform/auth/identity.ts';
 import type { SessionCheck } from '../../platform/auth/session-status.ts';
 import { actorOf } from '../../platform/graphql/context.ts';
-import { BadUserInputError, UnauthenticatedError } from '../../platform/errors.ts';
+import { BadUserInputError, RateLimitedError, UnauthenticatedError } from '../../platform/errors.ts';
 import { notificationsChannel, type PubSub } from '../../platform/redis/pubsub.ts';
 import type { Route } from '../../platform/http/server.ts';
 import { measure } from '../plugins/query-limits.ts';
@@ -31,6 +31,8 @@ export interface NotificationStreamsOptions {
   /** The gateway's own: bearer token (session checked) or development headers; null = anonymous. */
   authenticate(req: http.IncomingMessage): Promise<Identity | null>;
   sessionActive: SessionCheck;
+  /** The gateway's rate limits, charged like a query (RATE_LIMITED throws). */
+  limit(identity: Identity, req: http.IncomingMessage): Promise<void>;
   apollo: ApolloServer<any>;
   pubsub: PubSub;
   keyPrefix: string;
@@ -129,6 +131,13 @@ export function notificationStreams(o: NotificationStreamsOptions): Notification
         throw err;
       }
       if (!identity) return refuse(401, new UnauthenticatedError('Sign in first: send the same Authorization header as for queries'));
+      try {
+        await o.limit(identity, req.raw);
+      } catch (err) {
+        if (!(err instanceof RateLimitedError)) throw err;
+        const [body, init] = refuse(429, err);
+        return [body, { ...init, statusText: 'Too Many Requests', headers: { ...init.headers, 'retry-after': String(err.retryAfterSeconds) } }];
+      }
       const expiresAtMs = tokenExpiry(req.raw);
       req.context.identity = identity;
       req.context.expiresAtMs = expiresAtMs;
