@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Kind, parse } from 'graphql';
+import { Kind, parse, type OperationDefinitionNode } from 'graphql';
+import { createClient } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { npmStart, npmStartSetup, stopRun, untilRunning, type NpmStartRun, type NpmStartSetup } from './support/npm-start.ts';
 
@@ -22,6 +23,8 @@ interface Example {
   /** Where it is, for failure messages. */
   where: string;
   name: string | null;
+  /** A subscription: opened on the gateway's stream endpoint instead of sent to /graphql. */
+  subscription?: boolean;
   query: string;
   variables: Record<string, unknown>;
   headers: Record<string, string>;
@@ -41,7 +44,8 @@ function examples(): Example[] {
       const headers = Object.fromEntries([...b.body.matchAll(/^#\s*([A-Za-z-]+):\s*(.+)$/gm)].map((h) => [h[1].toLowerCase(), h[2].trim()]));
       const operations = parse(b.body).definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
       expect(operations, `${where}: one operation per block`).toHaveLength(1);
-      found.push({ where, name: operations[0].name?.value ?? null, query: b.body, variables, headers: Object.keys(headers).length ? headers : DEV_HEADER });
+      const subscription = (operations[0] as OperationDefinitionNode).operation === 'subscription';
+      found.push({ where, name: operations[0].name?.value ?? null, query: b.body, variables, headers: Object.keys(headers).length ? headers : DEV_HEADER, subscription });
     } else if (b.lang === 'bash' && b.body.includes('curl')) {
       const command = b.body.replace(/\\\n\s*/g, ' ');
       const body = /-d '([^']+)'/.exec(command)?.[1];
@@ -116,6 +120,12 @@ describe('README examples', () => {
     for (const example of all) {
       const variables = (await fill(example.variables, example.where)) as Record<string, unknown>;
       const headers = (await fill(example.headers, example.where)) as Record<string, string>;
+      if (example.subscription) {
+        // The server validates a subscription when it opens: an example it refuses errors at once.
+        const refused = await refusedSubscription(`${setup.gatewayUrl}/stream`, example.query, variables, headers);
+        expect(refused, `${example.where}: ${JSON.stringify(refused)}`).toBeNull();
+        continue;
+      }
       const res = await fetch(setup.gatewayUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
@@ -138,3 +148,20 @@ describe('README examples', () => {
     for (const rut of readmeRuts) expect(seededRuts.map((r) => r.replace(/\./g, ''))).toContain(rut.replace(/\./g, ''));
   });
 });
+
+/** Opens a subscription with the graphql-sse client and waits a moment: the error it got, or null. */
+async function refusedSubscription(url: string, query: string, variables: Record<string, unknown>, headers: Record<string, string>): Promise<unknown> {
+  const client = createClient({ url, headers, retryAttempts: 0 });
+  try {
+    return await new Promise<unknown>((resolve) => {
+      const timer = setTimeout(() => resolve(null), 1500);
+      client.subscribe({ query, variables }, {
+        next: (result) => { if (result.errors) { clearTimeout(timer); resolve(result.errors); } },
+        error: (err) => { clearTimeout(timer); resolve(err instanceof Error ? err.message : err); },
+        complete: () => { clearTimeout(timer); resolve('completed at once'); },
+      });
+    });
+  } finally {
+    client.dispose();
+  }
+}
