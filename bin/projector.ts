@@ -13,6 +13,13 @@ async function sources(config: ReturnType<typeof loadConfig>): Promise<Projector
     const [source, definition] = await Promise.all([entry.lake!(), entry.subgraph!()]);
     const events = definition.eventSource?.(config);
     if (!events) throw new Error(`${entry.name} has a lake contract but its definition names no event source`);
+    if (events.kind !== 'postgres') {
+      // Refused, never skipped: a lake silently missing a domain looks complete and is not.
+      throw new Error(
+        `${entry.name} keeps its events in ${events.kind} (database ${events.database}), which the projector cannot read yet; ` +
+          `run the projector against its PostgreSQL fallback (unset ANGELIS_MONGO_URL) or without that domain's lake contract`,
+      );
+    }
     out.push({ source, connection: events.settings });
   }
   return out;

@@ -83,7 +83,7 @@ export const decideAnomaly = {
     if (state.anomalyId === null || state.status === null || state.companyId === null) throw new NotFoundError('Anomaly', cmd.anomalyId);
     if (!anomalyStatuses.includes(cmd.to as never)) throw new BadUserInputError(`status must be one of ${anomalyStatuses.join(', ')}`, 'status');
     const next = NEXT[state.status];
-    if (cmd.to !== next) {
+    if (next === null || cmd.to !== next) {
       throw new BadUserInputError(
         next ? `an ${state.status} anomaly can only move to ${next}, not ${String(cmd.to)}` : `a ${state.status} anomaly is closed; it cannot move to ${String(cmd.to)}`,
         'status',
