@@ -231,9 +231,10 @@ export const resolvers = requireAuthentication({
       const templateId = input.id(a.input.templateId, 'templateId');
       const templateVersion = input.intInRange(a.input.templateVersion, 'templateVersion', 1, 1_000_000);
       const projectId = input.id(a.input.projectId, 'projectId');
+      // The project first: a worker not on it learns nothing about templates.
+      const project = await projectOnIt(ctx, projectId);
       const tpl = await ctx.loaders.template.load(templateId);
       if (!tpl || !(await acc.template(tpl))) throw new BadUserInputError(`form template ${templateId} does not exist`, 'templateId');
-      const project = await projectOnIt(ctx, projectId);
       const id = await ctx.commands.submitForm(commandContext(ctx), { tpl, templateVersion, project, profileId: acc.workerProfile, answers: a.input.answers });
       return fresh(ctx, 'form', id);
     },

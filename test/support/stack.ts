@@ -8,6 +8,8 @@ import { RedisKeyValueStore } from '../../platform/redis/ioredis.ts';
 import { startCiam, type CiamService } from './subgraphs.ts';
 import { type CiamOptions } from '../../subgraphs/ciam/subgraph.ts';
 import { startWorkforce, type WorkforceService } from './subgraphs.ts';
+import { startSafety, type SafetyService } from './subgraphs.ts';
+import type { SafetyOptions } from '../../subgraphs/safety/subgraph.ts';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -21,6 +23,9 @@ export interface TestStack {
   ciamDatabase: TestDatabase;
   workforce: WorkforceService;
   ciam: CiamService;
+  /** Safety on its PostgreSQL fallback (ANGELIS_MONGO_URL is not read here), asking this Workforce. */
+  safety: SafetyService;
+  safetyDatabase: TestDatabase;
   /** Real Redis, shared by CIAM and the gateway under `keyPrefix`. */
   store: RedisKeyValueStore;
   keyPrefix: string;
@@ -39,10 +44,11 @@ export interface TestStack {
  */
 export async function startTestStack(
   prefix: string,
-  options: { gateway?: GatewayOptions; ciam?: Partial<CiamOptions>; env?: Record<string, string> } = {},
+  options: { gateway?: GatewayOptions; ciam?: Partial<CiamOptions>; safety?: Partial<SafetyOptions>; env?: Record<string, string> } = {},
 ): Promise<TestStack> {
   const database = await createTestDatabase(prefix, [], 10);
   const ciamDatabase = await createTestDatabase(`${prefix}_ciam`, [], 5);
+  const safetyDatabase = await createTestDatabase(`${prefix}_safety`, [], 5);
   const store = await RedisKeyValueStore.connect(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
   const keyPrefix = `angelis:test:${randomBytes(6).toString('hex')}:`;
   const inbox = new Map<string, string>();
@@ -69,8 +75,17 @@ export async function startTestStack(
     sender: { send: async (to, code) => void (inbox.delete(to.accountId), inbox.set(to.accountId, code)) },
     ...options.ciam,
   });
+  // Every subgraph of the supergraph runs: the gateway is ready only when all answer.
+  const safety = await startSafety(config, log, {
+    db: safetyDatabase.db,
+    port: 0,
+    workforceUrl: workforce.server.url,
+    // No notifications path in this stack unless a test gives one.
+    relay: false,
+    ...options.safety,
+  });
   const gateway = await startGateway(config, log, {
-    subgraphUrls: { workforce: workforce.server.url, ciam: ciam.server.url },
+    subgraphUrls: { workforce: workforce.server.url, ciam: ciam.server.url, safety: safety.server.url },
     store,
     keyPrefix,
     ...options.gateway,
@@ -81,6 +96,8 @@ export async function startTestStack(
     ciamDatabase,
     workforce,
     ciam,
+    safety,
+    safetyDatabase,
     store,
     keyPrefix,
     inbox,
@@ -95,10 +112,12 @@ export async function startTestStack(
     },
     async stop() {
       await gateway.stop();
+      await safety.stop();
       await ciam.stop();
       await workforce.stop();
       await database.drop();
       await ciamDatabase.drop();
+      await safetyDatabase.drop();
       await store.deleteByPrefix(keyPrefix);
       await store.close();
     },
