@@ -40,6 +40,8 @@ export class Reactor {
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => Promise<void>) | null = null;
+  /** The last failure logged at warn: the same failure again (every poll while a peer is down) goes to debug. */
+  private lastFailure: string | null = null;
 
   constructor(private readonly o: ReactorOptions) {}
 
@@ -59,7 +61,16 @@ export class Reactor {
       return;
     }
     this.running = this.round()
-      .catch((err) => this.o.log.warn({ err, reactor: this.o.name }, 'reactor round failed; retrying on the next wake-up'))
+      .then(() => {
+        if (this.lastFailure !== null) this.o.log.info({ reactor: this.o.name }, 'reactor caught up again');
+        this.lastFailure = null;
+      })
+      .catch((err) => {
+        const message = err instanceof Error ? err.message : String(err);
+        const level = message === this.lastFailure ? 'debug' : 'warn';
+        this.lastFailure = message;
+        this.o.log[level]({ err, reactor: this.o.name }, 'reactor round failed; retrying on the next wake-up');
+      })
       .finally(() => {
         this.running = null;
         if (this.again && !this.stopped) {

@@ -93,6 +93,8 @@ export const safety = defineSubgraph({
   },
   rebuild: (storage, onProgress) => storage.rebuild(onProgress),
   seed: async ({ parts, storage, log }, peers) => {
+    // The seeding process only writes: the running subgraph relays the notifications.
+    await parts.relay.stop();
     if ((await storage.store.readAll({ transactionId: '0', globalPosition: 0 }, 1)).length > 0) return;
     log.info('first start: seeding sample safety data');
     await seedSafety(parts.commands, peers, log);
