@@ -58,7 +58,8 @@ let fake: FakeNotificationsSubgraph;
 const startSafety = (o: SafetyOptions & { port?: number }) => bootSubgraph(safetySubgraph, config, log, o);
 let safety: Awaited<ReturnType<typeof startSafety>>;
 
-async function until(done: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+/** Bounded wait: readers in commit order wait for transactions open anywhere on the server (other test files run beside this one). */
+async function until(done: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error('timed out');
@@ -85,6 +86,7 @@ describe('anomaly notifications relay (to Workforce raiseNotification)', () => {
     const second = await report('x'.repeat(400));
     await safety.commands.publishTemplate(ctx, { templateId: null, companyId: project.companyId, name: 'Not relayed', fields: [{ key: 'a', label: 'A', type: 'BOOLEAN' }] });
     await until(() => fake.notifications.size === 2);
+    await until(async () => (await safety.storage.store.readAll(START, 100)).length === 3);
     const events = await safety.storage.store.readAll(START, 100);
     const reported = events.filter((e) => e.type === 'AnomalyReported');
     expect(fake.calls.map((c) => c.input)).toEqual([
@@ -101,8 +103,10 @@ describe('anomaly notifications relay (to Workforce raiseNotification)', () => {
     const waiting = await report('Scaffold tag missing');
     await new Promise((r) => setTimeout(r, 500));
     expect(fake.calls.length).toBe(before);
+    const isWaiting = (e: { type: string; data: unknown }) => e.type === 'AnomalyReported' && (e.data as { anomalyId: string }).anomalyId === waiting;
+    await until(async () => (await safety.storage.store.readAll(START, 100)).some(isWaiting));
+    const event = (await safety.storage.store.readAll(START, 100)).find(isWaiting)!;
     const checkpoint = await safety.storage.documents.loadCheckpoint(ANOMALY_RELAY);
-    const [event] = (await safety.storage.store.readAll(START, 100)).filter((e) => e.type === 'AnomalyReported' && (e.data as { anomalyId: string }).anomalyId === waiting);
     expect(checkpoint!.globalPosition).toBeLessThan(event.globalPosition);
     fake.landed = true;
     await until(() => fake.calls.some((c) => c.input.subjectId === waiting));
