@@ -185,7 +185,13 @@ export class MongoEventStore implements EventStore<ClientSession, never> {
   }
 
   async readAll(after: Checkpoint, limit: number): Promise<RecordedEvent[]> {
-    const docs = await this.events.find({ globalPosition: { $gt: after.globalPosition } }).sort({ globalPosition: 1 }).limit(limit).toArray();
+    // Majority reads: what a reader passes can never be rolled back by a failover. A majority
+    // snapshot that holds a position holds every lower one (their commits precede it in the oplog).
+    const docs = await this.events
+      .find({ globalPosition: { $gt: after.globalPosition } }, { readConcern: { level: 'majority' }, readPreference: 'primary' })
+      .sort({ globalPosition: 1 })
+      .limit(limit)
+      .toArray();
     return docs.map(toRecorded);
   }
 

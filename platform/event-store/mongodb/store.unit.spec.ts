@@ -89,7 +89,7 @@ describe('MongoDB event store: what it sends to the driver', () => {
     await store.readAll({ transactionId: '5', globalPosition: 17 }, 50);
     await store.readStream('a', { afterVersion: 2 });
     expect(mongo.sent()).toEqual([
-      { call: 'events.find', args: [{ globalPosition: { $gt: 17 } }], cursor: [['sort', { globalPosition: 1 }], ['limit', 50]] },
+      { call: 'events.find', args: [{ globalPosition: { $gt: 17 } }, { readConcern: { level: 'majority' }, readPreference: 'primary' }], cursor: [['sort', { globalPosition: 1 }], ['limit', 50]] },
       { call: 'events.find', args: [{ streamId: 'a', streamVersion: { $gt: 2 } }, {}], cursor: [['sort', { streamVersion: 1 }]] },
     ]);
   });
