@@ -92,5 +92,12 @@ describe('Safety in the lake', () => {
       timeout: 60_000,
     });
     await expect(run).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('safety keeps its events in mongodb (database angelis_safety), which the projector cannot read yet') });
-  }, 70_000);
+    // Naming the sources it can read is the operator's explicit choice: then it runs.
+    const named = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/projector.ts', 'status', '--source', 'workforce'], {
+      env: { ...process.env, ANGELIS_MONGO_URL: 'mongodb://127.0.0.1:1/?replicaSet=rs0', ANGELIS_LAKE_DIR: join(dir, 'refused'), ANGELIS_LOG_LEVEL: 'error' },
+      timeout: 60_000,
+    });
+    expect(named.stdout).toContain('source workforce');
+    expect(named.stdout).not.toContain('source safety');
+  }, 120_000);
 });
