@@ -38,6 +38,8 @@ export const safety = defineSubgraph({
   config: safetyConfig,
   open: (config, log, options: SafetyOptions): Promise<SafetyStorage> => openSafetyStorage(config, log, options),
   eventSource: safetyEventSource,
+  // On MongoDB overlapping appends conflict and are retried (see platform/event-store/mongodb/store.ts): more retries than the default.
+  handlerOptions: { retry: { maxRetries: 10 } },
   async setup({ config, log, storage, handler, options }) {
     const workforceUrl = options.workforceUrl ?? endpointOf(config, 'workforce')?.url ?? null;
     const commands = new SafetyCommands(handler as CommandHandler<unknown>, storage.documents);

@@ -24,8 +24,10 @@ import type { Checkpoint, EventMetadata, RecordedEvent } from '../types.ts';
  * aborts takes its increment back with it, and once position p is visible every position
  * below it is committed. A reader that follows `globalPosition > checkpoint` (majority
  * reads on the primary) therefore never skips an event written concurrently. The price:
- * appends of one store do not commit in parallel (group commit amortises it), and a
- * WriteConflict surfaces as a StreamVersionConflict, which the command handler retries.
+ * appends of one store do not commit in parallel (group commit amortises it): a writer
+ * that overlaps an open appending transaction is refused at once with WriteConflict (MongoDB
+ * does not make it wait), which surfaces as a StreamVersionConflict that the command handler
+ * retries with backoff (the contract suite admits this refusal).
  * Wake-ups come from a change stream on `events` (it only reports committed inserts).
  */
 export interface EventDocument {
