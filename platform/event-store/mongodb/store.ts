@@ -120,6 +120,8 @@ export class MongoEventStore implements EventStore<ClientSession, never> {
   /** Creates the indexes (idempotent). */
   async migrate(): Promise<void> {
     await this.events.createIndexes(EVENT_INDEXES);
+    // The counter exists before the first transaction uses it (no implicit creation inside one).
+    await this.counters.updateOne({ _id: 'events' }, { $setOnInsert: { seq: 0 } }, { upsert: true });
   }
 
   async begin(): Promise<MongoUnitOfWork> {

@@ -12,10 +12,13 @@ const setup = () => {
 };
 
 describe('MongoDB event store: what it sends to the driver', () => {
-  it('creates the unique (streamId, streamVersion) index, unique positions and the subjects index', async () => {
+  it('creates the unique (streamId, streamVersion) index, unique positions, the subjects index, and the counter', async () => {
     const { mongo, store } = setup();
     await store.migrate();
-    expect(mongo.sent()).toEqual([{ call: 'events.createIndexes', args: [EVENT_INDEXES] }]);
+    expect(mongo.sent()).toEqual([
+      { call: 'events.createIndexes', args: [EVENT_INDEXES] },
+      { call: 'counters.updateOne', args: [{ _id: 'events' }, { $setOnInsert: { seq: 0 } }, { upsert: true }] },
+    ]);
     expect(EVENT_INDEXES[0]).toEqual({ key: { streamId: 1, streamVersion: 1 }, name: 'stream_id_stream_version', unique: true });
     expect(EVENT_INDEXES[1]).toEqual({ key: { globalPosition: 1 }, name: 'global_position', unique: true });
   });
