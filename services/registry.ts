@@ -79,6 +79,17 @@ export const SERVICES: ServiceEntry[] = [
     // No lake copy: its events carry password hashes and encrypted signing keys.
     compose: ['postgres', 'redis'],
   }),
+  subgraph({
+    name: 'safety',
+    kind: 'domain',
+    summary: 'safety & compliance: form templates (versioned), safety forms, anomalies, compliance per worker and project',
+    database: 'mongodb',
+    port: 4003,
+    subgraph: () => import('../subgraphs/safety/subgraph.ts').then((m) => m.safety),
+    lake: () => import('../schema/lake/safety.ts').then((m) => m.safetyLakeSource),
+    // MongoDB in production; PostgreSQL when ANGELIS_MONGO_URL is unset (the fallback).
+    compose: ['mongo', 'postgres'],
+  }),
   {
     name: 'gateway',
     kind: 'gateway',

@@ -77,8 +77,12 @@ export interface SubgraphDefinition<S extends Storage = Storage, P = unknown, C 
   seed?(domain: Booted<S, O> & { parts: P }, peers: SeedPeers): Promise<string[] | void>;
 }
 
-/** Where a domain's event log is read from (by the projector). */
-export type EventSourceSettings = { kind: 'postgres'; settings: PoolSettings };
+/**
+ * Where a domain's event log is read from (by the projector). `mongodb`: a domain on
+ * MongoDB (Safety with ANGELIS_MONGO_URL); the projector does not read it yet and refuses
+ * to start rather than skip the domain.
+ */
+export type EventSourceSettings = { kind: 'postgres'; settings: PoolSettings } | { kind: 'mongodb'; url: string; database: string };
 
 /** How a seed reads other subgraphs: as the system, through their GraphQL API (never their database). */
 export interface SeedPeers {

@@ -8,6 +8,8 @@ import { RedisPubSub } from '../../platform/redis/pubsub.ts';
 import { startCiam, type CiamService } from './subgraphs.ts';
 import { type CiamOptions } from '../../subgraphs/ciam/subgraph.ts';
 import { startWorkforce, type WorkforceService } from './subgraphs.ts';
+import { startSafety, type SafetyService } from './subgraphs.ts';
+import type { SafetyOptions } from '../../subgraphs/safety/subgraph.ts';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -21,6 +23,9 @@ export interface TestStack {
   ciamDatabase: TestDatabase;
   workforce: WorkforceService;
   ciam: CiamService;
+  /** Safety on its PostgreSQL fallback (ANGELIS_MONGO_URL is not read here), asking this Workforce. */
+  safety: SafetyService;
+  safetyDatabase: TestDatabase;
   /** Real Redis, shared by CIAM and the gateway under `keyPrefix`. */
   store: RedisKeyValueStore;
   keyPrefix: string;
@@ -43,10 +48,11 @@ export interface TestStack {
  */
 export async function startTestStack(
   prefix: string,
-  options: { gateway?: GatewayOptions; ciam?: Partial<CiamOptions>; env?: Record<string, string> } = {},
+  options: { gateway?: GatewayOptions; ciam?: Partial<CiamOptions>; safety?: Partial<SafetyOptions>; env?: Record<string, string> } = {},
 ): Promise<TestStack> {
   const database = await createTestDatabase(prefix, [], 10);
   const ciamDatabase = await createTestDatabase(`${prefix}_ciam`, [], 5);
+  const safetyDatabase = await createTestDatabase(`${prefix}_safety`, [], 5);
   const store = await RedisKeyValueStore.connect(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
   const keyPrefix = `angelis:test:${randomBytes(6).toString('hex')}:`;
   const inbox = new Map<string, string>();
@@ -77,8 +83,17 @@ export async function startTestStack(
     sender: { send: async (to, code) => void (inbox.delete(to.accountId), inbox.set(to.accountId, code)) },
     ...options.ciam,
   });
+  // Every subgraph of the supergraph runs: the gateway is ready only when all answer.
+  const safety = await startSafety(config, log, {
+    db: safetyDatabase.db,
+    port: 0,
+    workforceUrl: workforce.server.url,
+    // The anomaly relay to Workforce runs where a test asks for it (test/anomaly-notifications.e2e.spec.ts).
+    relay: false,
+    ...options.safety,
+  });
   const gateway = await startGateway(config, log, {
-    subgraphUrls: { workforce: workforce.server.url, ciam: ciam.server.url },
+    subgraphUrls: { workforce: workforce.server.url, ciam: ciam.server.url, safety: safety.server.url },
     store,
     keyPrefix,
     pubsub,
@@ -91,6 +106,8 @@ export async function startTestStack(
     ciamDatabase,
     workforce,
     ciam,
+    safety,
+    safetyDatabase,
     store,
     keyPrefix,
     inbox,
@@ -99,7 +116,7 @@ export async function startTestStack(
     async startGateway(more = {}, overrides = {}) {
       const own = await RedisPubSub.connect(redisUrl);
       const other = await startGateway({ ...config, ...overrides }, log, {
-        subgraphUrls: { workforce: workforce.server.url, ciam: ciam.server.url },
+        subgraphUrls: { workforce: workforce.server.url, ciam: ciam.server.url, safety: safety.server.url },
         store,
         keyPrefix,
         pubsub: own,
@@ -123,11 +140,13 @@ export async function startTestStack(
         await other.pubsub.close();
       }
       await gateway.stop();
+      await safety.stop();
       await pubsub.close();
       await ciam.stop();
       await workforce.stop();
       await database.drop();
       await ciamDatabase.drop();
+      await safetyDatabase.drop();
       await store.deleteByPrefix(keyPrefix);
       await store.close();
     },

@@ -4,6 +4,7 @@ import type { Db } from '../../platform/postgres/pool.ts';
 import { bootSubgraph } from '../../platform/service/boot.ts';
 import { ciam, type CiamOptions } from '../../subgraphs/ciam/subgraph.ts';
 import { workforce } from '../../subgraphs/workforce/subgraph.ts';
+import { safety, type SafetyOptions } from '../../subgraphs/safety/subgraph.ts';
 
 /** Workforce booted by the kit in this process, as its main.ts would (tests pass their database and port). */
 export const startWorkforce = (config: Config, log: Logger, options: { db?: Db; port?: number } = {}) => bootSubgraph(workforce, config, log, options);
@@ -11,5 +12,9 @@ export const startWorkforce = (config: Config, log: Logger, options: { db?: Db; 
 /** CIAM booted by the kit in this process (tests inject its store, clock-bound settings and mailbox). */
 export const startCiam = (config: Config, log: Logger, options: CiamOptions & { port?: number } = {}) => bootSubgraph(ciam, config, log, options);
 
+/** Safety booted by the kit in this process (tests pass its PostgreSQL database, Workforce's URL, the relay's settings). */
+export const startSafety = (config: Config, log: Logger, options: SafetyOptions & { port?: number } = {}) => bootSubgraph(safety, config, log, options);
+
+export type SafetyService = Awaited<ReturnType<typeof startSafety>>;
 export type WorkforceService = Awaited<ReturnType<typeof startWorkforce>>;
 export type CiamService = Awaited<ReturnType<typeof startCiam>>;
