@@ -79,6 +79,24 @@ export const SERVICES: ServiceEntry[] = [
     // No lake copy: its events carry password hashes and encrypted signing keys.
     compose: ['postgres', 'redis'],
   }),
+  subgraph({
+    name: 'saferapp',
+    kind: 'source',
+    summary: 'SaferApp test results (external SQL Server, read-only; sample data when unconfigured)',
+    database: 'sqlserver',
+    port: 4003,
+    subgraph: () => import('../subgraphs/saferapp/subgraph.ts').then((m) => m.saferapp),
+    compose: ['mssql'],
+  }),
+  subgraph({
+    name: 'fit2000',
+    kind: 'source',
+    summary: 'Fit2000 test results (external MySQL, read-only; sample data when unconfigured)',
+    database: 'mysql',
+    port: 4004,
+    subgraph: () => import('../subgraphs/fit2000/subgraph.ts').then((m) => m.fit2000),
+    compose: ['mysql'],
+  }),
   {
     name: 'gateway',
     kind: 'gateway',

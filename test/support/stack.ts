@@ -8,6 +8,9 @@ import { RedisKeyValueStore } from '../../platform/redis/ioredis.ts';
 import { startCiam, type CiamService } from './subgraphs.ts';
 import { type CiamOptions } from '../../subgraphs/ciam/subgraph.ts';
 import { startWorkforce, type WorkforceService } from './subgraphs.ts';
+import { startFit2000, startSaferApp, type SourceService } from './subgraphs.ts';
+import { InMemoryResultSource } from '../../platform/sources/memory.ts';
+import type { TestResultSource } from '../../platform/sources/adapter.ts';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -21,6 +24,9 @@ export interface TestStack {
   ciamDatabase: TestDatabase;
   workforce: WorkforceService;
   ciam: CiamService;
+  /** The read-only sources (by default empty in-memory doubles; tests pass real adapters). */
+  saferapp: SourceService;
+  fit2000: SourceService;
   /** Real Redis, shared by CIAM and the gateway under `keyPrefix`. */
   store: RedisKeyValueStore;
   keyPrefix: string;
@@ -39,7 +45,13 @@ export interface TestStack {
  */
 export async function startTestStack(
   prefix: string,
-  options: { gateway?: GatewayOptions; ciam?: Partial<CiamOptions>; env?: Record<string, string> } = {},
+  options: {
+    gateway?: GatewayOptions;
+    ciam?: Partial<CiamOptions>;
+    env?: Record<string, string>;
+    /** What the source subgraphs read; default: empty in-memory doubles. */
+    sources?: { saferapp?: TestResultSource; fit2000?: TestResultSource };
+  } = {},
 ): Promise<TestStack> {
   const database = await createTestDatabase(prefix, [], 10);
   const ciamDatabase = await createTestDatabase(`${prefix}_ciam`, [], 5);
@@ -69,8 +81,19 @@ export async function startTestStack(
     sender: { send: async (to, code) => void (inbox.delete(to.accountId), inbox.set(to.accountId, code)) },
     ...options.ciam,
   });
+  // The source subgraphs ask this Workforce (a worker's own RUT), as in production.
+  const saferapp = await startSaferApp(config, log, {
+    port: 0,
+    workforceUrl: workforce.server.url,
+    source: options.sources?.saferapp ?? new InMemoryResultSource('SAFERAPP', 'sql', 'SaferApp', []),
+  });
+  const fit2000 = await startFit2000(config, log, {
+    port: 0,
+    workforceUrl: workforce.server.url,
+    source: options.sources?.fit2000 ?? new InMemoryResultSource('FIT2000', 'sql', 'Fit2000', []),
+  });
   const gateway = await startGateway(config, log, {
-    subgraphUrls: { workforce: workforce.server.url, ciam: ciam.server.url },
+    subgraphUrls: { workforce: workforce.server.url, ciam: ciam.server.url, saferapp: saferapp.server.url, fit2000: fit2000.server.url },
     store,
     keyPrefix,
     ...options.gateway,
@@ -81,6 +104,8 @@ export async function startTestStack(
     ciamDatabase,
     workforce,
     ciam,
+    saferapp,
+    fit2000,
     store,
     keyPrefix,
     inbox,
@@ -95,6 +120,8 @@ export async function startTestStack(
     },
     async stop() {
       await gateway.stop();
+      await fit2000.stop();
+      await saferapp.stop();
       await ciam.stop();
       await workforce.stop();
       await database.drop();
