@@ -45,8 +45,8 @@ export type Profile = {
   rut: Scalars['String']['output'];
   id: Scalars['ID']['output'];
   companies: Array<ProfileCompany>;
-  /** Fit2000 test results of this worker, oldest first; ADMINs, managers of a company the worker works for, and the worker. */
-  fit2000Results: TestResultConnection;
+  /** Fit2000 test results of this worker, oldest first (null with SOURCE_UNAVAILABLE when the source cannot answer); ADMINs, managers of a company the worker works for, and the worker. */
+  fit2000Results?: Maybe<TestResultConnection>;
 };
 
 
@@ -70,8 +70,8 @@ export type Project = {
   __typename?: 'Project';
   faenaCode: Scalars['String']['output'];
   company: Company;
-  /** Fit2000 test results taken at this faena, oldest first; ADMINs and the company's managers see all, a worker only their own. */
-  fit2000Results: TestResultConnection;
+  /** Fit2000 test results taken at this faena, oldest first (null with SOURCE_UNAVAILABLE when the source cannot answer); ADMINs and the company's managers see all, a worker only their own. */
+  fit2000Results?: Maybe<TestResultConnection>;
 };
 
 
@@ -367,13 +367,13 @@ export type CompanyResolvers<ContextType = SourceContext, ParentType extends Res
 export type ProfileResolvers<ContextType = SourceContext, ParentType extends ResolversParentTypes['Profile'] = ResolversParentTypes['Profile'], FederationReferenceType extends FederationReferenceTypes['Profile'] = FederationReferenceTypes['Profile']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Profile']> | FederationReferenceType, FederationReferenceType, ContextType>;
   rut?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  fit2000Results?: Resolver<ResolversTypes['TestResultConnection'], ParentType, ContextType, RequireFields<ProfileFit2000ResultsArgs, 'first'>>;
+  fit2000Results?: Resolver<Maybe<ResolversTypes['TestResultConnection']>, ParentType, ContextType, RequireFields<ProfileFit2000ResultsArgs, 'first'>>;
 };
 
 export type ProjectResolvers<ContextType = SourceContext, ParentType extends ResolversParentTypes['Project'] = ResolversParentTypes['Project'], FederationReferenceType extends FederationReferenceTypes['Project'] = FederationReferenceTypes['Project']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Project']> | FederationReferenceType, FederationReferenceType, ContextType>;
   faenaCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  fit2000Results?: Resolver<ResolversTypes['TestResultConnection'], ParentType, ContextType, RequireFields<ProjectFit2000ResultsArgs, 'first'>>;
+  fit2000Results?: Resolver<Maybe<ResolversTypes['TestResultConnection']>, ParentType, ContextType, RequireFields<ProjectFit2000ResultsArgs, 'first'>>;
 };
 
 export type TestResultResolvers<ContextType = SourceContext, ParentType extends ResolversParentTypes['TestResult'] = ResolversParentTypes['TestResult']> = {
