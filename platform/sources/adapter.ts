@@ -2,7 +2,7 @@ import { SourceUnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { checkMapping, type ResultMapping } from './mapping.ts';
 import { compactRut, isSelect, ResultQueries, type RawRow, type Statement } from './sql.ts';
-import { noRejections, toResults, type RejectedCounts } from './rows.ts';
+import { noRejections, sourceInstant, toResults, type RejectedCounts } from './rows.ts';
 import type { ResultFilter, TestResult } from './results.ts';
 
 /**
@@ -21,11 +21,29 @@ export interface TestResultSource {
   byRuts(ruts: readonly string[], filter: ResultFilter): Promise<TestResult[]>;
   /** Up to `first + 1` results per faena code, in id order; `onlyRut` keeps one worker's. */
   byFaenas(faenas: readonly string[], filter: ResultFilter, onlyRut?: string): Promise<TestResult[]>;
-  /** Rows changed at/after the watermark (or with a greater id when the source has no change time). */
-  changedSince(since: { updatedAt: string | null; afterId: number }, limit: number): Promise<TestResult[]>;
+  /**
+   * Up to `limit` source rows after a keyset position (change time and id; only the id when
+   * the source has no change time): the valid ones as results, and where the last row read
+   * (valid or not) leaves the keyset, null when none was read.
+   */
+  changedSince(since: Keyset, limit: number): Promise<ChangedRows>;
   /** Whether it answers (readiness; a down source never makes its subgraph unready, its fields say so). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** A position in a source's rows: (change time, id), or the id alone. */
+export interface Keyset {
+  updatedAt: string | null;
+  afterId: number;
+}
+
+/** A page of the extraction. */
+export interface ChangedRows {
+  results: TestResult[];
+  /** Rows read, malformed ones included: fewer than the limit means the end. */
+  read: number;
+  last: Keyset | null;
 }
 
 /** What a database gives a SQL source: SELECTs on read-only sessions, and the columns it has. */
@@ -101,8 +119,11 @@ export class SqlResultSource implements TestResultSource {
     return this.map(await this.run(this.queries.pageByKeys('faena', faenas, filter, onlyRut && compactRut(onlyRut))));
   }
 
-  async changedSince(since: { updatedAt: string | null; afterId: number }, limit: number): Promise<TestResult[]> {
-    return this.map(await this.run(this.queries.changedSince(since, limit)));
+  async changedSince(since: Keyset, limit: number): Promise<ChangedRows> {
+    const raw = await this.run(this.queries.changedSince(since, limit));
+    const tail = raw[raw.length - 1];
+    const last = tail ? { updatedAt: sourceInstant(tail.updated_at)?.toISOString() ?? null, afterId: Number(tail.id) } : null;
+    return { results: this.map(raw), read: raw.length, last };
   }
 
   async ping(): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { SourceUnavailableError } from '../errors.ts';
-import type { TestResultSource } from './adapter.ts';
+import type { ChangedRows, Keyset, TestResultSource } from './adapter.ts';
 import { noRejections } from './rows.ts';
 import type { ResultFilter, TestResult } from './results.ts';
 
@@ -74,13 +74,15 @@ export class InMemoryResultSource implements TestResultSource {
     return this.page(rows, (r) => r.faenaCode, faenas, filter);
   }
 
-  async changedSince(since: { updatedAt: string | null; afterId: number }, limit: number): Promise<TestResult[]> {
+  async changedSince(since: Keyset, limit: number): Promise<ChangedRows> {
     const rows = await this.all();
-    const key = (r: TestResult) => (r.updatedAt ?? r.takenAt).toISOString();
-    return rows
-      .filter((r) => (since.updatedAt ? key(r) >= since.updatedAt : r.position > since.afterId))
-      .sort((a, b) => key(a).localeCompare(key(b)) || a.position - b.position)
+    const at = (r: TestResult) => r.updatedAt?.toISOString() ?? null;
+    const results = rows
+      .filter((r) => (since.updatedAt === null ? at(r) !== null : at(r)! > since.updatedAt || (at(r) === since.updatedAt && r.position > since.afterId)))
+      .sort((a, b) => at(a)!.localeCompare(at(b)!) || a.position - b.position)
       .slice(0, limit);
+    const tail = results[results.length - 1];
+    return { results, read: results.length, last: tail ? { updatedAt: at(tail), afterId: tail.position } : null };
   }
 
   async ping(): Promise<boolean> {

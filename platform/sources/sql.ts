@@ -101,20 +101,38 @@ export class ResultQueries {
   }
 
   /**
-   * The extraction's next rows after a watermark: with an `updatedAt` column, rows changed
-   * at or after `since` (the caller overlaps and dedupes by id); without one, rows with a
-   * greater id. In (updatedAt, id) order, at most `limit`.
+   * The extraction's next rows after a keyset position: with an `updatedAt` column, in
+   * (updatedAt, id) order after `since` (all rows when `since.updatedAt` is null; the
+   * caller starts an overlap window early and dedupes by id and change time); without
+   * one, rows with a greater id. At most `limit`.
    */
   changedSince(since: { updatedAt: string | null; afterId: number }, limit: number): Statement {
     const p = new Params(this.dialect);
     const c = this.mapping.columns;
     const id = this.col(c.id);
-    const order = c.updatedAt ? `${this.col(c.updatedAt)}, ${id}` : id;
-    const where = c.updatedAt ? (since.updatedAt ? `${this.col(c.updatedAt)} >= ${p.add(since.updatedAt)}` : '1 = 1') : `${id} > ${p.add(since.afterId)}`;
+    let where: string;
+    let order = id;
+    if (c.updatedAt) {
+      const u = this.col(c.updatedAt);
+      order = `${u}, ${id}`;
+      if (since.updatedAt) {
+        const at = sourceTimestamp(since.updatedAt);
+        where = `(${u} > ${p.add(at)} OR (${u} = ${p.add(at)} AND ${id} > ${p.add(since.afterId)}))`;
+      } else {
+        where = `${u} IS NOT NULL`;
+      }
+    } else {
+      where = `${id} > ${p.add(since.afterId)}`;
+    }
     const top = this.dialect.name === 'sqlserver' ? `TOP (${p.add(limit)}) ` : '';
     const tail = this.dialect.name === 'mysql' ? ` LIMIT ${p.add(limit)}` : '';
     return { text: `SELECT ${top}${this.selectList()} FROM ${this.from} WHERE ${where} ORDER BY ${order}${tail}`, params: p.values };
   }
+}
+
+/** An instant as both dialects compare it with a DATETIME column: `YYYY-MM-DD HH:MM:SS.mmm` (UTC). */
+export function sourceTimestamp(iso: string): string {
+  return new Date(iso).toISOString().replace('T', ' ').replace('Z', '');
 }
 
 /** A RUT the way `pageByKeys` compares it: `12345678-5` -> `123456785`. */

@@ -58,8 +58,11 @@ describe('SaferApp statements (SQL Server)', () => {
   it('a renamed table and columns (ANGELIS_SAFERAPP_MAPPING) are quoted names, never values', () => {
     const m = parseMapping(SAFERAPP_DEFAULT_MAPPING, JSON.stringify({ table: 'Resultados', columns: { rut: 'Resultados.RutTrabajador', id: 'Resultados.Id', faena: 'Resultados.Faena', takenAt: 'Resultados.Fecha', result: 'Resultados.Estado', updatedAt: 'Resultados.Modificado' } }), 'ANGELIS_SAFERAPP_MAPPING');
     const s = new ResultQueries(m, SQLSERVER).changedSince({ updatedAt: '2026-11-01T00:00:00.000Z', afterId: 0 }, 10);
-    expect(s.text).toBe('SELECT TOP (@p1) r.[Id] AS id, r.[RutTrabajador] AS rut, r.[Faena] AS faena, r.[Fecha] AS taken_at, r.[Estado] AS result, NULL AS score, r.[Modificado] AS updated_at FROM [Resultados] r WHERE r.[Modificado] >= @p0 ORDER BY r.[Modificado], r.[Id]');
-    expect(s.params).toEqual(['2026-11-01T00:00:00.000Z', 10]);
+    expect(s.text).toBe(
+      'SELECT TOP (@p3) r.[Id] AS id, r.[RutTrabajador] AS rut, r.[Faena] AS faena, r.[Fecha] AS taken_at, r.[Estado] AS result, NULL AS score, r.[Modificado] AS updated_at ' +
+        'FROM [Resultados] r WHERE (r.[Modificado] > @p0 OR (r.[Modificado] = @p1 AND r.[Id] > @p2)) ORDER BY r.[Modificado], r.[Id]',
+    );
+    expect(s.params).toEqual(['2026-11-01 00:00:00.000', '2026-11-01 00:00:00.000', 0, 10]);
   });
 
   it('names that are not plain identifiers are refused, naming the variable', () => {
