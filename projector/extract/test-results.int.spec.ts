@@ -15,6 +15,8 @@ import { localLakeStorage } from '../storage/local.ts';
 import type { LakeStorage } from '../storage/lake-storage.ts';
 import { defineLakeViews } from '../views/duckdb-session.ts';
 import { ResultExtractor } from './test-results.ts';
+import { loadConfig } from '../../platform/config.ts';
+import { projectorCli } from '../cli.ts';
 
 /**
  * Fit2000 (the real MariaDB, a database of this test's own) extracted into a local lake and
@@ -158,5 +160,24 @@ describe('test results extracted into the lake', () => {
     const { changes, current } = await lake();
     expect(changes.filter((c) => c.source_id === '7')).toHaveLength(1);
     expect(current.map((c) => c.source_id)).toEqual(['1', '2', '3', '5', '6', '7']);
+  });
+
+  it('`projector -- status` shows the external source: its commit, watermark and rows', async () => {
+    const lines: string[] = [];
+    const original = console.log;
+    console.log = (...args: unknown[]) => void lines.push(args.join(' '));
+    try {
+      const config = loadConfig({ ANGELIS_LAKE_DIR: join(dir, 'lake'), ANGELIS_LOG_LEVEL: 'silent' });
+      await projectorCli(['status'], config, [], [{ lake: testResultsLakeSource('fit2000'), open: async () => source() }]);
+    } finally {
+      console.log = original;
+    }
+    const state = await readCommitLog(storage, 'fit2000');
+    const text = lines.join('\n');
+    expect(text).toContain('external source fit2000 (test_results, extracted by watermark)');
+    expect(text).toContain('source           answers');
+    expect(text).toContain(`last commit      ${state.n} at ${state.lastCommittedAt}`);
+    expect(text).toContain('watermark        changed at 2026-11-05T10:00:00.000Z, id 7');
+    expect(text).toContain(`rows in lake     ${state.events} extracted`);
   });
 });

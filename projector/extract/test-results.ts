@@ -69,8 +69,15 @@ export class ResultExtractor {
     this.lease = new Lease({ storage: o.storage, source: o.name, owner: o.owner, ttlMs: o.leaseTtlMs, log: o.log });
   }
 
+  private running: Promise<void> | null = null;
+
   /** Holds the lease, recovers the lake, then extracts every `intervalMs` until stopped. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.running ??= this.loop();
+    return this.running;
+  }
+
+  private async loop(): Promise<void> {
     const abort = new AbortController();
     this.abort = abort;
     try {
@@ -86,9 +93,15 @@ export class ResultExtractor {
         try {
           extracted = await this.pass(duck);
         } catch (err) {
-          if ((err as { extensions?: { code?: string } }).extensions?.code !== 'SOURCE_UNAVAILABLE') throw err;
-          this.o.log.warn({ source: this.o.name }, 'source unavailable: extraction resumes from the watermark next pass');
           if (this.o.untilCaughtUp) throw err;
+          if ((err as { extensions?: { code?: string } }).extensions?.code === 'SOURCE_UNAVAILABLE') {
+            this.o.log.warn({ source: this.o.name }, 'source unavailable: extraction resumes from the watermark next pass');
+          } else {
+            // A failed commit (lake, lease): start the next pass from what the commit log says.
+            this.o.log.error({ source: this.o.name, err }, 'extraction pass failed; retrying from the commit log');
+            if (!this.lease.isHeld()) await this.lease.acquire(this.abort?.signal).catch(() => {});
+            this.state = await recoverSource(this.o.storage, this.o.name, [testResultsTable], this.o.log).catch(() => this.state);
+          }
         }
         if (this.o.untilCaughtUp && extracted === 0) break;
         await new Promise<void>((resolve) => {
@@ -104,11 +117,12 @@ export class ResultExtractor {
 
   private abort: AbortController | null = null;
 
-  /** Stops after the pass in flight. */
+  /** Stops after the pass in flight (and waits for it). */
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort?.abort();
     this.wake?.();
+    await this.running?.catch(() => {});
   }
 
   /** One pass: every row changed since the watermark (minus the overlap), committed in batches. Returns rows committed. */
