@@ -3,6 +3,8 @@ import { Kind, parse, type ConstDirectiveNode, type ObjectTypeDefinitionNode, ty
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from './support/stack.ts';
 import { rut } from './support/workforce.ts';
+import { InMemoryResultSource } from '../platform/sources/memory.ts';
+import type { TestResult } from '../platform/sources/results.ts';
 
 /**
  * Every field one subgraph serves whose type is an entity another subgraph resolves,
@@ -84,7 +86,16 @@ interface Fixture {
  * data each role must get (MANAGER of the fixture's company, WORKER seeing their own data).
  * Variables available: $worker, $company.
  */
-const REACH: Record<string, { query: string; expect: Record<Role, (f: Fixture) => unknown> }> = {
+interface Reach {
+  query: string;
+  expect: Record<Role, (f: Fixture) => unknown>;
+  /** Roles the operation refuses before the hop (e.g. a WORKER creating a profile): the error code they get. */
+  refused?: Partial<Record<Role, string>>;
+  /** Variables of one call (fresh values for operations that create something). */
+  variables?: (role: Role, via: string) => Record<string, unknown>;
+}
+
+const REACH: Record<string, Reach> = {
   'ciam:Me.company -> workforce:Company': {
     query: `{ me { company { name } } }`,
     expect: {
@@ -120,6 +131,120 @@ const REACH: Record<string, { query: string; expect: Record<Role, (f: Fixture) =
     expect: Object.fromEntries(ROLES.map((r) => [r, (f: Fixture) => ({ profile: { createdBy: { name: f.managerName } } })])) as Record<Role, (f: Fixture) => unknown>,
   },
 };
+
+
+/**
+ * The read-only sources (SaferApp, Fit2000) add their results field to Profile and Project:
+ * every path to a Profile or Project reaches them. Each source holds one result of the
+ * fixture's worker at the fixture's faena (in-memory doubles), so the hop returns a row;
+ * a path to someone else's results is FORBIDDEN for a WORKER (only their own).
+ */
+const FAENA = 'FEDREF-1';
+const SOURCE_FIELDS = { saferapp: 'saferAppResults', fit2000: 'fit2000Results' } as const;
+const one = { nodes: [{ sourceId: '1' }] };
+const none = { nodes: [] };
+const all = (value: (f: Fixture) => unknown) => Object.fromEntries(ROLES.map((r) => [r, value])) as Record<Role, (f: Fixture) => unknown>;
+for (const [source, F] of Object.entries(SOURCE_FIELDS)) {
+  const R = `${F}(first: 5) { nodes { sourceId } }`;
+  const entries: Record<string, Reach> = {
+    [`ciam:Me.profile -> ${source}:Profile`]: {
+      query: `{ me { profile { ${R} } } }`,
+      expect: { ADMIN: () => ({ me: { profile: null } }), MANAGER: () => ({ me: { profile: null } }), WORKER: () => ({ me: { profile: { [F]: one } } }) },
+    },
+    [`ciam:WorkerAccount.profile -> ${source}:Profile`]: {
+      query: `query($worker: ID!) { workerAccount(profileId: $worker) { profile { ${R} } } }`,
+      expect: all(() => ({ workerAccount: { profile: { [F]: one } } })),
+    },
+    [`workforce:Query.profile -> ${source}:Profile`]: { query: `query($worker: ID!) { profile(id: $worker) { ${R} } }`, expect: all(() => ({ profile: { [F]: one } })) },
+    [`workforce:License.profile -> ${source}:Profile`]: {
+      query: `query($worker: ID!) { profile(id: $worker) { licenses { profile { ${R} } } } }`,
+      expect: all(() => ({ profile: { licenses: [{ profile: { [F]: one } }] } })),
+    },
+    [`workforce:ProfileAssignment.profile -> ${source}:Profile`]: {
+      query: `query($worker: ID!) { profile(id: $worker) { assignments { profile { ${R} } } } }`,
+      expect: all(() => ({ profile: { assignments: [{ profile: { [F]: one } }] } })),
+    },
+    [`workforce:ProfileCompany.profile -> ${source}:Profile`]: {
+      query: `query($worker: ID!) { profile(id: $worker) { companies { profile { ${R} } } } }`,
+      expect: all(() => ({ profile: { companies: [{ profile: { [F]: one } }] } })),
+    },
+    // The worker's supervisor is another person: Workforce shows a WORKER no supervisor at all.
+    [`workforce:ProfileCompany.supervisor -> ${source}:Profile`]: {
+      query: `query($worker: ID!) { profile(id: $worker) { companies { supervisor { ${R} } } } }`,
+      expect: { ADMIN: () => ({ profile: { companies: [{ supervisor: { [F]: none } }] } }), MANAGER: () => ({ profile: { companies: [{ supervisor: { [F]: none } }] } }), WORKER: () => ({ profile: { companies: [{ supervisor: null }] } }) },
+    },
+    [`workforce:ProfileCompany.reports -> ${source}:Profile`]: {
+      query: `query($worker: ID!) { profile(id: $worker) { companies { supervisor { companies { reports { ${R} } } } } } }`,
+      expect: {
+        ADMIN: () => ({ profile: { companies: [{ supervisor: { companies: [{ reports: [{ [F]: one }] }] } }] } }),
+        MANAGER: () => ({ profile: { companies: [{ supervisor: { companies: [{ reports: [{ [F]: one }] }] } }] } }),
+        WORKER: () => ({ profile: { companies: [{ supervisor: null }] } }),
+      },
+    },
+    [`workforce:ProfileConnection.nodes -> ${source}:Profile`]: {
+      query: `{ profiles(first: 5, search: "Wilma") { nodes { ${R} } } }`,
+      expect: all(() => ({ profiles: { nodes: [{ [F]: one }] } })),
+    },
+    [`workforce:Mutation.updateProfile -> ${source}:Profile`]: {
+      query: `mutation($worker: ID!) { updateProfile(id: $worker, input: {firstName: "Wilma"}) { ${R} } }`,
+      expect: { ADMIN: () => ({ updateProfile: { [F]: one } }), MANAGER: () => ({ updateProfile: { [F]: one } }), WORKER: () => ({ updateProfile: null }) },
+      refused: { WORKER: 'FORBIDDEN' },
+    },
+    [`workforce:Mutation.createProfile -> ${source}:Profile`]: {
+      query: `mutation($rut: String!) { createProfile(input: {rut: $rut, firstName: "Nuevo", lastName: "Perfil"}) { ${R} } }`,
+      // A manager's new profile is not yet employed by their company: its results are not theirs to see.
+      expect: { ADMIN: () => ({ createProfile: { [F]: none } }), MANAGER: () => ({ createProfile: { [F]: null } }), WORKER: () => ({ createProfile: null }) },
+      refused: { MANAGER: 'FORBIDDEN', WORKER: 'FORBIDDEN' },
+      variables: () => ({ rut: rut(17_310_000 + fresh++) }),
+    },
+    [`workforce:Query.project -> ${source}:Project`]: { query: `{ project(faenaCode: "${FAENA}") { ${R} } }`, expect: all(() => ({ project: { [F]: one } })) },
+    [`workforce:Assignment.project -> ${source}:Project`]: {
+      query: `query($worker: ID!) { profile(id: $worker) { assignments { assignment { project { ${R} } } } } }`,
+      expect: all(() => ({ profile: { assignments: [{ assignment: { project: { [F]: one } } }] } })),
+    },
+    [`workforce:ProjectConnection.nodes -> ${source}:Project`]: {
+      // The first project is the faena (the others were created after it, to be closed).
+      query: `{ projects(first: 1) { nodes { faenaCode ${R} } } }`,
+      expect: all(() => ({ projects: { nodes: [{ faenaCode: FAENA, [F]: one }] } })),
+    },
+    [`workforce:Mutation.createProject -> ${source}:Project`]: {
+      query: `mutation($company: ID!, $faena: String!) { createProject(input: {companyId: $company, name: "Nueva", faenaCode: $faena, startsOn: "2026-01-01"}) { ${R} } }`,
+      expect: { ADMIN: () => ({ createProject: { [F]: none } }), MANAGER: () => ({ createProject: { [F]: none } }), WORKER: () => ({ createProject: null }) },
+      refused: { WORKER: 'FORBIDDEN' },
+      variables: () => ({ faena: `FEDREF-NEW-${fresh++}` }),
+    },
+    [`workforce:Mutation.closeProject -> ${source}:Project`]: {
+      query: `mutation($closable: ID!) { closeProject(id: $closable) { ${R} } }`,
+      expect: { ADMIN: () => ({ closeProject: { [F]: none } }), MANAGER: () => ({ closeProject: { [F]: none } }), WORKER: () => ({ closeProject: null }) },
+      refused: { WORKER: 'FORBIDDEN' },
+      variables: (role, via) => ({ closable: closable[`${source}:${via}:${role}`] ?? closable.any }),
+    },
+  };
+  for (const other of Object.keys(SOURCE_FIELDS).filter((o) => o !== source)) {
+    const G = SOURCE_FIELDS[other as keyof typeof SOURCE_FIELDS];
+    // Results of one source link the Profile/Project that Workforce and the other source resolve.
+    entries[`${source}:TestResult.profile -> workforce:Profile`] = {
+      query: `query($worker: ID!) { profile(id: $worker) { ${F} { nodes { profile { fullName } } } } }`,
+      expect: all((f) => ({ profile: { [F]: { nodes: [{ profile: { fullName: f.workerName } }] } } })),
+    };
+    entries[`${source}:TestResult.profile -> ${other}:Profile`] = {
+      query: `query($worker: ID!) { profile(id: $worker) { ${F} { nodes { profile { ${G} { nodes { sourceId } } } } } } }`,
+      expect: all(() => ({ profile: { [F]: { nodes: [{ profile: { [G]: one } }] } } })),
+    };
+    entries[`${source}:TestResult.project -> workforce:Project`] = {
+      query: `query($worker: ID!) { profile(id: $worker) { ${F} { nodes { project { name } } } } }`,
+      expect: all(() => ({ profile: { [F]: { nodes: [{ project: { name: 'Faena Referencias' } }] } } })),
+    };
+    entries[`${source}:TestResult.project -> ${other}:Project`] = {
+      query: `query($worker: ID!) { profile(id: $worker) { ${F} { nodes { project { ${G} { nodes { sourceId } } } } } } }`,
+      expect: all(() => ({ profile: { [F]: { nodes: [{ project: { [G]: one } }] } } })),
+    };
+  }
+  Object.assign(REACH, entries);
+}
+/** Fresh values for operations that create something, and projects each call may close. */
+let fresh = 0;
+const closable: Record<string, string> = {};
 
 const REFERENCES = crossSubgraphReferences(readFileSync(new URL('../schema/supergraph.graphql', import.meta.url), 'utf8'));
 
@@ -166,7 +291,14 @@ async function internalUser(email: string, name: string, role: 'ADMIN' | 'MANAGE
 }
 
 beforeAll(async () => {
-  stack = await startTestStack('fedrefs');
+  const workerRut = rut(17_300_001);
+  const resultOf = (provider: string): TestResult => {
+    const takenAt = new Date('2026-11-01T08:00:00Z');
+    return { provider, sourceId: '1', position: 1, rut: workerRut, faenaCode: FAENA, takenAt, result: 'APPROVED', score: 90, updatedAt: takenAt };
+  };
+  stack = await startTestStack('fedrefs', {
+    sources: { saferapp: new InMemoryResultSource('SAFERAPP', 'sql', 'SaferApp', [resultOf('SAFERAPP')]), fit2000: new InMemoryResultSource('FIT2000', 'sql', 'Fit2000', [resultOf('FIT2000')]) },
+  });
   fixture.companyName = 'Referencias Federadas SpA';
   fixture.managerName = 'Marta Manager';
   const offering = (await ok(`mutation { createOffering(input: {code: "FEDREF", name: "References"}) { id } }`, {}, DEV_ADMIN)).createOffering.id;
@@ -177,12 +309,27 @@ beforeAll(async () => {
   const adminToken = await internalUser('ada@references.test', 'Ada Admin', 'ADMIN', null);
 
   // The manager, signed in for real, creates the worker: so Profile.createdBy is a real internal user.
-  const workerRut = rut(17_300_001);
   const created = await ok(`mutation($r: String!) { createProfile(input: {rut: $r, firstName: "Wilma", lastName: "Worker"}) { id fullName } }`, { r: workerRut }, bearer(managerToken));
   fixture.workerId = created.createProfile.id;
   fixture.workerName = created.createProfile.fullName;
   await ok(`mutation($c: ID!, $p: ID!) { hireProfile(input: {companyId: $c, profileId: $p}) { status } }`, { c: fixture.companyId, p: fixture.workerId }, DEV_ADMIN);
   await ok(`mutation($p: ID!, $r: String!, $c: ID!) { enableWorkerLogin(profileId: $p, rut: $r, companyId: $c) { rut } }`, { p: fixture.workerId, r: workerRut, c: fixture.companyId }, bearer(managerToken));
+  // The faena the sources' results name, the worker on it, a licence, a supervisor; projects to close.
+  const project = await ok(`mutation($c: ID!, $f: String!) { createProject(input: {companyId: $c, name: "Faena Referencias", faenaCode: $f, startsOn: "2026-01-01"}) { id } }`, { c: fixture.companyId, f: FAENA }, DEV_ADMIN);
+  const assignment = await ok(`mutation($p: ID!) { createAssignment(input: {projectId: $p, name: "Turno", startsOn: "2026-01-01"}) { id } }`, { p: project.createProject.id }, DEV_ADMIN);
+  await ok(`mutation($a: ID!, $p: ID!) { assignProfile(assignmentId: $a, profileId: $p) { status } }`, { a: assignment.createAssignment.id, p: fixture.workerId }, DEV_ADMIN);
+  await ok(`mutation($p: ID!) { grantLicense(input: {profileId: $p, type: "Rigger", number: "FR-1", expiresOn: "2030-01-01"}) { id } }`, { p: fixture.workerId }, DEV_ADMIN);
+  const supervisor = await ok(`mutation($r: String!) { createProfile(input: {rut: $r, firstName: "Sara", lastName: "Supervisora"}) { id } }`, { r: rut(17_300_002) }, DEV_ADMIN);
+  await ok(`mutation($c: ID!, $p: ID!) { hireProfile(input: {companyId: $c, profileId: $p}) { status } }`, { c: fixture.companyId, p: supervisor.createProfile.id }, DEV_ADMIN);
+  await ok(`mutation($c: ID!, $p: ID!, $s: ID) { setSupervisor(companyId: $c, profileId: $p, supervisorId: $s) { status } }`, { c: fixture.companyId, p: fixture.workerId, s: supervisor.createProfile.id }, DEV_ADMIN);
+  for (const source of Object.keys(SOURCE_FIELDS)) {
+    for (const via of ['development headers', 'CIAM token']) {
+      for (const role of ['ADMIN', 'MANAGER', 'WORKER']) {
+        const created = await ok(`mutation($c: ID!, $f: String!) { createProject(input: {companyId: $c, name: "Cerrable", faenaCode: $f, startsOn: "2026-01-01"}) { id } }`, { c: fixture.companyId, f: `FEDREF-C-${fresh++}` }, DEV_ADMIN);
+        closable[`${source}:${via}:${role}`] = created.createProject.id;
+      }
+    }
+  }
   const challenge = await ok(`mutation($r: String!) { requestWorkerCode(rut: $r) { challengeId } }`, { r: workerRut }, {});
   const workerToken = await verify(challenge.requestWorkerCode.challengeId);
 
@@ -211,9 +358,11 @@ describe('entity references across subgraphs', () => {
           it(`${keyOf(reference)} as ${role}`, async () => {
             const reach = REACH[keyOf(reference)];
             expect(reach, `no way to reach ${keyOf(reference)} in REACH`).toBeDefined();
-            const res = await gql(reach.query, { worker: fixture.workerId, company: fixture.companyId }, credentials[via][role]);
-            expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-            expect(res.data).toEqual(reach.expect[role](fixture));
+            const res = await gql(reach.query, { worker: fixture.workerId, company: fixture.companyId, ...reach.variables?.(role, via) }, credentials[via][role]);
+            const refused = reach.refused?.[role];
+            if (refused) expect(res.errors?.map((e) => e.extensions?.code), JSON.stringify(res)).toEqual([refused]);
+            else expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+            expect(res.data, JSON.stringify(res.data)).toEqual(reach.expect[role](fixture));
           });
         }
       }
