@@ -69,7 +69,7 @@ function mayReadProfile(identity: Identity, profile: ProfileRef): boolean {
 }
 
 /** The resolvers of a source subgraph whose results fields are named `field` on Profile and Project. */
-export function testResultResolvers(field: string, sourceName: string) {
+export function testResultResolvers<F extends string>(field: F, sourceName: string) {
   const profileResults = async (profile: ProfileRef, args: ResultArgs, ctx: SourceContext) => {
     const identity = requireIdentity(ctx.identity);
     const filter = resultFilter(args);
@@ -95,11 +95,11 @@ export function testResultResolvers(field: string, sourceName: string) {
     DateTime: DateTimeScalar,
     Profile: {
       __resolveReference: (ref: ProfileRef) => ref,
-      [field]: profileResults,
+      ...({ [field]: profileResults } as Record<F, typeof profileResults>),
     },
     Project: {
       __resolveReference: (ref: ProjectRef) => ref,
-      [field]: projectResults,
+      ...({ [field]: projectResults } as Record<F, typeof projectResults>),
     },
     TestResult: {
       profile: (r: TestResult) => ({ __typename: 'Profile', rut: r.rut }),

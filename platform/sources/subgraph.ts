@@ -5,7 +5,7 @@ import type { Logger } from '../logger.ts';
 import { defineSubgraph, type Storage } from '../service/definition.ts';
 import { SqlResultSource, unconfiguredSource, type TestResultSource } from './adapter.ts';
 import { InMemoryResultSource } from './memory.ts';
-import { ownRutFromWorkforce, sourceLoaders, testResultResolvers, type SourceContext } from './resolvers.ts';
+import { ownRutFromWorkforce, sourceLoaders, type SourceContext } from './resolvers.ts';
 import { sampleResults, samplePeople, SAMPLE_PEOPLE_QUERY, type PeoplePage } from './sample.ts';
 
 /**
@@ -31,8 +31,8 @@ export interface SourceSubgraph {
   provider: string;
   /** How people call it, e.g. Fit2000. */
   sourceName: string;
-  /** The results field on Profile and Project. */
-  field: string;
+  /** Its resolvers: `testResultResolvers(field, sourceName)`, checked against its generated types. */
+  resolvers: object;
   defaultPort: number;
   config: ConfigFragment;
   /** Its database adapter when configured, else null (sample data in development, SOURCE_UNAVAILABLE in production). */
@@ -99,7 +99,7 @@ export function defineSourceSubgraph(s: SourceSubgraph) {
       return { source: storage.source, ownRut: ownRutFromWorkforce(ask as never) };
     },
     context: (base, parts): SourceContext => ({ ...base, results: sourceLoaders(parts.source, parts.ownRut, base) }),
-    resolvers: testResultResolvers(s.field, s.sourceName),
+    resolvers: s.resolvers,
     resolverTypes: {
       contextType: '../../../platform/sources/resolvers.ts#SourceContext',
       mappers: {

@@ -4,6 +4,7 @@ import { SqlResultSource } from '../../platform/sources/adapter.ts';
 import { parseMapping, type ResultMapping } from '../../platform/sources/mapping.ts';
 import { mysqlDriver } from '../../platform/sources/mysql.ts';
 import { defineSourceSubgraph } from '../../platform/sources/subgraph.ts';
+import { resolvers } from './resolvers.ts';
 
 /** Fit2000's own variables: where its MySQL is, and how its tables are named. */
 export const fit2000Config = configFragment(['FIT2000'], {
@@ -40,7 +41,7 @@ export const fit2000 = defineSourceSubgraph({
   name: 'fit2000',
   provider: 'FIT2000',
   sourceName: 'Fit2000',
-  field: 'fit2000Results',
+  resolvers,
   defaultPort: 4004,
   config: fit2000Config,
   open(config, log) {

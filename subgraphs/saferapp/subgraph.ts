@@ -4,6 +4,7 @@ import { SqlResultSource } from '../../platform/sources/adapter.ts';
 import { parseMapping, type ResultMapping } from '../../platform/sources/mapping.ts';
 import { sqlServerDriver } from '../../platform/sources/sqlserver.ts';
 import { defineSourceSubgraph } from '../../platform/sources/subgraph.ts';
+import { resolvers } from './resolvers.ts';
 
 /** SaferApp's own variables: its SQL Server (the seed's ANGELIS_SQLSERVER_* names) and its table's names. */
 export const saferAppConfig = configFragment(['SAFERAPP', 'SQLSERVER'], {
@@ -41,7 +42,7 @@ export const saferapp = defineSourceSubgraph({
   name: 'saferapp',
   provider: 'SAFERAPP',
   sourceName: 'SaferApp',
-  field: 'saferAppResults',
+  resolvers,
   defaultPort: 4003,
   config: saferAppConfig,
   open(config, log) {
