@@ -5,7 +5,9 @@ import { parseMapping } from '../../platform/sources/mapping.ts';
 import { mysqlDriver } from '../../platform/sources/mysql.ts';
 import { resultFilter } from '../../platform/sources/results.ts';
 import { createTestMysqlDatabase, type TestMysqlDatabase } from '../../platform/testing/mysql.ts';
-import { FIT2000_DEFAULT_MAPPING } from './subgraph.ts';
+import { FIT2000_DEFAULT_MAPPING, fit2000, fit2000Config } from './subgraph.ts';
+import { loadConfig } from '../../platform/config.ts';
+import { bootSubgraph } from '../../platform/service/boot.ts';
 
 /**
  * The Fit2000 adapter against the real MariaDB of this machine, on a database of its own
@@ -134,5 +136,28 @@ describe('Fit2000 on MariaDB', () => {
     sources.push(source);
     await expect(source.byRuts(['12345678-5'], resultFilter({}))).rejects.toMatchObject({ extensions: { code: 'SOURCE_UNAVAILABLE', source: 'Fit2000' } });
     expect(await source.ping()).toBe(false);
+  });
+
+  it('the subgraph does not start with a mapping that does not match the source, and says which column', async () => {
+    const config = loadConfig(
+      {
+        NODE_ENV: 'test',
+        ANGELIS_FIT2000_DB_HOST: db.host,
+        ANGELIS_FIT2000_DB_PORT: String(db.port),
+        ANGELIS_FIT2000_DB_NAME: db.database,
+        ANGELIS_FIT2000_DB_USER: db.user,
+        ...(db.password ? { ANGELIS_FIT2000_DB_PASSWORD: db.password } : {}),
+        ANGELIS_FIT2000_MAPPING: JSON.stringify({ columns: { rut: 'usuario_faena.run' } }),
+      },
+      [fit2000Config],
+    );
+    await expect(bootSubgraph(fit2000, config, log, { port: 0 })).rejects.toThrow('ANGELIS_FIT2000_MAPPING: column usuario_faena.run (rut) does not exist in Fit2000');
+    // With the default mapping it starts and reads the real database.
+    const running = await bootSubgraph(fit2000, loadConfig({ ...config.raw, ANGELIS_FIT2000_MAPPING: '', NODE_ENV: 'test' }, [fit2000Config]), log, { port: 0 });
+    try {
+      expect(running.source.kind).toBe('sql');
+    } finally {
+      await running.stop();
+    }
   });
 });
