@@ -227,7 +227,8 @@ export async function projectorCli(argv: string[], config: ProjectorConfig, sour
     return;
   }
   if (command === 'views') {
-    process.stdout.write(dremioViewsSql(sources.flatMap((s) => s.source.tables)));
+    const tables = new Map([...sources.map((s) => s.source), ...extractions.map((e) => e.lake)].flatMap((s) => s.tables).map((t) => [t.name, t]));
+    process.stdout.write(dremioViewsSql([...tables.values()]));
     return;
   }
   if (command === 'pseudonym') {

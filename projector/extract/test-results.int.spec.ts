@@ -17,6 +17,8 @@ import { defineLakeViews } from '../views/duckdb-session.ts';
 import { ResultExtractor } from './test-results.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { projectorCli } from '../cli.ts';
+import { startProjector } from '../main.ts';
+import { VIEWS_PATH } from '../lake/lake-paths.ts';
 
 /**
  * Fit2000 (the real MariaDB, a database of this test's own) extracted into a local lake and
@@ -179,5 +181,19 @@ describe('test results extracted into the lake', () => {
     expect(text).toContain(`last commit      ${state.n} at ${state.lastCommittedAt}`);
     expect(text).toContain('watermark        changed at 2026-11-05T10:00:00.000Z, id 7');
     expect(text).toContain(`rows in lake     ${state.events} extracted`);
+  });
+
+  it('the projector runs the extraction beside (here: without) event sources, and its views include test_results', async () => {
+    await mysql.admin.query(`INSERT INTO ktest (id, user_id, fecha, resultado, updated_at) VALUES (8, 2, '2026-10-08 08:00:00', 'RECHAZADO', '2026-11-06 10:00:00.000')`);
+    const config = loadConfig({ ANGELIS_LAKE_DIR: join(dir, 'lake'), ANGELIS_PSEUDONYM_KEY: KEY, ANGELIS_PROJECTOR_WORK_DIR: join(dir, '_work') });
+    const projector = await startProjector({
+      sources: [], config, storage, log, serveMetrics: false, untilCaughtUp: true,
+      extractions: [{ lake: testResultsLakeSource('fit2000'), open: async () => source() }],
+    });
+    await projector.done;
+    await projector.stop();
+    const { current } = await lake();
+    expect(current.map((c) => `${c.source_id}:${c.result}`)).toContain('8:REJECTED');
+    expect((await storage.get(VIEWS_PATH))?.toString()).toContain('test_results');
   });
 });

@@ -103,7 +103,10 @@ export class ResultExtractor {
             this.state = await recoverSource(this.o.storage, this.o.name, [testResultsTable], this.o.log).catch(() => this.state);
           }
         }
-        if (this.o.untilCaughtUp && extracted === 0) break;
+        if (this.o.untilCaughtUp) {
+          if (extracted === 0) break;
+          continue; // catching up: the next pass at once
+        }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.o.intervalMs);
           this.wake = () => (clearTimeout(timer), resolve());
