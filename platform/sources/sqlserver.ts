@@ -26,7 +26,8 @@ export function sqlServerConfig(s: SqlServerSourceSettings): sql.config {
     requestTimeout: s.connectTimeoutMs,
     // Connections are checked (SELECT 1) before a request uses them.
     validateConnection: true,
-    pool: { min: 0, max: s.poolSize + s.poolOverflow, idleTimeoutMillis: 30_000 },
+    // Like the platform's other pools: `poolSize` kept open, up to `poolOverflow` more under load (closed when idle).
+    pool: { min: s.poolSize, max: s.poolSize + s.poolOverflow, idleTimeoutMillis: 30_000 },
     options: {
       encrypt: true,
       trustServerCertificate: true,

@@ -116,7 +116,7 @@ describe('SaferApp rows and adapter (a recording stand-in for SQL Server)', () =
       database: 'saferapp',
       connectionTimeout: 30_000,
       validateConnection: true,
-      pool: { max: 30 },
+      pool: { min: 10, max: 30 },
       options: { readOnlyIntent: true, trustServerCertificate: true },
     });
   });
