@@ -286,10 +286,8 @@ describe('a source that is down', () => {
     }
   });
 
-  it('a database that cannot be reached: SOURCE_UNAVAILABLE, the rest answers', async () => {
-    const [[{ id }]] = (await mysql.admin.query('SELECT CONNECTION_ID() AS id')) as any;
-    expect(id).toBeGreaterThan(0);
-    // Take the database away under the running adapter: its reads fail.
+  it('a database whose reads fail under the running adapter: SOURCE_UNAVAILABLE, the rest answers', async () => {
+    // Take the table away under the running adapter: its reads fail.
     await mysql.admin.query('RENAME TABLE ktest TO ktest_away');
     try {
       const res = await gqlAs(stack, role.admin(), PROFILE_QUERY, { id: ids.ana });
