@@ -2,6 +2,10 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../platform/config.ts';
 import { projectorCli } from '../projector/cli.ts';
 import type { ProjectorSourceOptions } from '../projector/main.ts';
+import type { ExtractionSourceOptions } from '../projector/extract/test-results.ts';
+import { createLogger } from '../platform/logger.ts';
+import type { SourceStorage } from '../platform/sources/subgraph.ts';
+import { testResultsLakeSource } from '../schema/lake/test-results.ts';
 import { configFragments, SERVICES } from '../services/registry.ts';
 
 /**
@@ -28,10 +32,23 @@ async function sources(config: ReturnType<typeof loadConfig>, chosenSource: stri
   return out;
 }
 
+/** The registry's external sources, extracted into test_results with the adapters their subgraphs read through. */
+function extractions(config: ReturnType<typeof loadConfig>): ExtractionSourceOptions[] {
+  return SERVICES.filter((s) => s.kind === 'source' && s.subgraph).map((entry) => ({
+    lake: testResultsLakeSource(entry.name),
+    async open() {
+      const definition = await entry.subgraph!();
+      // Only a configured database is extracted; the development sample stays out of the lake.
+      const storage = (await definition.open(config, createLogger(`projector-${entry.name}`, config.ANGELIS_LOG_LEVEL), { workforceUrl: undefined })) as SourceStorage;
+      return storage.source;
+    },
+  }));
+}
+
 try {
   const config = loadConfig(process.env, await configFragments(), { complete: true });
   const { values } = parseArgs({ args: process.argv.slice(2), options: { source: { type: 'string' } }, strict: false, allowPositionals: true });
-  await projectorCli(process.argv.slice(2), config, await sources(config, typeof values.source === 'string' ? values.source : undefined));
+  await projectorCli(process.argv.slice(2), config, await sources(config, typeof values.source === 'string' ? values.source : undefined), extractions(config));
   process.exit(0);
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);

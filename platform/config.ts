@@ -115,6 +115,12 @@ const base = z.object({
   ANGELIS_PROJECTOR_COMPACT_INTERVAL_MS: z.coerce.number().int().min(0).default(600_000),
   /** Scratch folder for CSV batches and Parquet before upload (default: inside the OS temp dir). */
   ANGELIS_PROJECTOR_WORK_DIR: z.string().min(1).optional(),
+  /** How often external sources (SaferApp, Fit2000) are read for changed test results. */
+  ANGELIS_PROJECTOR_EXTRACT_INTERVAL_MS: positiveInt.default(60_000),
+  /** Each extraction starts this long before its watermark: rows committed late with an earlier change time are still read (and written once). */
+  ANGELIS_PROJECTOR_EXTRACT_OVERLAP_MS: z.coerce.number().int().min(0).default(300_000),
+  /** Rows per extraction read (and per lake commit at most). */
+  ANGELIS_PROJECTOR_EXTRACT_BATCH_SIZE: positiveInt.max(100_000).default(5_000),
 });
 
 // Rules across variables.

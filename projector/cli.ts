@@ -21,10 +21,11 @@ import { openLakeStorage } from './storage/open.ts';
 import type { LakeStorage } from './storage/lake-storage.ts';
 import { dremioViewsSql } from './views/current-state.ts';
 import { defineLakeViews } from './views/duckdb-session.ts';
+import type { ExtractionSourceOptions } from './extract/test-results.ts';
 
 export const USAGE = `npm run projector -- <command>
   run [--source workforce]            project in the foreground until SIGTERM/SIGINT
-  status                              per source: last commit, lag (events, seconds), files and rows
+  status                              per source: last commit, lag (events, seconds), files and rows; per external source its watermark
   replay --source workforce --from 0  rebuild the source's lake copies from its events
   views                               print the generated Dremio SQL (_views/dremio.sql)
   query "SQL"                         run SQL over the lake in DuckDB, with lake.tables.*, lake.raw.* and angelis.* defined
@@ -74,6 +75,26 @@ async function status(storage: LakeStorage, sources: ProjectorSourceOptions[]): 
   lag              ${lag}
   files            ${state.live.size} live, ${rows} rows`);
     for (const [dataset, s] of [...filesPerDataset(state.live)].sort()) console.log(`    ${dataset.padEnd(48)} ${String(s.files).padStart(6)} files ${String(s.rows).padStart(10)} rows`);
+  }
+}
+
+/** The external sources' part of `status`: commit, watermark, rows in the lake, whether the source answers. */
+async function extractionStatus(storage: LakeStorage, extractions: ExtractionSourceOptions[]): Promise<void> {
+  for (const e of extractions) {
+    const name = e.lake.name;
+    const state = await readCommitLog(storage, name);
+    let reachable = 'not configured (nothing is extracted)';
+    const source = await e.open().catch(() => null);
+    if (source?.kind === 'sql') reachable = (await source.ping()) ? 'answers' : 'unreachable (extraction resumes from the watermark when it answers)';
+    await source?.close().catch(() => {});
+    const rows = [...state.live.values()].reduce((a, b) => a + b, 0);
+    const wm = state.watermark;
+    console.log(`\nexternal source ${name} (test_results, extracted by watermark)
+  source           ${reachable}
+  last commit      ${state.n} at ${state.lastCommittedAt ?? '-'}
+  watermark        ${wm ? `changed at ${wm.updatedAt ?? '- (by id)'}, id ${wm.lastId}, ${wm.seen.length} rows in the overlap window` : '- (nothing extracted yet)'}
+  rows in lake     ${state.events} extracted (fresh up to ${state.lastOccurredAt ?? '-'})
+  files            ${state.live.size} live, ${rows} rows`);
   }
 }
 
@@ -184,9 +205,9 @@ async function compact(config: ProjectorConfig, storage: LakeStorage, names: str
   }
 }
 
-async function run(config: ProjectorConfig, sources: ProjectorSourceOptions[]): Promise<void> {
+async function run(config: ProjectorConfig, sources: ProjectorSourceOptions[], extractions: ExtractionSourceOptions[] = []): Promise<void> {
   const log = createLogger('projector', config.ANGELIS_LOG_LEVEL);
-  const projector = await startProjector({ sources, config, log });
+  const projector = await startProjector({ sources, extractions, config, log });
   onShutdown(log, () => projector.stop(), config.ANGELIS_SUPERVISOR_PID);
   await projector.done;
 }
@@ -195,7 +216,7 @@ async function run(config: ProjectorConfig, sources: ProjectorSourceOptions[]): 
  * The projector's command line over the sources it is given (bin/projector.ts gives every
  * domain of the service registry that has a lake contract).
  */
-export async function projectorCli(argv: string[], config: ProjectorConfig, sources: ProjectorSourceOptions[]): Promise<void> {
+export async function projectorCli(argv: string[], config: ProjectorConfig, sources: ProjectorSourceOptions[], extractions: ExtractionSourceOptions[] = []): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv, allowPositionals: true,
     options: { source: { type: 'string' }, from: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
@@ -206,7 +227,8 @@ export async function projectorCli(argv: string[], config: ProjectorConfig, sour
     return;
   }
   if (command === 'views') {
-    process.stdout.write(dremioViewsSql(sources.flatMap((s) => s.source.tables)));
+    const tables = new Map([...sources.map((s) => s.source), ...extractions.map((e) => e.lake)].flatMap((s) => s.tables).map((t) => [t.name, t]));
+    process.stdout.write(dremioViewsSql([...tables.values()]));
     return;
   }
   if (command === 'pseudonym') {
@@ -215,17 +237,19 @@ export async function projectorCli(argv: string[], config: ProjectorConfig, sour
     console.log(pseudonym(config.ANGELIS_PSEUDONYM_KEY ?? DEVELOPMENT_PSEUDONYM_KEY, kind as PersonalData, value));
     return;
   }
-  if (command === 'run') return run(config, chosen(sources, values.source));
+  if (command === 'run') return values.source ? run(config, chosen(sources, values.source)) : run(config, sources, extractions);
   const storage = await openLakeStorage(config);
   switch (command) {
     case 'status':
-      return status(storage, chosen(sources, values.source));
+      await status(storage, chosen(sources, values.source));
+      if (!values.source) await extractionStatus(storage, extractions);
+      return;
     case 'replay':
       if (!values.source) throw new Error('replay needs --source');
       return replay(config, storage, chosen(sources, values.source)[0], values.from ?? '0');
     case 'query':
       if (!rest[0]) throw new Error('query needs the SQL as one argument');
-      return query(config, storage, sources, rest.join(' '));
+      return query(config, storage, [...sources, ...extractions.map((e) => ({ source: e.lake, connection: undefined as never }))], rest.join(' '));
     case 'compact':
       return compact(config, storage, chosen(sources, values.source).map((s) => s.source.name));
     default:

@@ -13,6 +13,8 @@ import { ProjectorMetrics, serveMetrics } from './metrics.ts';
 import { openLakeStorage } from './storage/open.ts';
 import type { LakeStorage } from './storage/lake-storage.ts';
 import { dremioViewsSql } from './views/current-state.ts';
+import { ResultExtractor, type ExtractionSourceOptions } from './extract/test-results.ts';
+import type { LakeTable } from '../schema/lake/contract.ts';
 
 /** A domain the projector copies: its lake contract and where its events are read (only read). */
 export interface ProjectorSourceOptions {
@@ -22,6 +24,8 @@ export interface ProjectorSourceOptions {
 
 export interface StartProjectorOptions {
   sources: ProjectorSourceOptions[];
+  /** External sources extracted by a watermark (test results), beside the event sources. */
+  extractions?: ExtractionSourceOptions[];
   /** Defaults to loadConfig(process.env). */
   config?: ProjectorConfig;
   /** An already open lake (tests); otherwise opened from the config. */
@@ -54,12 +58,14 @@ export async function startProjector(options: StartProjectorOptions): Promise<Ru
   const config = options.config ?? loadConfig();
   const log = options.log ?? createLogger('projector');
   const sources = options.sources;
-  if (sources.length === 0) throw new Error('the projector needs at least one source');
+  const extractions = options.extractions ?? [];
+  if (sources.length === 0 && extractions.length === 0) throw new Error('the projector needs at least one source');
   assertLakeSources(sources.map((s) => s.source));
   const pseudonymKey = config.ANGELIS_PSEUDONYM_KEY ?? DEVELOPMENT_PSEUDONYM_KEY;
   if (!config.ANGELIS_PSEUDONYM_KEY) log.warn('ANGELIS_PSEUDONYM_KEY is not set: pseudonyms use a development key and are not secret');
   const storage = options.storage ?? (await openLakeStorage(config));
-  await storage.put(VIEWS_PATH, dremioViewsSql(sources.flatMap((s) => s.source.tables)));
+  const tables = new Map<string, LakeTable>([...sources, ...extractions.map((e) => ({ source: e.lake }))].flatMap((s) => s.source.tables).map((t) => [t.name, t]));
+  await storage.put(VIEWS_PATH, dremioViewsSql([...tables.values()]));
   const metrics = new ProjectorMetrics();
   const server = options.serveMetrics === false
     ? undefined
@@ -79,15 +85,43 @@ export async function startProjector(options: StartProjectorOptions): Promise<Ru
         untilCaughtUp: options.untilCaughtUp,
       }),
   );
-  log.info({ lake: storage.description, sources: sources.map((s) => s.source.name), metricsPort: server?.port }, 'projector started');
-  const done = Promise.all(consumers.map((c) => c.start())).then(() => {});
+  const extractors: ResultExtractor[] = [];
+  const extractedNames: string[] = [];
+  const opened: { close(): Promise<void> }[] = [];
+  for (const e of extractions) {
+    const source = await e.open().catch((err) => {
+      log.warn({ source: e.lake.name, err: { message: (err as Error).message } }, 'external source cannot be opened: not extracted');
+      return null;
+    });
+    if (source) opened.push(source);
+    if (!source || source.kind !== 'sql') {
+      log.info({ source: e.lake.name }, 'external source not configured (sample data is never extracted): nothing to extract');
+      continue;
+    }
+    extractedNames.push(e.lake.name);
+    extractors.push(
+      new ResultExtractor({
+        name: e.lake.name, source, storage, owner, log,
+        pseudonymKey,
+        workDir: workDirFor(config, storage),
+        leaseTtlMs: config.ANGELIS_PROJECTOR_LEASE_TTL_MS,
+        intervalMs: config.ANGELIS_PROJECTOR_EXTRACT_INTERVAL_MS,
+        batchSize: config.ANGELIS_PROJECTOR_EXTRACT_BATCH_SIZE,
+        overlapMs: config.ANGELIS_PROJECTOR_EXTRACT_OVERLAP_MS,
+        untilCaughtUp: options.untilCaughtUp,
+      }),
+    );
+  }
+  log.info({ lake: storage.description, sources: sources.map((s) => s.source.name), extracted: extractedNames, metricsPort: server?.port }, 'projector started');
+  const done = Promise.all([...consumers.map((c) => c.start()), ...extractors.map((x) => x.start())]).then(() => {});
   return {
     storage,
     metrics,
     metricsPort: server?.port,
     done,
     async stop() {
-      await Promise.all(consumers.map((c) => c.stop()));
+      await Promise.all([...consumers.map((c) => c.stop()), ...extractors.map((x) => x.stop())]);
+      await Promise.all(opened.map((o) => o.close().catch(() => {})));
       await server?.close();
       log.info('projector stopped');
     },

@@ -90,6 +90,24 @@ export const SERVICES: ServiceEntry[] = [
     // MongoDB in production; PostgreSQL when ANGELIS_MONGO_URL is unset (the fallback).
     compose: ['mongo', 'postgres'],
   }),
+  subgraph({
+    name: 'saferapp',
+    kind: 'source',
+    summary: 'SaferApp test results (external SQL Server, read-only; sample data when unconfigured)',
+    database: 'sqlserver',
+    port: 4004,
+    subgraph: () => import('../subgraphs/saferapp/subgraph.ts').then((m) => m.saferapp),
+    compose: ['mssql'],
+  }),
+  subgraph({
+    name: 'fit2000',
+    kind: 'source',
+    summary: 'Fit2000 test results (external MySQL, read-only; sample data when unconfigured)',
+    database: 'mysql',
+    port: 4005,
+    subgraph: () => import('../subgraphs/fit2000/subgraph.ts').then((m) => m.fit2000),
+    compose: ['mysql'],
+  }),
   {
     name: 'gateway',
     kind: 'gateway',

@@ -76,10 +76,9 @@ describe('service registry', () => {
     expect(rows).toEqual(SERVICES.map((s) => [s.name, s.kind, s.database ?? '—', String(s.listen(defaults).port), s.entry]));
   });
 
-  it('every configuration variable (the platform\'s and every service\'s) is in the README\'s environment table', async () => {
+  it('every configuration variable (the platform\'s and every service\'s) is in a table of the README (its Environment section, or the section of the service it configures)', async () => {
     const readme = read('README.md');
-    const table = readme.slice(readme.indexOf('## Environment'), readme.indexOf('\n## ', readme.indexOf('## Environment') + 1));
-    const documented = documentedVariables(table, (path) => read(path));
+    const documented = documentedVariables(readme, (path) => read(path));
     const variables = [...configKeys, ...(await configFragments()).flatMap((f) => Object.keys(f.shape))].filter((k) => k.startsWith('ANGELIS_'));
     expect(variables.length).toBeGreaterThan(20);
     expect(variables.filter((v) => !documented(v))).toEqual([]);
@@ -113,7 +112,7 @@ function serviceUrl(name: string): string {
 function documentedVariables(table: string, read: (path: string) => string): (name: string) => boolean {
   const tests: ((name: string) => boolean)[] = [];
   for (const row of table.split('\n').filter((l) => l.startsWith('| `'))) {
-    const names = [...row.split('|')[1].matchAll(/`([A-Z_<>*]+)`/g)].map((m) => m[1]);
+    const names = [...row.split('|')[1].matchAll(/`([A-Z0-9_<>*]+)`/g)].map((m) => m[1]);
     const first = names.find((n) => n.startsWith('ANGELIS_'));
     if (!first) continue;
     const owner = first.split('_').slice(0, 2).join('_') + '_';

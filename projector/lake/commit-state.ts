@@ -25,6 +25,19 @@ export interface CommitRecord {
   committedAt: string;
   /** occurred_at of the batch's last event: the lake is fresh up to here. */
   lastOccurredAt?: string;
+  /** Extracted sources (no event log): where the next extraction starts. */
+  watermark?: Watermark;
+}
+
+/**
+ * An extracted source's position: the latest change time and id extracted, and the rows
+ * (`<id>@<change time>`) already extracted within the overlap window, so late rows are
+ * read again and written once.
+ */
+export interface Watermark {
+  updatedAt: string | null;
+  lastId: number;
+  seen: string[];
 }
 
 /** What the commit log adds up to after commit `n`. */
@@ -35,6 +48,7 @@ export interface CommitState {
   events: number;
   lastCommittedAt?: string;
   lastOccurredAt?: string;
+  watermark?: Watermark;
 }
 
 /** The state before any commit. */
@@ -56,6 +70,7 @@ export function applyCommit(state: CommitState, record: CommitRecord): CommitSta
     events: record.kind === 'reset' ? 0 : state.events + record.events,
     lastCommittedAt: record.committedAt,
     lastOccurredAt: record.kind === 'reset' ? undefined : (record.lastOccurredAt ?? state.lastOccurredAt),
+    watermark: record.kind === 'reset' ? undefined : (record.watermark ?? state.watermark),
   };
 }
 

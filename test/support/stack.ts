@@ -10,6 +10,9 @@ import { type CiamOptions } from '../../subgraphs/ciam/subgraph.ts';
 import { startWorkforce, type WorkforceService } from './subgraphs.ts';
 import { startSafety, type SafetyService } from './subgraphs.ts';
 import type { SafetyOptions } from '../../subgraphs/safety/subgraph.ts';
+import { startFit2000, startSaferApp, type SourceService } from './subgraphs.ts';
+import { InMemoryResultSource } from '../../platform/sources/memory.ts';
+import type { TestResultSource } from '../../platform/sources/adapter.ts';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -26,6 +29,9 @@ export interface TestStack {
   /** Safety on its PostgreSQL fallback (ANGELIS_MONGO_URL is not read here), asking this Workforce. */
   safety: SafetyService;
   safetyDatabase: TestDatabase;
+  /** The read-only sources (by default empty in-memory doubles; tests pass real adapters). */
+  saferapp: SourceService;
+  fit2000: SourceService;
   /** Real Redis, shared by CIAM and the gateway under `keyPrefix`. */
   store: RedisKeyValueStore;
   keyPrefix: string;
@@ -48,7 +54,14 @@ export interface TestStack {
  */
 export async function startTestStack(
   prefix: string,
-  options: { gateway?: GatewayOptions; ciam?: Partial<CiamOptions>; safety?: Partial<SafetyOptions>; env?: Record<string, string> } = {},
+  options: {
+    gateway?: GatewayOptions;
+    ciam?: Partial<CiamOptions>;
+    safety?: Partial<SafetyOptions>;
+    env?: Record<string, string>;
+    /** What the source subgraphs read; default: empty in-memory doubles. */
+    sources?: { saferapp?: TestResultSource; fit2000?: TestResultSource };
+  } = {},
 ): Promise<TestStack> {
   const database = await createTestDatabase(prefix, [], 10);
   const ciamDatabase = await createTestDatabase(`${prefix}_ciam`, [], 5);
@@ -83,7 +96,6 @@ export async function startTestStack(
     sender: { send: async (to, code) => void (inbox.delete(to.accountId), inbox.set(to.accountId, code)) },
     ...options.ciam,
   });
-  // Every subgraph of the supergraph runs: the gateway is ready only when all answer.
   const safety = await startSafety(config, log, {
     db: safetyDatabase.db,
     port: 0,
@@ -92,8 +104,21 @@ export async function startTestStack(
     relay: false,
     ...options.safety,
   });
+  // The source subgraphs ask this Workforce (a worker's own RUT), as in production.
+  const saferapp = await startSaferApp(config, log, {
+    port: 0,
+    workforceUrl: workforce.server.url,
+    source: options.sources?.saferapp ?? new InMemoryResultSource('SAFERAPP', 'sql', 'SaferApp', []),
+  });
+  const fit2000 = await startFit2000(config, log, {
+    port: 0,
+    workforceUrl: workforce.server.url,
+    source: options.sources?.fit2000 ?? new InMemoryResultSource('FIT2000', 'sql', 'Fit2000', []),
+  });
+  // Every subgraph of the supergraph runs: the gateway is ready only when all answer.
+  const subgraphUrls = { workforce: workforce.server.url, ciam: ciam.server.url, safety: safety.server.url, saferapp: saferapp.server.url, fit2000: fit2000.server.url };
   const gateway = await startGateway(config, log, {
-    subgraphUrls: { workforce: workforce.server.url, ciam: ciam.server.url, safety: safety.server.url },
+    subgraphUrls,
     store,
     keyPrefix,
     pubsub,
@@ -108,6 +133,8 @@ export async function startTestStack(
     ciam,
     safety,
     safetyDatabase,
+    saferapp,
+    fit2000,
     store,
     keyPrefix,
     inbox,
@@ -116,7 +143,7 @@ export async function startTestStack(
     async startGateway(more = {}, overrides = {}) {
       const own = await RedisPubSub.connect(redisUrl);
       const other = await startGateway({ ...config, ...overrides }, log, {
-        subgraphUrls: { workforce: workforce.server.url, ciam: ciam.server.url, safety: safety.server.url },
+        subgraphUrls,
         store,
         keyPrefix,
         pubsub: own,
@@ -142,6 +169,8 @@ export async function startTestStack(
       await gateway.stop();
       await safety.stop();
       await pubsub.close();
+      await fit2000.stop();
+      await saferapp.stop();
       await ciam.stop();
       await workforce.stop();
       await database.drop();

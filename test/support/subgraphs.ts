@@ -5,6 +5,9 @@ import { bootSubgraph } from '../../platform/service/boot.ts';
 import { ciam, type CiamOptions } from '../../subgraphs/ciam/subgraph.ts';
 import { workforce } from '../../subgraphs/workforce/subgraph.ts';
 import { safety, type SafetyOptions } from '../../subgraphs/safety/subgraph.ts';
+import { fit2000 } from '../../subgraphs/fit2000/subgraph.ts';
+import { saferapp } from '../../subgraphs/saferapp/subgraph.ts';
+import type { SourceOptions } from '../../platform/sources/subgraph.ts';
 
 /** Workforce booted by the kit in this process, as its main.ts would (tests pass their database and port). */
 export const startWorkforce = (config: Config, log: Logger, options: { db?: Db; port?: number } = {}) => bootSubgraph(workforce, config, log, options);
@@ -18,3 +21,8 @@ export const startSafety = (config: Config, log: Logger, options: SafetyOptions 
 export type SafetyService = Awaited<ReturnType<typeof startSafety>>;
 export type WorkforceService = Awaited<ReturnType<typeof startWorkforce>>;
 export type CiamService = Awaited<ReturnType<typeof startCiam>>;
+
+/** The read-only source subgraphs booted by the kit in this process (tests pass the source to read). */
+export const startSaferApp = (config: Config, log: Logger, options: SourceOptions & { port?: number } = {}) => bootSubgraph(saferapp, config, log, options);
+export const startFit2000 = (config: Config, log: Logger, options: SourceOptions & { port?: number } = {}) => bootSubgraph(fit2000, config, log, options);
+export type SourceService = Awaited<ReturnType<typeof startSaferApp>>;

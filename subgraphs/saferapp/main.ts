@@ -1,0 +1,4 @@
+import { runSubgraph } from '../../platform/service/run.ts';
+import { saferapp } from './subgraph.ts';
+
+await runSubgraph(saferapp);
