@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Kind, parse, type ConstDirectiveNode, type ObjectTypeDefinitionNode, type TypeNode } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './support/stack.ts';
 import { randomBytes } from 'node:crypto';
+import { startTestStack, type TestStack } from './support/stack.ts';
 import { daysFromToday, rut } from './support/workforce.ts';
+import { InMemoryResultSource } from '../platform/sources/memory.ts';
+import type { TestResult } from '../platform/sources/results.ts';
 
 /**
  * Every field one subgraph serves whose type is an entity another subgraph resolves,
@@ -70,6 +72,8 @@ const keyOf = (r: Reference) => `${r.subgraph}:${r.parent}.${r.field} -> ${r.res
 
 type Role = 'ADMIN' | 'MANAGER' | 'WORKER';
 const ROLES: Role[] = ['ADMIN', 'MANAGER', 'WORKER'];
+const VIAS = ['development headers', 'CIAM token'] as const;
+type Via = (typeof VIAS)[number];
 
 /** What the test set up: a company, its MANAGER (a real internal user), a worker they created and enabled. */
 interface Fixture {
@@ -78,25 +82,40 @@ interface Fixture {
   managerName: string;
   workerId: string;
   workerName: string;
-  /** Safety's part: a project the worker is assigned to (with a licence), a template, a form and an anomaly. */
+  /** The faena (FAENA): the worker is assigned to it (with a licence), filled in a form and reported an anomaly on it. */
   projectId: string;
   projectName: string;
   templateId: string;
   anomalyId: string;
   supervisorId: string;
-  /** A project each (sign-in, role) may close once, for closeProject. */
-  closable: Record<string, string>;
 }
 
 /**
  * How to reach each reference: a query selecting a non-key field of the entity, and the
  * data each role must get (MANAGER of the fixture's company, WORKER seeing their own data).
- * Variables available: $worker, $company, $project, $template, $anomaly, $supervisor,
- * $closable (a project this sign-in and role may close), $unique (fresh per call), $rut
- * (a fresh valid RUT). `roles`: the roles that may run the operation at all (a mutation
- * only some may call); default every role.
+ * Every role runs every query. Variables of each call: $worker, $company, $project,
+ * $template, $anomaly, $supervisor, $closable (a project of the company created for this
+ * reference, sign-in and role alone, so each call may close one), $unique (a fresh string),
+ * $rut (a fresh valid RUT), then the entry's own `variables`.
  */
+interface Reach {
+  query: string;
+  expect: Record<Role, (f: Fixture) => unknown>;
+  /** Roles the operation refuses (e.g. a WORKER creating a profile): the one error code they get; `expect` then says what data comes with it. */
+  refused?: Partial<Record<Role, string>>;
+  /** Variables of one call, on top of the common ones. */
+  variables?: (role: Role, via: Via) => Record<string, unknown>;
+}
+
 const everyRole = (value: (f: Fixture) => unknown) => Object.fromEntries(ROLES.map((r) => [r, value])) as Record<Role, (f: Fixture) => unknown>;
+/** A mutation only ADMINs and MANAGERs may run: a WORKER gets FORBIDDEN and a null field. */
+const managersOnly = (field: string, value: (f: Fixture) => unknown): Pick<Reach, 'expect' | 'refused'> => ({
+  expect: { ADMIN: value, MANAGER: value, WORKER: () => ({ [field]: null }) },
+  refused: { WORKER: 'FORBIDDEN' },
+});
+
+/** The faena the fixture's project has, and the sources' results name. */
+const FAENA = 'FEDREF-1';
 /** A Safety field of Profile: the worker's one form (visible to the ADMIN, their company's MANAGER and themselves). */
 const SAFETY_PROFILE = 'safetyForms(first: 1) { nodes { templateVersion } }';
 const WORKER_FORMS = { nodes: [{ templateVersion: 1 }] };
@@ -104,7 +123,7 @@ const WORKER_FORMS = { nodes: [{ templateVersion: 1 }] };
 const SAFETY_PROJECT = 'anomalies(first: 1) { nodes { description } }';
 const PROJECT_ANOMALIES = { nodes: [{ description: 'Reference anomaly' }] };
 
-const REACH: Record<string, { query: string; roles?: Role[]; expect: Record<Role, (f: Fixture) => unknown> }> = {
+const REACH: Record<string, Reach> = {
   'safety:Anomaly.project -> workforce:Project': {
     query: `query($anomaly: ID!) { anomaly(id: $anomaly) { project { name } } }`,
     expect: everyRole((f) => ({ anomaly: { project: { name: f.projectName } } })),
@@ -155,23 +174,19 @@ const REACH: Record<string, { query: string; roles?: Role[]; expect: Record<Role
   },
   'workforce:Mutation.createProject -> safety:Project': {
     query: `mutation($company: ID!, $unique: String!) { createProject(input: {companyId: $company, name: "Nueva", faenaCode: $unique, startsOn: "2026-01-01"}) { ${SAFETY_PROJECT} } }`,
-    roles: ['ADMIN', 'MANAGER'],
-    expect: everyRole(() => ({ createProject: { anomalies: { nodes: [] } } })),
+    ...managersOnly('createProject', () => ({ createProject: { anomalies: { nodes: [] } } })),
   },
   'workforce:Mutation.closeProject -> safety:Project': {
     query: `mutation($closable: ID!) { closeProject(id: $closable) { ${SAFETY_PROJECT} } }`,
-    roles: ['ADMIN', 'MANAGER'],
-    expect: everyRole(() => ({ closeProject: { anomalies: { nodes: [] } } })),
+    ...managersOnly('closeProject', () => ({ closeProject: { anomalies: { nodes: [] } } })),
   },
   'workforce:Mutation.createProfile -> safety:Profile': {
     query: `mutation($rut: String!) { createProfile(input: {rut: $rut, firstName: "Nuevo", lastName: "Perfil"}) { ${SAFETY_PROFILE} } }`,
-    roles: ['ADMIN', 'MANAGER'],
-    expect: everyRole(() => ({ createProfile: { safetyForms: { nodes: [] } } })),
+    ...managersOnly('createProfile', () => ({ createProfile: { safetyForms: { nodes: [] } } })),
   },
   'workforce:Mutation.updateProfile -> safety:Profile': {
     query: `mutation($worker: ID!) { updateProfile(id: $worker, input: {lastName: "Worker"}) { ${SAFETY_PROFILE} } }`,
-    roles: ['ADMIN', 'MANAGER'],
-    expect: everyRole(() => ({ updateProfile: { safetyForms: WORKER_FORMS } })),
+    ...managersOnly('updateProfile', () => ({ updateProfile: { safetyForms: WORKER_FORMS } })),
   },
   'workforce:ProfileAssignment.profile -> safety:Profile': {
     query: `query($worker: ID!) { profile(id: $worker) { assignments { profile { ${SAFETY_PROFILE} } } } }`,
@@ -232,31 +247,169 @@ const REACH: Record<string, { query: string; roles?: Role[]; expect: Record<Role
   'ciam:InternalUser.company -> workforce:Company': {
     // Through createdBy so a WORKER reaches an internal user too (they may not list users).
     query: `query($worker: ID!) { profile(id: $worker) { createdBy { name company { name } } } }`,
-    expect: Object.fromEntries(ROLES.map((r) => [r, (f: Fixture) => ({ profile: { createdBy: { name: f.managerName, company: { name: f.companyName } } } })])) as Record<Role, (f: Fixture) => unknown>,
+    expect: everyRole((f) => ({ profile: { createdBy: { name: f.managerName, company: { name: f.companyName } } } })),
   },
   'ciam:WorkerAccount.profile -> workforce:Profile': {
     query: `query($worker: ID!) { workerAccount(profileId: $worker) { profile { fullName } } }`,
-    expect: Object.fromEntries(ROLES.map((r) => [r, (f: Fixture) => ({ workerAccount: { profile: { fullName: f.workerName } } })])) as Record<Role, (f: Fixture) => unknown>,
+    expect: everyRole((f) => ({ workerAccount: { profile: { fullName: f.workerName } } })),
   },
   'ciam:WorkerAccount.company -> workforce:Company': {
     query: `query($worker: ID!) { workerAccount(profileId: $worker) { company { name } } }`,
-    expect: Object.fromEntries(ROLES.map((r) => [r, (f: Fixture) => ({ workerAccount: { company: { name: f.companyName } } })])) as Record<Role, (f: Fixture) => unknown>,
+    expect: everyRole((f) => ({ workerAccount: { company: { name: f.companyName } } })),
   },
   'workforce:Profile.createdBy -> ciam:InternalUser': {
     query: `query($worker: ID!) { profile(id: $worker) { createdBy { name } } }`,
-    expect: Object.fromEntries(ROLES.map((r) => [r, (f: Fixture) => ({ profile: { createdBy: { name: f.managerName } } })])) as Record<Role, (f: Fixture) => unknown>,
+    expect: everyRole((f) => ({ profile: { createdBy: { name: f.managerName } } })),
   },
 };
 
-/** Fresh RUT bodies for profiles the mutations create. */
-let freshRuts = 0;
+/**
+ * The read-only sources (SaferApp, Fit2000) add their results field to Profile and Project:
+ * every path to a Profile or Project reaches them, Safety's included. Each source holds one
+ * result of the fixture's worker at the fixture's faena (in-memory doubles), so the hop
+ * returns a row; a path to someone else's results is FORBIDDEN for a WORKER (only their own).
+ */
+const SOURCE_FIELDS = { saferapp: 'saferAppResults', fit2000: 'fit2000Results' } as const;
+const one = { nodes: [{ sourceId: '1' }] };
+const none = { nodes: [] };
+for (const [source, F] of Object.entries(SOURCE_FIELDS)) {
+  const R = `${F}(first: 5) { nodes { sourceId } }`;
+  const entries: Record<string, Reach> = {
+    [`ciam:Me.profile -> ${source}:Profile`]: {
+      query: `{ me { profile { ${R} } } }`,
+      expect: { ADMIN: () => ({ me: { profile: null } }), MANAGER: () => ({ me: { profile: null } }), WORKER: () => ({ me: { profile: { [F]: one } } }) },
+    },
+    [`ciam:WorkerAccount.profile -> ${source}:Profile`]: {
+      query: `query($worker: ID!) { workerAccount(profileId: $worker) { profile { ${R} } } }`,
+      expect: everyRole(() => ({ workerAccount: { profile: { [F]: one } } })),
+    },
+    [`workforce:Query.profile -> ${source}:Profile`]: { query: `query($worker: ID!) { profile(id: $worker) { ${R} } }`, expect: everyRole(() => ({ profile: { [F]: one } })) },
+    [`workforce:License.profile -> ${source}:Profile`]: {
+      query: `query($worker: ID!) { profile(id: $worker) { licenses { profile { ${R} } } } }`,
+      expect: everyRole(() => ({ profile: { licenses: [{ profile: { [F]: one } }] } })),
+    },
+    [`workforce:ProfileAssignment.profile -> ${source}:Profile`]: {
+      query: `query($worker: ID!) { profile(id: $worker) { assignments { profile { ${R} } } } }`,
+      expect: everyRole(() => ({ profile: { assignments: [{ profile: { [F]: one } }] } })),
+    },
+    [`workforce:ProfileCompany.profile -> ${source}:Profile`]: {
+      query: `query($worker: ID!) { profile(id: $worker) { companies { profile { ${R} } } } }`,
+      expect: everyRole(() => ({ profile: { companies: [{ profile: { [F]: one } }] } })),
+    },
+    // The worker's supervisor is another person: Workforce shows a WORKER no supervisor at all.
+    [`workforce:ProfileCompany.supervisor -> ${source}:Profile`]: {
+      query: `query($worker: ID!) { profile(id: $worker) { companies { supervisor { ${R} } } } }`,
+      expect: { ADMIN: () => ({ profile: { companies: [{ supervisor: { [F]: none } }] } }), MANAGER: () => ({ profile: { companies: [{ supervisor: { [F]: none } }] } }), WORKER: () => ({ profile: { companies: [{ supervisor: null }] } }) },
+    },
+    [`workforce:ProfileCompany.reports -> ${source}:Profile`]: {
+      query: `query($worker: ID!) { profile(id: $worker) { companies { supervisor { companies { reports { ${R} } } } } } }`,
+      expect: {
+        ADMIN: () => ({ profile: { companies: [{ supervisor: { companies: [{ reports: [{ [F]: one }] }] } }] } }),
+        MANAGER: () => ({ profile: { companies: [{ supervisor: { companies: [{ reports: [{ [F]: one }] }] } }] } }),
+        WORKER: () => ({ profile: { companies: [{ supervisor: null }] } }),
+      },
+    },
+    [`workforce:ProfileConnection.nodes -> ${source}:Profile`]: {
+      query: `{ profiles(first: 5, search: "Wilma") { nodes { ${R} } } }`,
+      expect: everyRole(() => ({ profiles: { nodes: [{ [F]: one }] } })),
+    },
+    [`workforce:Mutation.updateProfile -> ${source}:Profile`]: {
+      query: `mutation($worker: ID!) { updateProfile(id: $worker, input: {firstName: "Wilma"}) { ${R} } }`,
+      ...managersOnly('updateProfile', () => ({ updateProfile: { [F]: one } })),
+    },
+    [`workforce:Mutation.createProfile -> ${source}:Profile`]: {
+      query: `mutation($rut: String!) { createProfile(input: {rut: $rut, firstName: "Nuevo", lastName: "Perfil"}) { ${R} } }`,
+      // A manager's new profile is not yet employed by their company: its results are not theirs to see.
+      expect: { ADMIN: () => ({ createProfile: { [F]: none } }), MANAGER: () => ({ createProfile: { [F]: null } }), WORKER: () => ({ createProfile: null }) },
+      refused: { MANAGER: 'FORBIDDEN', WORKER: 'FORBIDDEN' },
+    },
+    [`workforce:Query.project -> ${source}:Project`]: { query: `{ project(faenaCode: "${FAENA}") { ${R} } }`, expect: everyRole(() => ({ project: { [F]: one } })) },
+    [`workforce:Assignment.project -> ${source}:Project`]: {
+      query: `query($worker: ID!) { profile(id: $worker) { assignments { assignment { project { ${R} } } } } }`,
+      expect: everyRole(() => ({ profile: { assignments: [{ assignment: { project: { [F]: one } } }] } })),
+    },
+    [`workforce:ProjectConnection.nodes -> ${source}:Project`]: {
+      // The first project is the faena (the others were created after it).
+      query: `{ projects(first: 1) { nodes { faenaCode ${R} } } }`,
+      expect: everyRole(() => ({ projects: { nodes: [{ faenaCode: FAENA, [F]: one }] } })),
+    },
+    [`workforce:Mutation.createProject -> ${source}:Project`]: {
+      query: `mutation($company: ID!, $unique: String!) { createProject(input: {companyId: $company, name: "Nueva", faenaCode: $unique, startsOn: "2026-01-01"}) { ${R} } }`,
+      ...managersOnly('createProject', () => ({ createProject: { [F]: none } })),
+    },
+    [`workforce:Mutation.closeProject -> ${source}:Project`]: {
+      query: `mutation($closable: ID!) { closeProject(id: $closable) { ${R} } }`,
+      ...managersOnly('closeProject', () => ({ closeProject: { [F]: none } })),
+    },
+    // Safety's entities lead to the worker and the faena: the sources' results of both.
+    [`safety:Anomaly.reporter -> ${source}:Profile`]: {
+      query: `query($anomaly: ID!) { anomaly(id: $anomaly) { reporter { ${R} } } }`,
+      expect: everyRole(() => ({ anomaly: { reporter: { [F]: one } } })),
+    },
+    [`safety:Anomaly.project -> ${source}:Project`]: {
+      query: `query($anomaly: ID!) { anomaly(id: $anomaly) { project { ${R} } } }`,
+      expect: everyRole(() => ({ anomaly: { project: { [F]: one } } })),
+    },
+    [`safety:Compliance.profile -> ${source}:Profile`]: {
+      query: `query($worker: ID!, $project: ID!) { profile(id: $worker) { compliance(projectId: $project) { profile { ${R} } } } }`,
+      expect: everyRole(() => ({ profile: { compliance: { profile: { [F]: one } } } })),
+    },
+    [`safety:Compliance.project -> ${source}:Project`]: {
+      query: `query($worker: ID!, $project: ID!) { profile(id: $worker) { compliance(projectId: $project) { project { ${R} } } } }`,
+      expect: everyRole(() => ({ profile: { compliance: { project: { [F]: one } } } })),
+    },
+    [`safety:SafetyForm.profile -> ${source}:Profile`]: {
+      query: `query($project: ID!) { project(id: $project) { safetyForms(first: 1) { nodes { profile { ${R} } } } } }`,
+      expect: everyRole(() => ({ project: { safetyForms: { nodes: [{ profile: { [F]: one } }] } } })),
+    },
+    [`safety:SafetyForm.project -> ${source}:Project`]: {
+      query: `query($worker: ID!) { profile(id: $worker) { safetyForms(first: 1) { nodes { project { ${R} } } } } }`,
+      expect: everyRole(() => ({ profile: { safetyForms: { nodes: [{ project: { [F]: one } }] } } })),
+    },
+    // A source's results link the Profile/Project that Workforce, Safety and the other source resolve.
+    [`${source}:TestResult.profile -> workforce:Profile`]: {
+      query: `query($worker: ID!) { profile(id: $worker) { ${F} { nodes { profile { fullName } } } } }`,
+      expect: everyRole((f) => ({ profile: { [F]: { nodes: [{ profile: { fullName: f.workerName } }] } } })),
+    },
+    [`${source}:TestResult.project -> workforce:Project`]: {
+      query: `query($worker: ID!) { profile(id: $worker) { ${F} { nodes { project { name } } } } }`,
+      expect: everyRole((f) => ({ profile: { [F]: { nodes: [{ project: { name: f.projectName } }] } } })),
+    },
+    [`${source}:TestResult.profile -> safety:Profile`]: {
+      query: `query($worker: ID!) { profile(id: $worker) { ${F} { nodes { profile { ${SAFETY_PROFILE} } } } } }`,
+      expect: everyRole(() => ({ profile: { [F]: { nodes: [{ profile: { safetyForms: WORKER_FORMS } }] } } })),
+    },
+    [`${source}:TestResult.project -> safety:Project`]: {
+      query: `query($worker: ID!) { profile(id: $worker) { ${F} { nodes { project { ${SAFETY_PROJECT} } } } } }`,
+      expect: everyRole(() => ({ profile: { [F]: { nodes: [{ project: { anomalies: PROJECT_ANOMALIES } }] } } })),
+    },
+  };
+  for (const other of Object.keys(SOURCE_FIELDS).filter((o) => o !== source)) {
+    const G = SOURCE_FIELDS[other as keyof typeof SOURCE_FIELDS];
+    entries[`${source}:TestResult.profile -> ${other}:Profile`] = {
+      query: `query($worker: ID!) { profile(id: $worker) { ${F} { nodes { profile { ${G} { nodes { sourceId } } } } } } }`,
+      expect: everyRole(() => ({ profile: { [F]: { nodes: [{ profile: { [G]: one } }] } } })),
+    };
+    entries[`${source}:TestResult.project -> ${other}:Project`] = {
+      query: `query($worker: ID!) { profile(id: $worker) { ${F} { nodes { project { ${G} { nodes { sourceId } } } } } } }`,
+      expect: everyRole(() => ({ profile: { [F]: { nodes: [{ project: { [G]: one } }] } } })),
+    };
+  }
+  Object.assign(REACH, entries);
+}
 
 const REFERENCES = crossSubgraphReferences(readFileSync(new URL('../schema/supergraph.graphql', import.meta.url), 'utf8'));
+
+/** Fresh RUT bodies for profiles the mutations create. */
+let freshRuts = 0;
+/** Per reference, sign-in and role: a project of the company that call may close (closeProject). */
+const closable = new Map<string, string>();
+const callKey = (r: Reference, via: Via, role: Role) => `${keyOf(r)} | ${via} | ${role}`;
 
 let stack: TestStack;
 const fixture = {} as Fixture;
 /** Per role, the headers of each way to sign in: the development headers and a real CIAM access token. */
-const credentials = {} as Record<'development headers' | 'CIAM token', Record<Role, Record<string, string>>>;
+const credentials = {} as Record<Via, Record<Role, Record<string, string>>>;
 const PASSWORD = 'correct horse battery staple';
 
 async function gql(query: string, variables: Record<string, unknown>, headers: Record<string, string>) {
@@ -296,7 +449,15 @@ async function internalUser(email: string, name: string, role: 'ADMIN' | 'MANAGE
 }
 
 beforeAll(async () => {
-  stack = await startTestStack('fedrefs');
+  // Each source holds one result: the worker's, at the faena.
+  const workerRut = rut(17_300_001);
+  const resultOf = (provider: string): TestResult => {
+    const takenAt = new Date('2026-11-01T08:00:00Z');
+    return { provider, sourceId: '1', position: 1, rut: workerRut, faenaCode: FAENA, takenAt, result: 'APPROVED', score: 90, updatedAt: takenAt };
+  };
+  stack = await startTestStack('fedrefs', {
+    sources: { saferapp: new InMemoryResultSource('SAFERAPP', 'sql', 'SaferApp', [resultOf('SAFERAPP')]), fit2000: new InMemoryResultSource('FIT2000', 'sql', 'Fit2000', [resultOf('FIT2000')]) },
+  });
   fixture.companyName = 'Referencias Federadas SpA';
   fixture.managerName = 'Marta Manager';
   const offering = (await ok(`mutation { createOffering(input: {code: "FEDREF", name: "References"}) { id } }`, {}, DEV_ADMIN)).createOffering.id;
@@ -307,7 +468,6 @@ beforeAll(async () => {
   const adminToken = await internalUser('ada@references.test', 'Ada Admin', 'ADMIN', null);
 
   // The manager, signed in for real, creates the worker: so Profile.createdBy is a real internal user.
-  const workerRut = rut(17_300_001);
   const created = await ok(`mutation($r: String!) { createProfile(input: {rut: $r, firstName: "Wilma", lastName: "Worker"}) { id fullName } }`, { r: workerRut }, bearer(managerToken));
   fixture.workerId = created.createProfile.id;
   fixture.workerName = created.createProfile.fullName;
@@ -316,10 +476,10 @@ beforeAll(async () => {
   const challenge = await ok(`mutation($r: String!) { requestWorkerCode(rut: $r) { challengeId } }`, { r: workerRut }, {});
   const workerToken = await verify(challenge.requestWorkerCode.challengeId);
 
-  // Safety's part: the worker on a project of the company, with a licence and a supervisor,
-  // one form and one anomaly of theirs.
+  // The faena the sources' results name (the company's first project), the worker assigned
+  // to it with a licence and a supervisor, one form and one anomaly of theirs on it.
   fixture.projectName = 'Faena Referencias';
-  fixture.projectId = (await ok(`mutation($c: ID!, $n: String!) { createProject(input: {companyId: $c, name: $n, faenaCode: "REF-1", startsOn: "2026-01-01"}) { id } }`, { c: fixture.companyId, n: fixture.projectName }, DEV_ADMIN)).createProject.id;
+  fixture.projectId = (await ok(`mutation($c: ID!, $n: String!, $f: String!) { createProject(input: {companyId: $c, name: $n, faenaCode: $f, startsOn: "2026-01-01"}) { id } }`, { c: fixture.companyId, n: fixture.projectName, f: FAENA }, DEV_ADMIN)).createProject.id;
   const assignment = (await ok(`mutation($p: ID!) { createAssignment(input: {projectId: $p, name: "Rigger", startsOn: "2026-01-01"}) { id } }`, { p: fixture.projectId }, DEV_ADMIN)).createAssignment.id;
   await ok(`mutation($a: ID!, $p: ID!) { assignProfile(assignmentId: $a, profileId: $p) { status } }`, { a: assignment, p: fixture.workerId }, DEV_ADMIN);
   await ok(`mutation($p: ID!, $i: Date!, $e: Date!) { grantLicense(input: {profileId: $p, type: "RIGGING", number: "R-1", issuedOn: $i, expiresOn: $e}) { id } }`, { p: fixture.workerId, i: daysFromToday(-10), e: daysFromToday(100) }, DEV_ADMIN);
@@ -330,11 +490,14 @@ beforeAll(async () => {
   const devWorker = { 'x-angelis-dev-user': 'w', 'x-angelis-dev-role': 'WORKER', 'x-angelis-dev-profile': fixture.workerId };
   await ok(`mutation($t: ID!, $p: ID!) { submitSafetyForm(input: {templateId: $t, templateVersion: 1, projectId: $p, answers: [{key: "ok", value: true}]}) { id } }`, { t: fixture.templateId, p: fixture.projectId }, devWorker);
   fixture.anomalyId = (await ok(`mutation($p: ID!) { reportAnomaly(input: {projectId: $p, severity: LOW, description: "Reference anomaly"}) { id } }`, { p: fixture.projectId }, devWorker)).reportAnomaly.id;
-  fixture.closable = {};
-  for (const via of ['development headers', 'CIAM token']) {
-    for (const role of ['ADMIN', 'MANAGER']) {
-      const code = `CLOSE-${randomBytes(4).toString('hex')}`;
-      fixture.closable[`${via}:${role}`] = (await ok(`mutation($c: ID!, $f: String!) { createProject(input: {companyId: $c, name: "To close", faenaCode: $f, startsOn: "2026-01-01"}) { id } }`, { c: fixture.companyId, f: code }, DEV_ADMIN)).createProject.id;
+  // One project per closeProject call (a refused WORKER's stays open).
+  for (const reference of REFERENCES.filter((r) => r.parent === 'Mutation' && r.field === 'closeProject')) {
+    for (const via of VIAS) {
+      for (const role of ROLES) {
+        const code = `CLOSE-${randomBytes(4).toString('hex')}`;
+        const project = await ok(`mutation($c: ID!, $f: String!) { createProject(input: {companyId: $c, name: "To close", faenaCode: $f, startsOn: "2026-01-01"}) { id } }`, { c: fixture.companyId, f: code }, DEV_ADMIN);
+        closable.set(callKey(reference, via, role), project.createProject.id);
+      }
     }
   }
 
@@ -356,10 +519,10 @@ describe('entity references across subgraphs', () => {
     expect(Object.keys(REACH).sort(), 'REACH names references the supergraph no longer has').toEqual(found);
   });
 
-  for (const via of ['development headers', 'CIAM token'] as const) {
+  for (const via of VIAS) {
     describe(`signed in with ${via}`, () => {
       for (const reference of REFERENCES) {
-        for (const role of REACH[keyOf(reference)]?.roles ?? ROLES) {
+        for (const role of ROLES) {
           it(`${keyOf(reference)} as ${role}`, async () => {
             const reach = REACH[keyOf(reference)];
             expect(reach, `no way to reach ${keyOf(reference)} in REACH`).toBeDefined();
@@ -370,13 +533,16 @@ describe('entity references across subgraphs', () => {
               template: fixture.templateId,
               anomaly: fixture.anomalyId,
               supervisor: fixture.supervisorId,
-              closable: fixture.closable[`${via}:${role}`],
+              closable: closable.get(callKey(reference, via, role)),
               unique: `REF-${randomBytes(4).toString('hex')}`,
-              rut: rut(18_000_000 + (freshRuts++)),
+              rut: rut(18_000_000 + freshRuts++),
+              ...reach.variables?.(role, via),
             };
             const res = await gql(reach.query, variables, credentials[via][role]);
-            expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-            expect(res.data).toEqual(reach.expect[role](fixture));
+            const refused = reach.refused?.[role];
+            if (refused) expect(res.errors?.map((e) => e.extensions?.code), JSON.stringify(res)).toEqual([refused]);
+            else expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+            expect(res.data, JSON.stringify(res.data)).toEqual(reach.expect[role](fixture));
           });
         }
       }
