@@ -18,6 +18,7 @@ import { normalizeRut } from '../../platform/domain/rut.ts';
 import type { WorkforceLoaders } from './loaders.ts';
 import {
   decodeNotificationCursor,
+  encodeNotificationCursor,
   isDeliveryPrincipal,
   isServiceIdentity,
   notificationStore,
@@ -236,6 +237,13 @@ export const resolvers = requireAuthentication({
       const rows = await notificationStore.feed(ctx.db.pool, entries, ctx.loaders.reader.readerId, after, first + 1);
       const nodes = rows.slice(0, first);
       return { nodes, endCursor: nodes.length ? nodes[nodes.length - 1].cursor : (a.after ?? null), hasMore: rows.length > first };
+    },
+    notificationFeedHead: async (_, _a, ctx) => {
+      // Only the delivery principal: anyone else's head would have to search their audience
+      // over the whole table, and a client resumes from the last cursor it received anyway.
+      if (!isDeliveryPrincipal(requireIdentity(ctx))) throw new ForbiddenError('Only the delivery principal reads the head of the notification feed');
+      const head = await notificationStore.head(ctx.db.pool);
+      return head ? encodeNotificationCursor(head) : null;
     },
   },
 

@@ -72,6 +72,18 @@ const COLUMNS = `n.id, n.kind, n.title, n.body, n.subject_type AS "subjectType",
 const FROM = `notifications n LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.reader_id = $2`;
 const ADDRESSED = `($1::text[] IS NULL OR n.audience && $1::text[])`;
 
+/**
+ * The feed's end for the delivery principal: the highest (transaction_id, position) below
+ * the commit-order horizon, read backwards on notifications_commit_order (one index row,
+ * never a scan of the table). Exported for the plan check in notifications.int.spec.ts.
+ */
+export const FEED_HEAD = prepared(
+  'wf_nt_feed_head',
+  `SELECT transaction_id::text AS "transactionId", position FROM notifications
+   WHERE ${COMMITTED_BEFORE_EVERY_RUNNING}
+   ORDER BY transaction_id DESC, position DESC LIMIT 1`,
+);
+
 const Q = {
   byIds: prepared('wf_nt_by_ids', `SELECT ${COLUMNS} FROM ${FROM} WHERE n.id = ANY($3::uuid[]) AND ${ADDRESSED}`),
   // Newest first: $3 before this position (0: from the newest), $4 rows, $5 unread only.
@@ -141,6 +153,8 @@ export const notificationStore = {
   /** Delivery order after `after` (null: from the start), committed below every running transaction. */
   feed: (q: Queryable, entries: string[] | null, readerId: string, after: FeedPosition | null, limit: number) =>
     rows(q, Q.feed, [entries, readerId, after?.transactionId ?? '0', after?.position ?? 0, limit]),
+  /** The last position the feed gives now, over every notification (null: it gives none yet). */
+  head: async (q: Queryable): Promise<FeedPosition | null> => (await run<FeedPosition>(q, FEED_HEAD, [])).rows[0] ?? null,
   /** The latest in delivery order of these notifications (null: none of them exists). */
   highest: async (q: Queryable, ids: readonly string[]): Promise<FeedPosition | null> =>
     (await run<FeedPosition>(q, Q.highest, [ids])).rows[0] ?? null,
