@@ -294,6 +294,9 @@ describe('notificationFeed (delivery order)', () => {
     }
     expect(seen.map((n) => [n.id, n.audience])).toEqual(rows.map((r) => [r.id, r.audience]));
     expect(new Set(seen.map((n) => n.cursor)).size).toBe(seen.length);
+    // Cursors are fixed width: as plain strings they sort in delivery order.
+    const cursors = seen.map((n) => n.cursor);
+    expect([...cursors].sort()).toEqual(cursors);
     // Nothing after the end, and the cursor stays where it was.
     const end = (await okAs(stack, delivery(), FEED, { after })).notificationFeed;
     expect(end).toEqual({ nodes: [], endCursor: after, hasMore: false });
@@ -322,7 +325,8 @@ describe('notificationFeed (delivery order)', () => {
   });
 
   it('refuses a cursor it did not issue and page sizes out of range', async () => {
-    for (const vars of [{ after: 'garbage' }, { after: Buffer.from('p:1').toString('base64url') }, { first: 0 }, { first: 1001 }]) {
+    const issued = (await okAs(stack, delivery(), FEED, { first: 1 })).notificationFeed.endCursor as string;
+    for (const vars of [{ after: 'garbage' }, { after: Buffer.from('p:1').toString('base64url') }, { after: issued.toUpperCase() }, { after: `${issued}0` }, { first: 0 }, { first: 1001 }]) {
       const res = await gqlAs(stack, delivery(), FEED, vars);
       expect(res.errors?.[0].extensions?.code, JSON.stringify(vars)).toBe('BAD_USER_INPUT');
     }

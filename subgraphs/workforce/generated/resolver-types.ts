@@ -357,7 +357,10 @@ export type Notification = {
   readAt?: Maybe<Scalars['DateTime']['output']>;
   /** Null when it is about nothing the caller may see any more. */
   subject?: Maybe<NotificationSubject>;
-  /** Its position in delivery (commit) order: opaque, increasing; the SSE event id. */
+  /**
+   * Its position in delivery (commit) order; the SSE event id. Fixed width (32 lowercase hex
+   * digits): cursors compare as plain strings in commit order.
+   */
   cursor: Scalars['String']['output'];
   /**
    * Who it is addressed to: every entry for the delivery principal (notificationFeed), the

@@ -50,15 +50,22 @@ export interface FeedPosition {
   position: number;
 }
 
+/**
+ * Cursors are fixed width: the transaction id (xid8, 64 bits) and the position (bigint) as
+ * 16 lowercase hex digits each, so cursors compare as plain strings in commit order.
+ */
+const HEX_WIDTH = 16;
+
 export function encodeNotificationCursor(p: FeedPosition): string {
-  return Buffer.from(`n:${p.transactionId}:${p.position}`).toString('base64url');
+  return [BigInt(p.transactionId), BigInt(p.position)].map((n) => n.toString(16).padStart(HEX_WIDTH, '0')).join('');
 }
 
-/** The position a cursor names, or BAD_USER_INPUT. */
+/** The position a cursor names (one spelling per position: lowercase, full width), or BAD_USER_INPUT. */
 export function decodeNotificationCursor(cursor: string, field = 'after'): FeedPosition {
-  const m = /^n:(\d{1,20}):(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!m) throw new BadUserInputError(`${field} is not a notification cursor this API returned`, field);
-  return { transactionId: m[1], position: Number(m[2]) };
+  const m = /^([0-9a-f]{16})([0-9a-f]{16})$/.exec(cursor);
+  const position = m ? Number.parseInt(m[2], 16) : NaN;
+  if (!m || !Number.isSafeInteger(position)) throw new BadUserInputError(`${field} is not a notification cursor this API returned`, field);
+  return { transactionId: BigInt(`0x${m[1]}`).toString(), position };
 }
 
 /**
