@@ -442,6 +442,7 @@ export const resolvers = requireAuthentication({
       return fresh(ctx, 'license', id, 'License');
     },
     markNotificationRead: async (_, a, ctx) => {
+      may(ctx, 'markNotificationRead');
       const id = input.id(a.id, 'id');
       // Someone else's is NOT_FOUND, and nothing is written.
       await ownNotification(ctx, id);
@@ -450,11 +451,13 @@ export const resolvers = requireAuthentication({
       return ownNotification(ctx, id);
     },
     markAllNotificationsRead: async (_, _a, ctx) => {
+      may(ctx, 'markAllNotificationsRead');
       const { entries, readerId } = ctx.loaders.reader;
       const unread = await notificationStore.unreadIds(ctx.db.pool, entries, readerId);
       return ctx.commands.markNotificationsRead(commandContext(ctx), readerId, unread);
     },
     raiseNotification: async (_, a, ctx) => {
+      may(ctx, 'raiseNotification');
       if (!isServiceIdentity(requireIdentity(ctx))) throw new ForbiddenError('Only a service identity may raise notifications');
       const projectId = optionalId(a.input.projectId, 'projectId');
       let audience = ['admins'];
