@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from './support/stack.ts';
 import { daysFromToday, gqlAs, okAs, role, rut } from './support/workforce.ts';
+import { collect, sseClient } from './support/sse.ts';
 
 /**
  * Notifications through the gateway: who sees which (the worker, the managers of the
@@ -27,6 +28,7 @@ const LIST = `query($unread: Boolean, $first: Int, $after: String) {
 const ONE = `query($id: ID!) { notification(id: $id) { ${FIELDS} } }`;
 const COUNT = `{ unreadNotificationCount }`;
 const FEED = `query($after: String, $first: Int) { notificationFeed(after: $after, first: $first) { nodes { id kind cursor audience } endCursor hasMore } }`;
+const HEAD = `{ notificationFeedHead }`;
 const MARK = `mutation($id: ID!) { markNotificationRead(id: $id) { id readAt } }`;
 const MARK_ALL = `mutation { markAllNotificationsRead }`;
 const RAISE = `mutation($i: RaiseNotificationInput!) { raiseNotification(input: $i) { ${FIELDS} } }`;
@@ -292,6 +294,9 @@ describe('notificationFeed (delivery order)', () => {
     }
     expect(seen.map((n) => [n.id, n.audience])).toEqual(rows.map((r) => [r.id, r.audience]));
     expect(new Set(seen.map((n) => n.cursor)).size).toBe(seen.length);
+    // Cursors are fixed width: as plain strings they sort in delivery order.
+    const cursors = seen.map((n) => n.cursor);
+    expect([...cursors].sort()).toEqual(cursors);
     // Nothing after the end, and the cursor stays where it was.
     const end = (await okAs(stack, delivery(), FEED, { after })).notificationFeed;
     expect(end).toEqual({ nodes: [], endCursor: after, hasMore: false });
@@ -320,9 +325,73 @@ describe('notificationFeed (delivery order)', () => {
   });
 
   it('refuses a cursor it did not issue and page sizes out of range', async () => {
-    for (const vars of [{ after: 'garbage' }, { after: Buffer.from('p:1').toString('base64url') }, { first: 0 }, { first: 1001 }]) {
+    const issued = (await okAs(stack, delivery(), FEED, { first: 1 })).notificationFeed.endCursor as string;
+    for (const vars of [{ after: 'garbage' }, { after: Buffer.from('p:1').toString('base64url') }, { after: issued.toUpperCase() }, { after: `${issued}0` }, { first: 0 }, { first: 1001 }]) {
       const res = await gqlAs(stack, delivery(), FEED, vars);
       expect(res.errors?.[0].extensions?.code, JSON.stringify(vars)).toBe('BAD_USER_INPUT');
+    }
+  });
+});
+
+describe('notificationFeedHead (where a starting gateway instance begins)', () => {
+  /** The feed read to its end by the delivery principal, once it has caught up with the table. */
+  async function feedEnd(): Promise<{ endCursor: string | null; ids: string[] }> {
+    const { rows } = await stack.database.db.query<{ n: number }>('SELECT count(*)::int AS n FROM notifications');
+    let ids: string[] = [];
+    let endCursor: string | null = null;
+    for (let tries = 0; tries < 100; tries++) {
+      if (tries) await new Promise((r) => setTimeout(r, 100));
+      let page: { nodes: Note[]; endCursor: string | null; hasMore: boolean };
+      do {
+        page = (await okAs(stack, delivery(), FEED, { after: endCursor, first: 1000 })).notificationFeed;
+        ids.push(...page.nodes.map((n) => n.id));
+        endCursor = page.endCursor;
+      } while (page.hasMore);
+      if (ids.length >= rows[0].n) break;
+    }
+    return { endCursor, ids };
+  }
+
+  it('is the cursor the delivery principal\'s feed ends at, and moves to the next notification', async () => {
+    const { endCursor, ids: all } = await feedEnd();
+    expect(all.length).toBeGreaterThan(10);
+    expect((await okAs(stack, delivery(), HEAD)).notificationFeedHead).toBe(endCursor);
+    // Nothing in the feed after it.
+    expect((await okAs(stack, delivery(), FEED, { after: endCursor })).notificationFeed.nodes).toEqual([]);
+    const later = (await raise({ projectId: ids.projectA })).data!.raiseNotification as Note;
+    let head: string | null = endCursor;
+    for (let tries = 0; head === endCursor && tries < 100; tries++) {
+      if (tries) await new Promise((r) => setTimeout(r, 100));
+      head = (await okAs(stack, delivery(), HEAD)).notificationFeedHead;
+    }
+    expect(head).toBe(later.cursor);
+    expect((await okAs(stack, delivery(), FEED, { after: endCursor })).notificationFeed.nodes.map((n: Note) => n.id)).toEqual([later.id]);
+  });
+
+  it('is FORBIDDEN to everyone but the delivery principal (admins, managers, workers, other services), UNAUTHENTICATED anonymously', async () => {
+    for (const headers of [admin(), managerA(), managerB(), worker('w1'), worker('w3'), safety()]) {
+      const res = await gqlAs(stack, headers, HEAD);
+      expect(res.errors?.[0].extensions?.code, JSON.stringify(headers)).toBe('FORBIDDEN');
+      expect(res.data?.notificationFeedHead ?? null).toBeNull();
+    }
+    expect((await gqlAs(stack, {}, HEAD)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('a gateway instance that starts delivers from the head: the next notification, none of the ones before', async () => {
+    // Start once the head has caught up with the table (the horizon is server-wide: other tests' transactions hold it back).
+    const { endCursor } = await feedEnd();
+    for (let tries = 0; (await okAs(stack, delivery(), HEAD)).notificationFeedHead !== endCursor && tries < 100; tries++) await new Promise((r) => setTimeout(r, 100));
+    const instance = await stack.startGateway();
+    const stream = collect(sseClient(instance.url, managerA()), `subscription { notificationAdded { id title } }`);
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const next = (await raise({ projectId: ids.projectA, title: 'After the start' })).data!.raiseNotification as Note;
+      await stream.waitFor(1, 10_000);
+      // Time for anything older to arrive too, if the instance had started before the head.
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(stream.results.map((r) => r.data.notificationAdded)).toEqual([{ id: next.id, title: 'After the start' }]);
+    } finally {
+      stream.dispose();
     }
   });
 });

@@ -24,6 +24,7 @@ const AWAIT_LIMIT_MS = 30_000;
 const FEED_PAGE = `query NotificationFeed($after: String, $first: Int) {
   notificationFeed(after: $after, first: $first) { endCursor hasMore nodes { id cursor audience } }
 }`;
+const FEED_HEAD = `query NotificationFeedHead { notificationFeedHead }`;
 
 export interface FeedReaderOptions {
   /** Read this often without a wake-up (a wake-up lost between commit and publish). */
@@ -85,13 +86,11 @@ export class FeedReader {
    */
   private async findEnd(): Promise<void> {
     try {
-      let position: string | null = null;
-      for (;;) {
-        const page = await this.page(position, 1_000, 'cursor');
-        position = page.endCursor ?? position;
-        if (!page.hasMore) break;
-      }
-      this.position = position;
+      // One indexed read of the feed's last cursor (null: the feed is empty), not a walk through it.
+      const answer = await this.execute(FEED_HEAD, {}, DELIVERY_PRINCIPAL);
+      const head = answer.data?.notificationFeedHead;
+      if (answer.errors?.length || (head !== null && typeof head !== 'string')) throw new Error(`notificationFeedHead answered ${JSON.stringify(answer.errors ?? null)}`);
+      this.position = head;
       this.positioned = true;
     } catch (err) {
       this.log.warn({ err }, 'notifications: cannot find the end of the feed yet; retrying');
@@ -151,7 +150,7 @@ export class FeedReader {
     if (!this.positioned) return this.findEnd();
     try {
       for (;;) {
-        const page = await this.page(this.position, PAGE, 'id cursor audience');
+        const page = await this.page(this.position, PAGE);
         for (const node of page.nodes) this.awaited.delete(node.cursor);
         if (page.nodes.length > 0) await this.hub.dispatch(page.nodes);
         this.position = page.endCursor ?? this.position;
@@ -163,9 +162,8 @@ export class FeedReader {
     }
   }
 
-  private async page(after: string | null, first: number, fields: string): Promise<FeedPage> {
-    const query = fields === 'cursor' ? FEED_PAGE.replace('id cursor audience', 'cursor') : FEED_PAGE;
-    const answer = await this.execute(query, { after, first }, DELIVERY_PRINCIPAL);
+  private async page(after: string | null, first: number): Promise<FeedPage> {
+    const answer = await this.execute(FEED_PAGE, { after, first }, DELIVERY_PRINCIPAL);
     const page = answer.data?.notificationFeed as FeedPage | null | undefined;
     if (!page) throw new Error(`notificationFeed answered ${JSON.stringify(answer.errors ?? null)}`);
     return page;

@@ -55,6 +55,11 @@ export const MUTATION_ROLES: Record<string, readonly Role[]> = {
   grantLicense: ['ADMIN', 'MANAGER'],
   renewLicense: ['ADMIN', 'MANAGER'],
   revokeLicense: ['ADMIN', 'MANAGER'],
+  // Notifications: each reader marks only their own (someone else's is NOT_FOUND).
+  markNotificationRead: ['ADMIN', 'MANAGER', 'WORKER'],
+  markAllNotificationsRead: ['ADMIN', 'MANAGER', 'WORKER'],
+  // Service identities only: an ADMIN whose userId starts with `system:` (another domain's relay).
+  raiseNotification: ['ADMIN'],
 };
 
 /** Query fields some roles may not call at all (others are filtered by row visibility). */

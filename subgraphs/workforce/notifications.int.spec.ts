@@ -8,7 +8,7 @@ import { notificationsChannel, RedisPubSub } from '../../platform/redis/pubsub.t
 import { bootDomain } from '../../platform/service/boot.ts';
 import { createTestDatabase, type TestDatabase } from '../../platform/testing/postgres.ts';
 import type { CommandContext } from './commands.ts';
-import { decodeNotificationCursor, encodeNotificationCursor, notificationStore, type FeedPosition } from './store/notifications.ts';
+import { decodeNotificationCursor, encodeNotificationCursor, FEED_HEAD, notificationStore, type FeedPosition } from './store/notifications.ts';
 import { workforce, workforceConfig } from './subgraph.ts';
 import { checkDigit } from '../../platform/domain/rut.ts';
 
@@ -132,6 +132,8 @@ describe('the feed in commit order', () => {
     let all: { cursor: string }[] = [];
     await until(() => all.length === rows[0].n, 10_000, async () => void (all = await feed(null)));
     const end = decodeNotificationCursor(all[all.length - 1].cursor);
+    // The head is where the feed ends.
+    expect(await notificationStore.head(t.db.pool)).toEqual(end);
     // A transaction that took its id and is still running (a slow writer).
     const slow = await secondDb.pool.connect();
     try {
@@ -143,10 +145,13 @@ describe('the feed in commit order', () => {
       // Committed, but behind a running transaction: the feed does not give it yet.
       expect((await t.db.query('SELECT 1 FROM notifications WHERE id = $1', [raised])).rowCount).toBe(1);
       expect(await feed(end)).toEqual([]);
+      // Nor does the head move past what the feed gives.
+      expect(await notificationStore.head(t.db.pool)).toEqual(end);
       await slow.query('COMMIT');
-      let after: string[] = [];
-      await until(() => after.length > 0, 10_000, async () => void (after = (await feed(end)).map((n) => n.id)));
-      expect(after).toEqual([raised]);
+      let after: { id: string; cursor: string }[] = [];
+      await until(() => after.length > 0, 10_000, async () => void (after = await feed(end)));
+      expect(after.map((n) => n.id)).toEqual([raised]);
+      expect(await notificationStore.head(t.db.pool)).toEqual(decodeNotificationCursor(after[0].cursor));
     } finally {
       slow.release();
     }
@@ -170,5 +175,37 @@ describe('wake-ups after commit', () => {
     expect(wakeUps.slice(before)).toEqual([JSON.stringify({ cursor: await highestCursor() })]);
     const { rows } = await t.db.query(`SELECT kind FROM notifications ORDER BY transaction_id DESC, position DESC LIMIT 1`);
     expect(rows[0].kind).toBe('PROFILE_ASSIGNED');
+  });
+});
+
+describe('the head of the feed', () => {
+  it('is read from the commit-order index, not by scanning the table', async () => {
+    // A table of 20,000 notifications (in a schema of its own, rolled back) with statistics,
+    // as in production: on a table of a few rows a scan is the planner's right choice.
+    const client = await t.db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('CREATE SCHEMA plan_check');
+      await client.query('CREATE TABLE plan_check.notifications (LIKE public.notifications INCLUDING ALL)');
+      await client.query(`INSERT INTO plan_check.notifications (id, kind, title, body, subject_type, subject_id, audience, transaction_id, position, created_at)
+        SELECT gen_random_uuid(), 'ANOMALY_REPORTED', 't', 'b', 'Anomaly', 'x', '{admins}', (i / 3 + 1)::text::xid8, i, now() FROM generate_series(1, 20000) i`);
+      await client.query('ANALYZE plan_check.notifications');
+      await client.query('SET LOCAL search_path = plan_check');
+      const { rows } = await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${FEED_HEAD.text}`);
+      const plan = rows[0]['QUERY PLAN'][0].Plan;
+      const nodes: Record<string, unknown>[] = [];
+      const walk = (n: Record<string, unknown>) => void (nodes.push(n), ((n.Plans as Record<string, unknown>[]) ?? []).forEach(walk));
+      walk(plan);
+      expect(nodes.map((n) => n['Node Type'])).toEqual(['Limit', 'Index Only Scan']);
+      expect(nodes[1]).toMatchObject({ 'Index Name': 'notifications_transaction_id_position_idx', 'Scan Direction': 'Backward', 'Actual Rows': 1 });
+      // A few index pages, not the table's.
+      expect(Number(plan['Shared Hit Blocks']) + Number(plan['Shared Read Blocks'])).toBeLessThan(10);
+      // And it is the last row.
+      const head = await client.query(FEED_HEAD.text);
+      expect(head.rows).toEqual([{ transactionId: String(Math.floor(20000 / 3) + 1), position: 20000 }]);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
   });
 });

@@ -18,6 +18,7 @@ import { normalizeRut } from '../../platform/domain/rut.ts';
 import type { WorkforceLoaders } from './loaders.ts';
 import {
   decodeNotificationCursor,
+  encodeNotificationCursor,
   isDeliveryPrincipal,
   isServiceIdentity,
   notificationStore,
@@ -237,6 +238,13 @@ export const resolvers = requireAuthentication({
       const nodes = rows.slice(0, first);
       return { nodes, endCursor: nodes.length ? nodes[nodes.length - 1].cursor : (a.after ?? null), hasMore: rows.length > first };
     },
+    notificationFeedHead: async (_, _a, ctx) => {
+      // Only the delivery principal: anyone else's head would have to search their audience
+      // over the whole table, and a client resumes from the last cursor it received anyway.
+      if (!isDeliveryPrincipal(requireIdentity(ctx))) throw new ForbiddenError('Only the delivery principal reads the head of the notification feed');
+      const head = await notificationStore.head(ctx.db.pool);
+      return head ? encodeNotificationCursor(head) : null;
+    },
   },
 
   Notification: {
@@ -434,6 +442,7 @@ export const resolvers = requireAuthentication({
       return fresh(ctx, 'license', id, 'License');
     },
     markNotificationRead: async (_, a, ctx) => {
+      may(ctx, 'markNotificationRead');
       const id = input.id(a.id, 'id');
       // Someone else's is NOT_FOUND, and nothing is written.
       await ownNotification(ctx, id);
@@ -442,11 +451,13 @@ export const resolvers = requireAuthentication({
       return ownNotification(ctx, id);
     },
     markAllNotificationsRead: async (_, _a, ctx) => {
+      may(ctx, 'markAllNotificationsRead');
       const { entries, readerId } = ctx.loaders.reader;
       const unread = await notificationStore.unreadIds(ctx.db.pool, entries, readerId);
       return ctx.commands.markNotificationsRead(commandContext(ctx), readerId, unread);
     },
     raiseNotification: async (_, a, ctx) => {
+      may(ctx, 'raiseNotification');
       if (!isServiceIdentity(requireIdentity(ctx))) throw new ForbiddenError('Only a service identity may raise notifications');
       const projectId = optionalId(a.input.projectId, 'projectId');
       let audience = ['admins'];

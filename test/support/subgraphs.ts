@@ -1,16 +1,15 @@
 import type { Config } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';
-import type { Db } from '../../platform/postgres/pool.ts';
 import { bootSubgraph } from '../../platform/service/boot.ts';
 import { ciam, type CiamOptions } from '../../subgraphs/ciam/subgraph.ts';
-import { workforce } from '../../subgraphs/workforce/subgraph.ts';
 import { safety, type SafetyOptions } from '../../subgraphs/safety/subgraph.ts';
 import { fit2000 } from '../../subgraphs/fit2000/subgraph.ts';
 import { saferapp } from '../../subgraphs/saferapp/subgraph.ts';
 import type { SourceOptions } from '../../platform/sources/subgraph.ts';
+import { workforce, type WorkforceOptions } from '../../subgraphs/workforce/subgraph.ts';
 
-/** Workforce booted by the kit in this process, as its main.ts would (tests pass their database and port). */
-export const startWorkforce = (config: Config, log: Logger, options: { db?: Db; port?: number } = {}) => bootSubgraph(workforce, config, log, options);
+/** Workforce booted by the kit in this process, as its main.ts would (tests pass their database, port, pub/sub, key prefix, clock). */
+export const startWorkforce = (config: Config, log: Logger, options: WorkforceOptions & { port?: number } = {}) => bootSubgraph(workforce, config, log, options);
 
 /** CIAM booted by the kit in this process (tests inject its store, clock-bound settings and mailbox). */
 export const startCiam = (config: Config, log: Logger, options: CiamOptions & { port?: number } = {}) => bootSubgraph(ciam, config, log, options);

@@ -357,7 +357,10 @@ export type Notification = {
   readAt?: Maybe<Scalars['DateTime']['output']>;
   /** Null when it is about nothing the caller may see any more. */
   subject?: Maybe<NotificationSubject>;
-  /** Its position in delivery (commit) order: opaque, increasing; the SSE event id. */
+  /**
+   * Its position in delivery (commit) order; the SSE event id. Fixed width (32 lowercase hex
+   * digits): cursors compare as plain strings in commit order.
+   */
   cursor: Scalars['String']['output'];
   /**
    * Who it is addressed to: every entry for the delivery principal (notificationFeed), the
@@ -440,6 +443,15 @@ export type Query = {
    * delivery principal gets every notification with its whole audience.
    */
   notificationFeed?: Maybe<NotificationFeedPage>;
+  /**
+   * The end of the delivery feed now: the cursor of the last notification `notificationFeed`
+   * gives at this moment (committed before every transaction still running), null while it
+   * gives none. Reading `notificationFeed(after: <head>)` from there misses nothing committed
+   * later. For the gateway's delivery principal only (a starting instance delivers live from
+   * here instead of paging the whole feed); FORBIDDEN for anyone else, whose own place in the
+   * feed is the cursor of the last notification they received.
+   */
+  notificationFeedHead?: Maybe<Scalars['String']['output']>;
 };
 
 
@@ -1594,6 +1606,7 @@ export type QueryResolvers<ContextType = WorkforceContext, ParentType extends Re
   unreadNotificationCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   notification?: Resolver<Maybe<ResolversTypes['Notification']>, ParentType, ContextType, RequireFields<QueryNotificationArgs, 'id'>>;
   notificationFeed?: Resolver<Maybe<ResolversTypes['NotificationFeedPage']>, ParentType, ContextType, RequireFields<QueryNotificationFeedArgs, 'first'>>;
+  notificationFeedHead?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type MutationResolvers<ContextType = WorkforceContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {

@@ -50,15 +50,22 @@ export interface FeedPosition {
   position: number;
 }
 
+/**
+ * Cursors are fixed width: the transaction id (xid8, 64 bits) and the position (bigint) as
+ * 16 lowercase hex digits each, so cursors compare as plain strings in commit order.
+ */
+const HEX_WIDTH = 16;
+
 export function encodeNotificationCursor(p: FeedPosition): string {
-  return Buffer.from(`n:${p.transactionId}:${p.position}`).toString('base64url');
+  return [BigInt(p.transactionId), BigInt(p.position)].map((n) => n.toString(16).padStart(HEX_WIDTH, '0')).join('');
 }
 
-/** The position a cursor names, or BAD_USER_INPUT. */
+/** The position a cursor names (one spelling per position: lowercase, full width), or BAD_USER_INPUT. */
 export function decodeNotificationCursor(cursor: string, field = 'after'): FeedPosition {
-  const m = /^n:(\d{1,20}):(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!m) throw new BadUserInputError(`${field} is not a notification cursor this API returned`, field);
-  return { transactionId: m[1], position: Number(m[2]) };
+  const m = /^([0-9a-f]{16})([0-9a-f]{16})$/.exec(cursor);
+  const position = m ? Number.parseInt(m[2], 16) : NaN;
+  if (!m || !Number.isSafeInteger(position)) throw new BadUserInputError(`${field} is not a notification cursor this API returned`, field);
+  return { transactionId: BigInt(`0x${m[1]}`).toString(), position };
 }
 
 /**
@@ -71,6 +78,18 @@ const COLUMNS = `n.id, n.kind, n.title, n.body, n.subject_type AS "subjectType",
   r.read_at AS "readAt"`;
 const FROM = `notifications n LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.reader_id = $2`;
 const ADDRESSED = `($1::text[] IS NULL OR n.audience && $1::text[])`;
+
+/**
+ * The feed's end for the delivery principal: the highest (transaction_id, position) below
+ * the commit-order horizon, read backwards on notifications_commit_order (one index row,
+ * never a scan of the table). Exported for the plan check in notifications.int.spec.ts.
+ */
+export const FEED_HEAD = prepared(
+  'wf_nt_feed_head',
+  `SELECT transaction_id::text AS "transactionId", position FROM notifications
+   WHERE ${COMMITTED_BEFORE_EVERY_RUNNING}
+   ORDER BY transaction_id DESC, position DESC LIMIT 1`,
+);
 
 const Q = {
   byIds: prepared('wf_nt_by_ids', `SELECT ${COLUMNS} FROM ${FROM} WHERE n.id = ANY($3::uuid[]) AND ${ADDRESSED}`),
@@ -141,6 +160,8 @@ export const notificationStore = {
   /** Delivery order after `after` (null: from the start), committed below every running transaction. */
   feed: (q: Queryable, entries: string[] | null, readerId: string, after: FeedPosition | null, limit: number) =>
     rows(q, Q.feed, [entries, readerId, after?.transactionId ?? '0', after?.position ?? 0, limit]),
+  /** The last position the feed gives now, over every notification (null: it gives none yet). */
+  head: async (q: Queryable): Promise<FeedPosition | null> => (await run<FeedPosition>(q, FEED_HEAD, [])).rows[0] ?? null,
   /** The latest in delivery order of these notifications (null: none of them exists). */
   highest: async (q: Queryable, ids: readonly string[]): Promise<FeedPosition | null> =>
     (await run<FeedPosition>(q, Q.highest, [ids])).rows[0] ?? null,
