@@ -1,20 +1,10 @@
-import type { Identity } from '../../platform/auth/identity.ts';
+import { NOTIFICATION_DELIVERY, serviceIdentity, type Identity } from '../../platform/auth/identity.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { PubSub } from '../../platform/redis/pubsub.ts';
 import type { Execute, FeedNode, NotificationHub } from './hub.ts';
 
-/**
- * Who reads the whole feed: a signed identity Workforce answers with every notification
- * and its audience (see the notifications contract). Never a person's identity.
- */
-export const DELIVERY_PRINCIPAL: Identity = {
-  userId: 'system:notifications',
-  kind: 'internal-user',
-  role: 'ADMIN',
-  companyId: null,
-  profileId: null,
-  sessionId: 'system',
-};
+/** Who reads the whole feed: Workforce answers it with every notification and its audience. Never a person's identity. */
+export const DELIVERY_PRINCIPAL: Identity = serviceIdentity(NOTIFICATION_DELIVERY);
 
 const PAGE = 100;
 const RETRY_FIRST_MS = 20;

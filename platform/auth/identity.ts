@@ -30,6 +30,29 @@ export interface Identity {
   dev?: boolean;
 }
 
+/**
+ * A service's identity: how one part of the platform calls another as itself, never as a
+ * person (the gateway reading the whole notification feed, a domain relaying its events).
+ * An ADMIN whose user id is `system:<name>`: CIAM never issues such an id (its users' ids
+ * are UUIDs), and development headers are refused in production.
+ */
+export function serviceIdentity(name: string): Identity {
+  return { userId: `system:${name}`, kind: 'internal-user', role: 'ADMIN', companyId: null, profileId: null, sessionId: 'system' };
+}
+
+export function isServiceIdentity(identity: Identity, name?: string): boolean {
+  return (
+    identity.role === 'ADMIN' &&
+    identity.kind === 'internal-user' &&
+    identity.companyId === null &&
+    identity.profileId === null &&
+    (name === undefined ? identity.userId.startsWith('system:') : identity.userId === `system:${name}`)
+  );
+}
+
+/** The gateway's notification delivery: reads every notification with its whole audience. */
+export const NOTIFICATION_DELIVERY = 'notifications';
+
 /** The access token's claims, as CIAM signs them. */
 export interface AccessTokenClaims {
   sub: string;

@@ -1,4 +1,4 @@
-import type { Identity } from '../../platform/auth/identity.ts';
+import { serviceIdentity, type Identity } from '../../platform/auth/identity.ts';
 import type { RecordedEvent } from '../../platform/event-store/types.ts';
 import { subgraphClient } from '../../platform/graphql/subgraph-client.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -10,14 +10,7 @@ import type { SafetyEventData } from '../../schema/events/safety.ts';
  * service identity it accepts (ADMIN, userId `system:...`). Idempotent on `sourceEventId`
  * (the event's id), so the relay's at-least-once delivery notifies once.
  */
-export const SAFETY_SERVICE_IDENTITY: Identity = {
-  userId: 'system:safety',
-  kind: 'internal-user',
-  role: 'ADMIN',
-  companyId: null,
-  profileId: null,
-  sessionId: 'system',
-};
+export const SAFETY_SERVICE_IDENTITY: Identity = serviceIdentity('safety');
 
 const RAISE = `mutation($input: RaiseNotificationInput!) { raiseNotification(input: $input) { id } }`;
 

@@ -1,5 +1,5 @@
 import { BadUserInputError } from '../../../platform/errors.ts';
-import type { Identity } from '../../../platform/auth/identity.ts';
+import { isServiceIdentity, NOTIFICATION_DELIVERY, serviceIdentity, type Identity } from '../../../platform/auth/identity.ts';
 import { COMMITTED_BEFORE_EVERY_RUNNING } from '../../../platform/event-store/postgres.ts';
 import { prepared, run, type Queryable } from '../../../platform/postgres/pool.ts';
 
@@ -23,16 +23,12 @@ export interface NotificationRow {
 }
 
 /** The gateway's delivery principal: reads every notification with its whole audience (notificationFeed). */
-export const DELIVERY_PRINCIPAL = 'system:notifications';
+export const DELIVERY_PRINCIPAL = serviceIdentity(NOTIFICATION_DELIVERY).userId;
 
-export function isDeliveryPrincipal(identity: Identity): boolean {
-  return identity.userId === DELIVERY_PRINCIPAL && identity.role === 'ADMIN' && identity.kind === 'internal-user' && identity.companyId === null && identity.profileId === null;
-}
+export const isDeliveryPrincipal = (identity: Identity): boolean => isServiceIdentity(identity, NOTIFICATION_DELIVERY);
 
-/** A service identity (another domain's relay): an ADMIN whose userId starts with `system:`. */
-export function isServiceIdentity(identity: Identity): boolean {
-  return identity.role === 'ADMIN' && identity.userId.startsWith('system:');
-}
+/** A service identity (another domain's relay). */
+export { isServiceIdentity };
 
 /** The audience entries that address this identity (notifications-contract: profile:, managers:, admins, user:). */
 export function audienceEntriesOf(identity: Identity): string[] {
