@@ -72,6 +72,11 @@ const keyOf = (r: Reference) => `${r.subgraph}:${r.parent}.${r.field} -> ${r.res
 
 type Role = 'ADMIN' | 'MANAGER' | 'WORKER';
 const ROLES: Role[] = ['ADMIN', 'MANAGER', 'WORKER'];
+/** Callers from another company: its MANAGER, and a WORKER of it (not the fixture's worker). */
+type Outsider = 'MANAGER of another company' | 'WORKER of another company';
+const OUTSIDERS: Outsider[] = ['MANAGER of another company', 'WORKER of another company'];
+type Caller = Role | Outsider;
+const CALLERS: Caller[] = [...ROLES, ...OUTSIDERS];
 const VIAS = ['development headers', 'CIAM token'] as const;
 type Via = (typeof VIAS)[number];
 
@@ -88,31 +93,49 @@ interface Fixture {
   templateId: string;
   anomalyId: string;
   supervisorId: string;
+  /** Another company, with a MANAGER (a real internal user) and a WORKER (signed in with a code) of its own. */
+  otherCompanyName: string;
+  otherWorkerName: string;
 }
 
 /**
  * How to reach each reference: a query selecting a non-key field of the entity, and the
  * data each role must get (MANAGER of the fixture's company, WORKER seeing their own data).
- * Every role runs every query. Variables of each call: $worker, $company, $project,
+ * Every caller runs every query: the outsiders (another company's MANAGER and WORKER) get,
+ * unless the entry says otherwise, the query's root field null and no error (the fixture's
+ * worker, project, anomaly, template and account are hidden from them). Variables of each call: $worker, $company, $project,
  * $template, $anomaly, $supervisor, $closable (a project of the company created for this
  * reference, sign-in and role alone, so each call may close one), $unique (a fresh string),
  * $rut (a fresh valid RUT), then the entry's own `variables`.
  */
+type Expected = (f: Fixture) => unknown;
 interface Reach {
   query: string;
-  expect: Record<Role, (f: Fixture) => unknown>;
-  /** Roles the operation refuses (e.g. a WORKER creating a profile): the one error code they get; `expect` then says what data comes with it. */
-  refused?: Partial<Record<Role, string>>;
+  expect: Record<Role, Expected> & Partial<Record<Outsider, Expected>>;
+  /** Callers the operation refuses (e.g. a WORKER creating a profile): the one error code they get; `expect` then says what data comes with it. */
+  refused?: Partial<Record<Caller, string>>;
   /** Variables of one call, on top of the common ones. */
-  variables?: (role: Role, via: Via) => Record<string, unknown>;
+  variables?: (caller: Caller, via: Via) => Record<string, unknown>;
 }
 
 const everyRole = (value: (f: Fixture) => unknown) => Object.fromEntries(ROLES.map((r) => [r, value])) as Record<Role, (f: Fixture) => unknown>;
-/** A mutation only ADMINs and MANAGERs may run: a WORKER gets FORBIDDEN and a null field. */
-const managersOnly = (field: string, value: (f: Fixture) => unknown): Pick<Reach, 'expect' | 'refused'> => ({
-  expect: { ADMIN: value, MANAGER: value, WORKER: () => ({ [field]: null }) },
-  refused: { WORKER: 'FORBIDDEN' },
-});
+/** A mutation on the fixture's company only its MANAGERs and ADMINs may run: anyone else gets FORBIDDEN and a null field. */
+const managersOnly = (field: string, value: Expected): Pick<Reach, 'expect' | 'refused'> => {
+  const refusedTo = ['WORKER', ...OUTSIDERS] as const;
+  return {
+    expect: { ADMIN: value, MANAGER: value, ...Object.fromEntries(refusedTo.map((c) => [c, () => ({ [field]: null })])) } as Reach['expect'],
+    refused: Object.fromEntries(refusedTo.map((c) => [c, 'FORBIDDEN'])),
+  };
+};
+/** By default an outsider gets the query's root field null, and no error. */
+const hidden = (query: string) => {
+  const operation = parse(query).definitions[0];
+  const root = operation.kind === Kind.OPERATION_DEFINITION ? operation.selectionSet.selections[0] : undefined;
+  if (root?.kind !== Kind.FIELD) throw new Error(`no root field in ${query}`);
+  return { [(root.alias ?? root.name).value]: null };
+};
+const OTHER_MANAGER: Outsider = 'MANAGER of another company';
+const OTHER_WORKER: Outsider = 'WORKER of another company';
 
 /** The faena the fixture's project has, and the sources' results name. */
 const FAENA = 'FEDREF-1';
@@ -166,7 +189,14 @@ const REACH: Record<string, Reach> = {
   },
   'ciam:Me.profile -> safety:Profile': {
     query: `{ me { profile { ${SAFETY_PROFILE} } } }`,
-    expect: { ADMIN: () => ({ me: { profile: null } }), MANAGER: () => ({ me: { profile: null } }), WORKER: () => ({ me: { profile: { safetyForms: WORKER_FORMS } } }) },
+    expect: {
+      ADMIN: () => ({ me: { profile: null } }),
+      MANAGER: () => ({ me: { profile: null } }),
+      WORKER: () => ({ me: { profile: { safetyForms: WORKER_FORMS } } }),
+      [OTHER_MANAGER]: () => ({ me: { profile: null } }),
+      // Their own profile: they submitted no form.
+      [OTHER_WORKER]: () => ({ me: { profile: { safetyForms: { nodes: [] } } } }),
+    },
   },
   'ciam:WorkerAccount.profile -> safety:Profile': {
     query: `query($worker: ID!) { workerAccount(profileId: $worker) { profile { ${SAFETY_PROFILE} } } }`,
@@ -182,7 +212,14 @@ const REACH: Record<string, Reach> = {
   },
   'workforce:Mutation.createProfile -> safety:Profile': {
     query: `mutation($rut: String!) { createProfile(input: {rut: $rut, firstName: "Nuevo", lastName: "Perfil"}) { ${SAFETY_PROFILE} } }`,
-    ...managersOnly('createProfile', () => ({ createProfile: { safetyForms: { nodes: [] } } })),
+    // Any MANAGER may create a profile (it belongs to no company yet); it has no forms.
+    expect: {
+      ...everyRole(() => ({ createProfile: { safetyForms: { nodes: [] } } })),
+      WORKER: () => ({ createProfile: null }),
+      [OTHER_MANAGER]: () => ({ createProfile: { safetyForms: { nodes: [] } } }),
+      [OTHER_WORKER]: () => ({ createProfile: null }),
+    },
+    refused: { WORKER: 'FORBIDDEN', [OTHER_WORKER]: 'FORBIDDEN' },
   },
   'workforce:Mutation.updateProfile -> safety:Profile': {
     query: `mutation($worker: ID!) { updateProfile(id: $worker, input: {lastName: "Worker"}) { ${SAFETY_PROFILE} } }`,
@@ -213,11 +250,15 @@ const REACH: Record<string, Reach> = {
   },
   'workforce:ProfileConnection.nodes -> safety:Profile': {
     query: `query($company: ID!) { profiles(first: 1, companyId: $company, search: "wilma") { nodes { ${SAFETY_PROFILE} } } }`,
-    expect: everyRole(() => ({ profiles: { nodes: [{ safetyForms: WORKER_FORMS }] } })),
+    // Another company's MANAGER may not list this company's profiles; a WORKER lists only themselves.
+    expect: { ...everyRole(() => ({ profiles: { nodes: [{ safetyForms: WORKER_FORMS }] } })), [OTHER_MANAGER]: () => ({ profiles: null }), [OTHER_WORKER]: () => ({ profiles: { nodes: [] } }) },
+    refused: { [OTHER_MANAGER]: 'FORBIDDEN' },
   },
   'workforce:ProjectConnection.nodes -> safety:Project': {
     query: `query($company: ID!) { projects(first: 1, companyId: $company, status: ACTIVE) { nodes { ${SAFETY_PROJECT} } } }`,
-    expect: everyRole(() => ({ projects: { nodes: [{ anomalies: PROJECT_ANOMALIES }] } })),
+    // Another company's MANAGER may not list this company's projects; a WORKER lists only theirs.
+    expect: { ...everyRole(() => ({ projects: { nodes: [{ anomalies: PROJECT_ANOMALIES }] } })), [OTHER_MANAGER]: () => ({ projects: null }), [OTHER_WORKER]: () => ({ projects: { nodes: [] } }) },
+    refused: { [OTHER_MANAGER]: 'FORBIDDEN' },
   },
   'workforce:Query.project -> safety:Project': {
     query: `query($project: ID!) { project(id: $project) { ${SAFETY_PROJECT} } }`,
@@ -234,6 +275,8 @@ const REACH: Record<string, Reach> = {
       ADMIN: () => ({ me: { company: null } }),
       MANAGER: (f) => ({ me: { company: { name: f.companyName } } }),
       WORKER: (f) => ({ me: { company: { name: f.companyName } } }),
+      [OTHER_MANAGER]: (f) => ({ me: { company: { name: f.otherCompanyName } } }),
+      [OTHER_WORKER]: (f) => ({ me: { company: { name: f.otherCompanyName } } }),
     },
   },
   'ciam:Me.profile -> workforce:Profile': {
@@ -242,6 +285,8 @@ const REACH: Record<string, Reach> = {
       ADMIN: () => ({ me: { profile: null } }),
       MANAGER: () => ({ me: { profile: null } }),
       WORKER: (f) => ({ me: { profile: { fullName: f.workerName } } }),
+      [OTHER_MANAGER]: () => ({ me: { profile: null } }),
+      [OTHER_WORKER]: (f) => ({ me: { profile: { fullName: f.otherWorkerName } } }),
     },
   },
   'ciam:InternalUser.company -> workforce:Company': {
@@ -277,7 +322,14 @@ for (const [source, F] of Object.entries(SOURCE_FIELDS)) {
   const entries: Record<string, Reach> = {
     [`ciam:Me.profile -> ${source}:Profile`]: {
       query: `{ me { profile { ${R} } } }`,
-      expect: { ADMIN: () => ({ me: { profile: null } }), MANAGER: () => ({ me: { profile: null } }), WORKER: () => ({ me: { profile: { [F]: one } } }) },
+      expect: {
+        ADMIN: () => ({ me: { profile: null } }),
+        MANAGER: () => ({ me: { profile: null } }),
+        WORKER: () => ({ me: { profile: { [F]: one } } }),
+        [OTHER_MANAGER]: () => ({ me: { profile: null } }),
+        // Their own profile: the source holds no result of theirs.
+        [OTHER_WORKER]: () => ({ me: { profile: { [F]: none } } }),
+      },
     },
     [`ciam:WorkerAccount.profile -> ${source}:Profile`]: {
       query: `query($worker: ID!) { workerAccount(profileId: $worker) { profile { ${R} } } }`,
@@ -311,7 +363,8 @@ for (const [source, F] of Object.entries(SOURCE_FIELDS)) {
     },
     [`workforce:ProfileConnection.nodes -> ${source}:Profile`]: {
       query: `{ profiles(first: 5, search: "Wilma") { nodes { ${R} } } }`,
-      expect: everyRole(() => ({ profiles: { nodes: [{ [F]: one }] } })),
+      // Outsiders list only their company's profiles (or themselves): Wilma is not among them.
+      expect: { ...everyRole(() => ({ profiles: { nodes: [{ [F]: one }] } })), [OTHER_MANAGER]: () => ({ profiles: { nodes: [] } }), [OTHER_WORKER]: () => ({ profiles: { nodes: [] } }) },
     },
     [`workforce:Mutation.updateProfile -> ${source}:Profile`]: {
       query: `mutation($worker: ID!) { updateProfile(id: $worker, input: {firstName: "Wilma"}) { ${R} } }`,
@@ -320,8 +373,14 @@ for (const [source, F] of Object.entries(SOURCE_FIELDS)) {
     [`workforce:Mutation.createProfile -> ${source}:Profile`]: {
       query: `mutation($rut: String!) { createProfile(input: {rut: $rut, firstName: "Nuevo", lastName: "Perfil"}) { ${R} } }`,
       // A manager's new profile is not yet employed by their company: its results are not theirs to see.
-      expect: { ADMIN: () => ({ createProfile: { [F]: none } }), MANAGER: () => ({ createProfile: { [F]: null } }), WORKER: () => ({ createProfile: null }) },
-      refused: { MANAGER: 'FORBIDDEN', WORKER: 'FORBIDDEN' },
+      expect: {
+        ADMIN: () => ({ createProfile: { [F]: none } }),
+        MANAGER: () => ({ createProfile: { [F]: null } }),
+        WORKER: () => ({ createProfile: null }),
+        [OTHER_MANAGER]: () => ({ createProfile: { [F]: null } }),
+        [OTHER_WORKER]: () => ({ createProfile: null }),
+      },
+      refused: { MANAGER: 'FORBIDDEN', WORKER: 'FORBIDDEN', [OTHER_MANAGER]: 'FORBIDDEN', [OTHER_WORKER]: 'FORBIDDEN' },
     },
     [`workforce:Query.project -> ${source}:Project`]: { query: `{ project(faenaCode: "${FAENA}") { ${R} } }`, expect: everyRole(() => ({ project: { [F]: one } })) },
     [`workforce:Assignment.project -> ${source}:Project`]: {
@@ -329,9 +388,9 @@ for (const [source, F] of Object.entries(SOURCE_FIELDS)) {
       expect: everyRole(() => ({ profile: { assignments: [{ assignment: { project: { [F]: one } } }] } })),
     },
     [`workforce:ProjectConnection.nodes -> ${source}:Project`]: {
-      // The first project is the faena (the others were created after it).
+      // The first project is the faena (the others were created after it). Outsiders list none of them.
       query: `{ projects(first: 1) { nodes { faenaCode ${R} } } }`,
-      expect: everyRole(() => ({ projects: { nodes: [{ faenaCode: FAENA, [F]: one }] } })),
+      expect: { ...everyRole(() => ({ projects: { nodes: [{ faenaCode: FAENA, [F]: one }] } })), [OTHER_MANAGER]: () => ({ projects: { nodes: [] } }), [OTHER_WORKER]: () => ({ projects: { nodes: [] } }) },
     },
     [`workforce:Mutation.createProject -> ${source}:Project`]: {
       query: `mutation($company: ID!, $unique: String!) { createProject(input: {companyId: $company, name: "Nueva", faenaCode: $unique, startsOn: "2026-01-01"}) { ${R} } }`,
@@ -404,12 +463,12 @@ const REFERENCES = crossSubgraphReferences(readFileSync(new URL('../schema/super
 let freshRuts = 0;
 /** Per reference, sign-in and role: a project of the company that call may close (closeProject). */
 const closable = new Map<string, string>();
-const callKey = (r: Reference, via: Via, role: Role) => `${keyOf(r)} | ${via} | ${role}`;
+const callKey = (r: Reference, via: Via, caller: Caller) => `${keyOf(r)} | ${via} | ${caller}`;
 
 let stack: TestStack;
 const fixture = {} as Fixture;
 /** Per role, the headers of each way to sign in: the development headers and a real CIAM access token. */
-const credentials = {} as Record<Via, Record<Role, Record<string, string>>>;
+const credentials = {} as Record<Via, Record<Caller, Record<string, string>>>;
 const PASSWORD = 'correct horse battery staple';
 
 async function gql(query: string, variables: Record<string, unknown>, headers: Record<string, string>) {
@@ -493,7 +552,7 @@ beforeAll(async () => {
   // One project per closeProject call (a refused WORKER's stays open).
   for (const reference of REFERENCES.filter((r) => r.parent === 'Mutation' && r.field === 'closeProject')) {
     for (const via of VIAS) {
-      for (const role of ROLES) {
+      for (const role of CALLERS) {
         const code = `CLOSE-${randomBytes(4).toString('hex')}`;
         const project = await ok(`mutation($c: ID!, $f: String!) { createProject(input: {companyId: $c, name: "To close", faenaCode: $f, startsOn: "2026-01-01"}) { id } }`, { c: fixture.companyId, f: code }, DEV_ADMIN);
         closable.set(callKey(reference, via, role), project.createProject.id);
@@ -501,12 +560,33 @@ beforeAll(async () => {
     }
   }
 
+  // Another company, its manager, and a worker of its own who signs in.
+  fixture.otherCompanyName = 'Otra Empresa SpA';
+  const otherCompanyId = (await ok(`mutation($n: String!, $r: String!) { registerCompany(input: {name: $n, taxRut: $r}) { id } }`, { n: fixture.otherCompanyName, r: rut(76_300_002) }, DEV_ADMIN)).registerCompany.id;
+  await ok(`mutation($c: ID!, $o: ID!) { subscribe(input: {companyId: $c, offeringId: $o, seats: 5}) { id } }`, { c: otherCompanyId, o: offering }, DEV_ADMIN);
+  const otherManagerToken = await internalUser('otto@references.test', 'Otto Otro', 'MANAGER', otherCompanyId);
+  const otherRut = rut(17_300_003);
+  const other = (await ok(`mutation($r: String!) { createProfile(input: {rut: $r, firstName: "Olga", lastName: "Otra"}) { id fullName } }`, { r: otherRut }, DEV_ADMIN)).createProfile;
+  fixture.otherWorkerName = other.fullName;
+  await ok(`mutation($c: ID!, $p: ID!) { hireProfile(input: {companyId: $c, profileId: $p}) { status } }`, { c: otherCompanyId, p: other.id }, DEV_ADMIN);
+  await ok(`mutation($p: ID!, $r: String!, $c: ID!) { enableWorkerLogin(profileId: $p, rut: $r, companyId: $c) { rut } }`, { p: other.id, r: otherRut, c: otherCompanyId }, bearer(otherManagerToken));
+  const otherChallenge = await ok(`mutation($r: String!) { requestWorkerCode(rut: $r) { challengeId } }`, { r: otherRut }, {});
+  const otherWorkerToken = await verify(otherChallenge.requestWorkerCode.challengeId);
+
   credentials['development headers'] = {
     ADMIN: DEV_ADMIN,
     MANAGER: { 'x-angelis-dev-user': 'manager@references.test', 'x-angelis-dev-role': 'MANAGER', 'x-angelis-dev-company': fixture.companyId },
     WORKER: { 'x-angelis-dev-user': 'w', 'x-angelis-dev-role': 'WORKER', 'x-angelis-dev-profile': fixture.workerId, 'x-angelis-dev-company': fixture.companyId },
+    [OTHER_MANAGER]: { 'x-angelis-dev-user': 'other-manager@references.test', 'x-angelis-dev-role': 'MANAGER', 'x-angelis-dev-company': otherCompanyId },
+    [OTHER_WORKER]: { 'x-angelis-dev-user': 'o', 'x-angelis-dev-role': 'WORKER', 'x-angelis-dev-profile': other.id, 'x-angelis-dev-company': otherCompanyId },
   };
-  credentials['CIAM token'] = { ADMIN: bearer(adminToken), MANAGER: bearer(managerToken), WORKER: bearer(workerToken) };
+  credentials['CIAM token'] = {
+    ADMIN: bearer(adminToken),
+    MANAGER: bearer(managerToken),
+    WORKER: bearer(workerToken),
+    [OTHER_MANAGER]: bearer(otherManagerToken),
+    [OTHER_WORKER]: bearer(otherWorkerToken),
+  };
 });
 afterAll(async () => stack?.stop());
 
@@ -522,7 +602,7 @@ describe('entity references across subgraphs', () => {
   for (const via of VIAS) {
     describe(`signed in with ${via}`, () => {
       for (const reference of REFERENCES) {
-        for (const role of ROLES) {
+        for (const role of CALLERS) {
           it(`${keyOf(reference)} as ${role}`, async () => {
             const reach = REACH[keyOf(reference)];
             expect(reach, `no way to reach ${keyOf(reference)} in REACH`).toBeDefined();
@@ -542,7 +622,8 @@ describe('entity references across subgraphs', () => {
             const refused = reach.refused?.[role];
             if (refused) expect(res.errors?.map((e) => e.extensions?.code), JSON.stringify(res)).toEqual([refused]);
             else expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-            expect(res.data, JSON.stringify(res.data)).toEqual(reach.expect[role](fixture));
+            const expected = reach.expect[role];
+            expect(res.data, JSON.stringify(res.data)).toEqual(expected ? expected(fixture) : hidden(reach.query));
           });
         }
       }
