@@ -14,6 +14,7 @@
  *
  *   npm run bench:read
  *   BENCH_DURATION_S=15 BENCH_READ_PROFILES=100 BENCH_LICENSES_PER_PROFILE=3 npm run bench:read
+ *   npm run bench:read -- --against <commit> [--rounds 3]   # subgraph CPU per response: an older commit and this tree, alternately
  */
 import { runBench } from './support/lifecycle.ts';
 import { createBenchDatabase } from './support/database.ts';
@@ -22,6 +23,7 @@ import { describeCores, describeCpuMs, measurePhase, type PhaseResult } from './
 import { fixed, int, printTable } from './support/report.ts';
 import { NESTED_READ as QUERY, nestedReadCheck, seedNested, type NestedShape } from './support/nested.ts';
 import { startBenchStack } from './support/stack.ts';
+import { compareWithCommit } from './support/compare.ts';
 
 const env = process.env;
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 16);
@@ -32,6 +34,27 @@ const PROJECTS = Number(env.BENCH_PROJECTS ?? 5);
 const ASSIGNMENTS_PER_PROJECT = Number(env.BENCH_ASSIGNMENTS_PER_PROJECT ?? 2);
 const LICENSES_PER_PROFILE = Number(env.BENCH_LICENSES_PER_PROFILE ?? 3);
 const DIRECT = env.BENCH_DIRECT !== '0';
+
+const args = process.argv.slice(2);
+const against = args.includes('--against') ? args[args.indexOf('--against') + 1] : undefined;
+if (against) {
+  // Side by side: Workforce's CPU per nested read (called directly: no gateway in it) on an
+  // older commit and on this tree, as responses per CPU-second (higher is better).
+  await compareWithCommit({
+    name: 'bench:read (nested read straight to Workforce)',
+    script: 'bench/read.ts',
+    against,
+    rounds: args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) : 3,
+    env: { ...env, BENCH_DIRECT: '1' },
+    figure: (output) => {
+      const all = [...output.matchAll(/CPU ms per request: subgraph ([0-9.]+)/g)];
+      const ms = Number(all.at(-1)?.[1]);
+      return Number.isFinite(ms) && ms > 0 ? 1000 / ms : null;
+    },
+    unit: 'nested reads per Workforce CPU-second',
+  });
+  process.exit(0);
+}
 
 await runBench('bench:read', 10 * 60_000, async (scope) => {
   const shape: NestedShape = { companies: 1, profiles: PROFILES, projects: PROJECTS, assignmentsPerProject: ASSIGNMENTS_PER_PROJECT, licensesPerProfile: LICENSES_PER_PROFILE };

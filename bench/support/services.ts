@@ -63,7 +63,7 @@ export async function startService(scope: BenchScope, name: 'workforce' | 'ciam'
   const pending = new Map<number, (value: number) => void>();
   let nextId = 0;
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in time:\n${lines.join('\n')}`)), o.startTimeoutMs ?? 30_000);
+    const timer = setTimeout(() => reject(new Error(`${name} did not start in time:\n${lines.join('\n')}`)), o.startTimeoutMs ?? 90_000);
     child.on('message', (m: ServiceMessage) => {
       if (m.type === 'ready') {
         clearTimeout(timer);
