@@ -52,6 +52,15 @@ const base = z.object({
   ANGELIS_GATEWAY_MAX_DEPTH: positiveInt.default(12),
   ANGELIS_GATEWAY_MAX_ALIASES: positiveInt.default(30),
   ANGELIS_GATEWAY_MAX_TOKENS: positiveInt.default(5_000),
+  /**
+   * Persisted operations (gateway/persisted-operations.ts), kept in Redis: `apq` (default)
+   * answers automatic persisted queries (any client may register an operation by its hash);
+   * `safelist` (production) runs only operations registered with `npm run safelist`, by hash
+   * or by text; `off` takes only full query texts.
+   */
+  ANGELIS_GATEWAY_PERSISTED_OPERATIONS: z.enum(['apq', 'safelist', 'off']).default('apq'),
+  /** How long an automatic persisted query is kept after it was last registered. */
+  ANGELIS_GATEWAY_APQ_TTL_MS: positiveInt.default(7 * 24 * 3_600_000),
   /** Set by `npm start` for the services it runs: they stop when that process is gone. */
   ANGELIS_SUPERVISOR_PID: positiveInt.optional(),
 
