@@ -8,9 +8,20 @@ import type { Identity } from '../platform/auth/identity.ts';
  * so no answer crosses from one caller's permissions to another's. Only queries merge (a
  * mutation is always sent). Each waiting caller gets its own copy of the response (the
  * gateway writes into what it receives).
+ *
+ * Read-your-writes: once a mutation's response has come back through this gateway (any
+ * subgraph), no later query joins a fetch that was already on its way (it may have read
+ * before the write committed): `mutationDone` starts a new epoch and only fetches of the
+ * current epoch are joined. (Through another gateway instance the window is one subgraph
+ * round trip, as for any request sent just before a write commits.)
  */
+let epoch = 0;
+export function mutationDone(): void {
+  epoch++;
+}
+
 export class InflightFetches<R> {
-  private readonly pending = new Map<string, { promise: Promise<R>; waiting: number }>();
+  private readonly pending = new Map<string, { promise: Promise<R>; waiting: number; epoch: number }>();
   /** Fetches answered by another's (for metrics and tests). */
   merged = 0;
 
@@ -28,12 +39,12 @@ export class InflightFetches<R> {
 
   run(key: string, fetch: () => Promise<R>): Promise<R> {
     const current = this.pending.get(key);
-    if (current) {
+    if (current && current.epoch === epoch) {
       this.merged++;
       current.waiting++;
       return current.promise.then(this.copy);
     }
-    const entry = { promise: fetch(), waiting: 0 };
+    const entry = { promise: fetch(), waiting: 0, epoch };
     this.pending.set(key, entry);
     const done = () => {
       if (this.pending.get(key) === entry) this.pending.delete(key);

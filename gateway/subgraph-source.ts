@@ -6,7 +6,7 @@ import { CORRELATION_HEADER, type RequestContext } from '../platform/graphql/con
 import { IDENTITY_HEADER, signIdentity } from '../platform/auth/identity.ts';
 import { CLIENT_ADDRESS_HEADER, signClientAddress } from '../platform/http/client-address.ts';
 import { isUnreachable, UNAVAILABLE_STATUSES, unavailableResponse } from './unavailable-response.ts';
-import { InflightFetches } from './inflight.ts';
+import { InflightFetches, mutationDone } from './inflight.ts';
 
 /**
  * Keep-alive HTTP to subgraphs. The gateway's default fetcher opens a connection per
@@ -63,7 +63,7 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RequestContext> {
     // A persisted operation warming the gateway's caches (persisted-operations.ts): planned, never sent.
     if ((options.context as { warmUp?: boolean }).warmUp) return { data: null };
     const query = options.request.query ?? '';
-    if (!InflightFetches.isQuery(query)) return this.send(options);
+    if (!InflightFetches.isQuery(query)) return this.send(options).finally(mutationDone);
     const scope = InflightFetches.scopeOf((options.context as Partial<RequestContext>).identity);
     return this.inflight.run(JSON.stringify([query, options.request.variables ?? null, scope]), () => this.send(options));
   }

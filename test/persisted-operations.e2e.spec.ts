@@ -167,6 +167,25 @@ describe('persisted operations', () => {
       }
     });
 
+    it('does not let a query join a fetch that began before a mutation came back (read-your-writes)', async () => {
+      const reads = gatedSource();
+      const writes = gatedSource();
+      try {
+        const before = reads.process(OFFERINGS, identity('a@angelis.test'));
+        const write = writes.process(`mutation { createOffering(input: { code: "RYW${Date.now() % 100_000}", name: "x" }) { id } }`, identity('a@angelis.test'));
+        writes.release();
+        await write;
+        const after = reads.process(OFFERINGS, identity('a@angelis.test'));
+        reads.release();
+        await Promise.all([before, after]);
+        expect(reads.sent).toHaveLength(2);
+        expect(reads.source.inflight.merged).toBe(0);
+      } finally {
+        await reads.close();
+        await writes.close();
+      }
+    });
+
     it('never merges across permission scopes, nor mutations', async () => {
       const g = gatedSource();
       try {
