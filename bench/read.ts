@@ -14,14 +14,16 @@
  *
  *   npm run bench:read
  *   BENCH_DURATION_S=15 BENCH_READ_PROFILES=100 BENCH_LICENSES_PER_PROFILE=3 npm run bench:read
+ *   npm run bench:read -- --against <commit> [--rounds 3]   # subgraph CPU per response: an older commit and this tree, alternately
  */
 import { runBench } from './support/lifecycle.ts';
 import { createBenchDatabase } from './support/database.ts';
 import { graphql } from './support/load.ts';
 import { describeCores, describeCpuMs, measurePhase, type PhaseResult } from './support/phase.ts';
 import { fixed, int, printTable } from './support/report.ts';
-import { mapLimit, rutFor, seedContext } from './support/seed.ts';
+import { NESTED_READ as QUERY, nestedReadCheck, seedNested, type NestedShape } from './support/nested.ts';
 import { startBenchStack } from './support/stack.ts';
+import { compareWithCommit } from './support/compare.ts';
 
 const env = process.env;
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 16);
@@ -33,76 +35,33 @@ const ASSIGNMENTS_PER_PROJECT = Number(env.BENCH_ASSIGNMENTS_PER_PROJECT ?? 2);
 const LICENSES_PER_PROFILE = Number(env.BENCH_LICENSES_PER_PROFILE ?? 3);
 const DIRECT = env.BENCH_DIRECT !== '0';
 
-const QUERY = `query NestedRead($id: ID!) {
-  company(id: $id) {
-    id name
-    projects(first: 100) { nodes {
-      id name faenaCode status
-      assignments(first: 100) { nodes {
-        id name startsOn status
-        profiles { assignedAt profile {
-          id rut fullName email
-          licenses { id type number expiresOn status expiresInDays }
-        } }
-      } }
-    } }
-  }
-}`;
-
-interface NestedRead {
-  company: {
-    projects: { nodes: { assignments: { nodes: { profiles: { profile: { id: string; licenses: unknown[] } }[] }[] } }[] };
-  } | null;
-}
-
-/** Profiles and licences in a response, to check the benchmark reads what it claims. */
-function countRead(data: NestedRead): { profiles: number; licenses: number } {
-  let profiles = 0;
-  let licenses = 0;
-  for (const p of data.company?.projects.nodes ?? []) {
-    for (const a of p.assignments.nodes) {
-      for (const pa of a.profiles) {
-        profiles++;
-        licenses += pa.profile.licenses.length;
-      }
-    }
-  }
-  return { profiles, licenses };
+const args = process.argv.slice(2);
+const against = args.includes('--against') ? args[args.indexOf('--against') + 1] : undefined;
+if (against) {
+  // Side by side: Workforce's CPU per nested read (called directly: no gateway in it) on an
+  // older commit and on this tree, as responses per CPU-second (higher is better).
+  await compareWithCommit({
+    name: 'bench:read (nested read straight to Workforce)',
+    script: 'bench/read.ts',
+    against,
+    rounds: args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) : 3,
+    env: { ...env, BENCH_DIRECT: '1' },
+    figure: (output) => {
+      const all = [...output.matchAll(/CPU ms per request: subgraph ([0-9.]+)/g)];
+      const ms = Number(all.at(-1)?.[1]);
+      return Number.isFinite(ms) && ms > 0 ? 1000 / ms : null;
+    },
+    unit: 'nested reads per Workforce CPU-second',
+  });
+  process.exit(0);
 }
 
 await runBench('bench:read', 10 * 60_000, async (scope) => {
-  const assignments = PROJECTS * ASSIGNMENTS_PER_PROJECT;
-  if (PROFILES % assignments !== 0) throw new Error(`BENCH_READ_PROFILES must be a multiple of ${assignments} (projects x assignments)`);
+  const shape: NestedShape = { companies: 1, profiles: PROFILES, projects: PROJECTS, assignmentsPerProject: ASSIGNMENTS_PER_PROJECT, licensesPerProfile: LICENSES_PER_PROFILE };
   const bench = await createBenchDatabase(scope, 'bench_read');
   const { db } = bench.database;
-  const { commands } = bench;
-  const ctx = seedContext();
-
-  // Seeded with the domain commands in this process: the same events and projections as
-  // mutations, without HTTP.
   console.log(`bench database ${bench.database.settings.database}; seeding 1 company, ${PROJECTS} projects x ${ASSIGNMENTS_PER_PROJECT} assignments, ${PROFILES} profiles x ${LICENSES_PER_PROFILE} licences...`);
-  const companyId = await commands.registerCompany(ctx, { name: 'Bench Mining SpA', taxRut: rutFor(99_000_000) });
-  const offeringId = await commands.createOffering(ctx, { code: 'BENCH', name: 'Bench offering', description: null });
-  await commands.subscribe(ctx, { companyId, offeringId, seats: PROFILES });
-  const profileIds = await mapLimit(Array.from({ length: PROFILES }, (_, i) => i), 8, async (i) => {
-    const id = await commands.createProfile(ctx, { rut: rutFor(i), firstName: 'Worker', lastName: `Number ${i}`, email: `worker${i}@bench.test` });
-    for (let l = 0; l < LICENSES_PER_PROFILE; l++) {
-      await commands.grantLicense(ctx, { profileId: id, type: `Type ${l}`, number: `L-${i}-${l}`, expiresOn: `203${l}-06-30` });
-    }
-    return id;
-  });
-  // One company stream: hires run one after another (concurrent ones would only retry).
-  for (const profileId of profileIds) await commands.hireProfile(ctx, { companyId, profileId });
-  let next = 0;
-  for (let p = 0; p < PROJECTS; p++) {
-    const projectId = await commands.createProject(ctx, {
-      companyId, name: `Faena ${p}`, faenaCode: `BENCH-${p}`, startsOn: '2024-01-01', endsOn: '2035-12-31',
-    });
-    for (let a = 0; a < ASSIGNMENTS_PER_PROJECT; a++) {
-      const assignmentId = await commands.createAssignment(ctx, { projectId, name: `Crew ${a}`, startsOn: '2024-02-01' });
-      for (let k = 0; k < PROFILES / assignments; k++) await commands.assignProfile(ctx, { assignmentId, profileId: profileIds[next++] });
-    }
-  }
+  const { companyIds: [companyId] } = await seedNested(bench.commands, shape);
 
   const stack = await startBenchStack(scope, bench, { gateway: true });
   const { workforce } = stack;
@@ -110,17 +69,12 @@ await runBench('bench:read', 10 * 60_000, async (scope) => {
 
   const body = JSON.stringify({ query: QUERY, variables: { id: companyId } });
   const expected = { profiles: PROFILES, licenses: PROFILES * LICENSES_PER_PROFILE };
-  const shapeProblem = (text: string) => {
-    const parsed = JSON.parse(text) as { data?: NestedRead; errors?: unknown[] };
-    if (parsed.errors?.length || !parsed.data) return text.slice(0, 300);
-    const got = countRead(parsed.data);
-    return got.profiles === expected.profiles && got.licenses === expected.licenses ? undefined : `read ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`;
-  };
+  const shapeProblem = nestedReadCheck(shape);
 
   // One request on an otherwise idle stack: the exact statement count of one nested read.
   const single: Record<string, number> = {};
   for (const [label, url] of [['gateway', gateway.url], ['subgraph', workforce.url]] as const) {
-    const problem = shapeProblem(JSON.stringify({ data: await graphql<NestedRead>(url, QUERY, { id: companyId }) }));
+    const problem = shapeProblem(JSON.stringify({ data: await graphql(url, QUERY, { id: companyId }) }));
     if (problem) throw new Error(`${label}: ${problem}`);
     const before = await workforce.statements();
     await graphql(url, QUERY, { id: companyId });

@@ -19,6 +19,7 @@ import { subgraphUrls } from './subgraph-urls.ts';
 import { keepAliveFetcher, SubgraphSource } from './subgraph-source.ts';
 import { openPubSub, type PubSub } from '../platform/redis/pubsub.ts';
 import { notificationStreams, STREAM_PATH, type NotificationStreams } from './notifications/streams.ts';
+import { persistedErrorsPlugin, persistedStore, safelistPlugin, warmUp, type PersistedStore } from './persisted-operations.ts';
 
 export interface GatewayOptions {
   port?: number;
@@ -36,14 +37,20 @@ export interface GatewayOptions {
   pubsub?: PubSub;
 }
 
-/** The running gateway, with its notification streams (/graphql/stream). */
-export interface RunningGateway extends RunningServer {
-  notifications: NotificationStreams;
-}
-
 /** The gateway's request context: the platform's, plus where the request came from. */
 export interface GatewayContext extends RequestContext {
   clientAddress: string;
+}
+
+/** The running gateway, with what tests and metrics read of it. */
+export interface RunningGateway extends RunningServer {
+  /** Its notification streams (/graphql/stream). */
+  notifications: NotificationStreams;
+  persisted: PersistedStore;
+  /** Subgraph fetches answered by an identical one in flight (gateway/inflight.ts). */
+  mergedFetches(): number;
+  /** Persisted operations run through parse, validation and planning at start. */
+  warmed: number;
 }
 
 /** Starts the federated gateway on the static supergraph. */
@@ -52,12 +59,19 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   const urls = subgraphUrls(supergraphSdl, config, options.subgraphUrls);
   const { fetcher, close } = keepAliveFetcher(config.ANGELIS_GATEWAY_SUBGRAPH_TIMEOUT_MS);
   const secret = identitySecret(config);
+  const sources: SubgraphSource[] = [];
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) => new SubgraphSource({ url: urls[name] ?? url, fetcher }, secret, name),
+    buildService: ({ name, url }) => {
+      const source = new SubgraphSource({ url: urls[name] ?? url, fetcher }, secret, name);
+      sources.push(source);
+      return source;
+    },
   });
   const store = options.store ?? (await openKeyValueStore(config, log));
   const prefix = options.keyPrefix ?? 'angelis:';
+  const persistedMode = config.ANGELIS_GATEWAY_PERSISTED_OPERATIONS;
+  const persisted = persistedStore(store, prefix, persistedMode, config.ANGELIS_GATEWAY_APQ_TTL_MS);
   // The identity provider: CIAM signs the tokens (JWKS) and keeps the sessions.
   const ciamUrl = urls[options.identitySubgraph ?? 'ciam'];
   if (!ciamUrl) throw new Error(`the supergraph has no ${options.identitySubgraph ?? 'ciam'} subgraph to verify tokens with`);
@@ -78,12 +92,15 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     plugins: [
+      persistedErrorsPlugin<GatewayContext>(),
       maskErrorsPlugin<GatewayContext>(log),
       queryLimitsPlugin<GatewayContext>({
         maxDepth: config.ANGELIS_GATEWAY_MAX_DEPTH,
         maxAliases: config.ANGELIS_GATEWAY_MAX_ALIASES,
       }),
+      ...(persistedMode === 'safelist' ? [safelistPlugin<GatewayContext>(persisted)] : []),
     ],
+    persistedQueries: persistedMode === 'off' ? false : { cache: persisted.cache, ttl: null },
     // The parser stops at this many tokens, so a huge query costs little to refuse.
     parseOptions: { maxTokens: config.ANGELIS_GATEWAY_MAX_TOKENS },
     includeStacktraceInErrorResponses: false,
@@ -97,6 +114,9 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => notifications.setSchema(apiSchema));
   await apollo.start();
   await notifications.start();
+  const warmed = await warmUp(apollo as never, () => gateway.schema, await persisted.known(500), () => ({
+    identity: null, actor: null, clientAddress: 'warm-up', correlationId: 'warm-up', log, warmUp: true,
+  }), log);
   const server = await startHttpServer<GatewayContext>({
     host: config.ANGELIS_GATEWAY_HOST,
     port: options.port ?? config.ANGELIS_GATEWAY_PORT,
@@ -113,10 +133,13 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
       return { identity, actor: actorOf(identity), clientAddress, correlationId, log: log.child({ correlationId }) };
     },
   });
-  log.info({ url: server.url, subgraphs: urls }, 'gateway listening');
+  log.info({ url: server.url, subgraphs: urls, persistedOperations: persistedMode, warmed }, 'gateway listening');
   return {
     ...server,
     notifications,
+    persisted,
+    warmed,
+    mergedFetches: () => sources.reduce((n, s) => n + s.inflight.merged, 0),
     async stop() {
       // Streams first: they end with a retry hint instead of being cut when the server closes.
       await notifications.stop();

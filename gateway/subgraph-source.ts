@@ -6,6 +6,7 @@ import { CORRELATION_HEADER, type RequestContext } from '../platform/graphql/con
 import { IDENTITY_HEADER, signIdentity } from '../platform/auth/identity.ts';
 import { CLIENT_ADDRESS_HEADER, signClientAddress } from '../platform/http/client-address.ts';
 import { isUnreachable, UNAVAILABLE_STATUSES, unavailableResponse } from './unavailable-response.ts';
+import { InflightFetches, mutationDone } from './inflight.ts';
 
 /**
  * Keep-alive HTTP to subgraphs. The gateway's default fetcher opens a connection per
@@ -41,6 +42,15 @@ export function keepAliveFetcher(timeoutMs: number, connectionsPerSubgraph = 64)
  * One it cannot reach costs only the fields asked of it (SOURCE_UNAVAILABLE).
  */
 export class SubgraphSource extends RemoteGraphQLDataSource<RequestContext> {
+  /** Identical in-flight queries of one permission scope, merged (gateway/inflight.ts). */
+  // A copy is its parsed JSON body (data, errors, extensions) cloned; the HTTP part is read-only and shared.
+  readonly inflight = new InflightFetches<Awaited<ReturnType<RemoteGraphQLDataSource['process']>>>(({ data, errors, extensions, ...rest }) => ({
+    ...rest,
+    data: data && structuredClone(data),
+    ...(errors ? { errors: structuredClone(errors) } : {}),
+    ...(extensions ? { extensions: structuredClone(extensions) } : {}),
+  }));
+
   constructor(
     config: ConstructorParameters<typeof RemoteGraphQLDataSource<RequestContext>>[0],
     private readonly identitySecret: string,
@@ -50,6 +60,15 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RequestContext> {
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<RequestContext>): ReturnType<RemoteGraphQLDataSource['process']> {
+    // A persisted operation warming the gateway's caches (persisted-operations.ts): planned, never sent.
+    if ((options.context as { warmUp?: boolean }).warmUp) return { data: null };
+    const query = options.request.query ?? '';
+    if (!InflightFetches.isQuery(query)) return this.send(options).finally(mutationDone);
+    const scope = InflightFetches.scopeOf((options.context as Partial<RequestContext>).identity);
+    return this.inflight.run(JSON.stringify([query, options.request.variables ?? null, scope]), () => this.send(options));
+  }
+
+  private async send(options: GraphQLDataSourceProcessOptions<RequestContext>): ReturnType<RemoteGraphQLDataSource['process']> {
     try {
       return await super.process(options);
     } catch (err) {

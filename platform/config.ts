@@ -65,6 +65,15 @@ const base = z.object({
   ANGELIS_GATEWAY_SSE_SESSION_CHECK_MS: positiveInt.default(15_000),
   /** The reconnection delay streams suggest (`retry:`) when the gateway closes them to stop or shed load. */
   ANGELIS_GATEWAY_SSE_RETRY_MS: positiveInt.default(1_000),
+  /**
+   * Persisted operations (gateway/persisted-operations.ts), kept in Redis: `apq` (default)
+   * answers automatic persisted queries (any client may register an operation by its hash);
+   * `safelist` (production) runs only operations registered with `npm run safelist`, by hash
+   * or by text; `off` takes only full query texts.
+   */
+  ANGELIS_GATEWAY_PERSISTED_OPERATIONS: z.enum(['apq', 'safelist', 'off']).default('apq'),
+  /** How long an automatic persisted query is kept after it was last registered. */
+  ANGELIS_GATEWAY_APQ_TTL_MS: positiveInt.default(7 * 24 * 3_600_000),
   /** Set by `npm start` for the services it runs: they stop when that process is gone. */
   ANGELIS_SUPERVISOR_PID: positiveInt.optional(),
 

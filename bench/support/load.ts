@@ -8,12 +8,12 @@ export interface LoadOptions {
   durationS?: number;
   /** ...or by a number of requests (at most 10 minutes). */
   amount?: number;
-  /** The JSON body of the next request; called once per request. */
-  body: () => string;
+  /** The JSON body of the next request; called once per request. With `meta`, what `check` gets back for its response. */
+  body: () => string | { text: string; meta: unknown };
   /** Request headers besides content-type; default: the development identity of BENCH_USER. */
   headers?: Record<string, string>;
   /** Checks a 200 response; return an error text to count it as failed. Default: a GraphQL `errors` entry fails. */
-  check?: (body: string) => string | undefined;
+  check?: (body: string, meta?: unknown) => string | undefined;
 }
 
 export interface LoadResult {
@@ -61,14 +61,17 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       {
         // Called right before the request is written; the context lives for one request.
         setupRequest: (req, ctx) => {
+          const next = o.body();
           ctx.t0 = performance.now();
           sent++;
-          return { ...req, body: o.body() };
+          if (typeof next === 'string') return { ...req, body: next };
+          ctx.meta = next.meta;
+          return { ...req, body: next.text };
         },
         onResponse: (status, body, ctx) => {
           const ms = performance.now() - (ctx.t0 as number);
           if (status !== 200) return fail(`HTTP ${status}: ${body.slice(0, 300)}`);
-          const problem = check(body);
+          const problem = check(body, ctx.meta);
           if (problem) return fail(problem);
           ok++;
           latencies.push(ms);

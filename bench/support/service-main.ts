@@ -5,10 +5,11 @@ import { bootSubgraph } from '../../platform/service/boot.ts';
 import { startGateway } from '../../gateway/server.ts';
 import { ciam } from '../../subgraphs/ciam/subgraph.ts';
 import { workforce } from '../../subgraphs/workforce/subgraph.ts';
+import { PEER_KINDS, startPeer, type PeerKind } from './peers.ts';
 import type { ServiceMessage, ServiceRequest } from './services.ts';
 
 /**
- * A service (workforce, ciam or gateway) as its own process for the benchmarks: the same
+ * A service (workforce, ciam, gateway or a peer gateway) as its own process for the benchmarks: the same
  * boot as its main.ts, plus
  * an IPC channel that reports the URL it listens on (so port 0 works) and the pool's
  * statement counter, and ends the process when the benchmark that spawned it goes away.
@@ -34,6 +35,11 @@ if (kind === 'workforce') {
   const gateway = await startGateway(config, log);
   ({ url } = gateway);
   stop = () => gateway.stop();
+} else if (PEER_KINDS.includes(kind as PeerKind)) {
+  // A peer gateway for bench:gateway (bench/support/peers.ts).
+  const peer = await startPeer(kind as PeerKind, config);
+  ({ url } = peer);
+  stop = () => peer.stop();
 } else {
   throw new Error(`unknown service ${kind}`);
 }

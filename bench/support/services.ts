@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BenchScope } from './lifecycle.ts';
+import type { PeerKind } from './peers.ts';
 
 /** The repository root: children run from here so `--import tsx` and relative paths resolve. */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,7 +40,7 @@ const verbose = process.env.BENCH_VERBOSE === '1';
  * share its event loop), waits until it reports its URL and its /readyz answers 200,
  * and registers its stop with the scope.
  */
-export async function startService(scope: BenchScope, name: 'workforce' | 'ciam' | 'gateway', o: SpawnOptions): Promise<ServiceProcess> {
+export async function startService(scope: BenchScope, name: 'workforce' | 'ciam' | 'gateway' | PeerKind, o: SpawnOptions): Promise<ServiceProcess> {
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}/${name}`] : [];
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', serviceMain, name], {
     cwd: repoRoot,
@@ -62,7 +63,7 @@ export async function startService(scope: BenchScope, name: 'workforce' | 'ciam'
   const pending = new Map<number, (value: number) => void>();
   let nextId = 0;
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in time:\n${lines.join('\n')}`)), o.startTimeoutMs ?? 30_000);
+    const timer = setTimeout(() => reject(new Error(`${name} did not start in time:\n${lines.join('\n')}`)), o.startTimeoutMs ?? 90_000);
     child.on('message', (m: ServiceMessage) => {
       if (m.type === 'ready') {
         clearTimeout(timer);

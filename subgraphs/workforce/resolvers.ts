@@ -131,8 +131,17 @@ async function present<T>(row: Promise<T | null>, entity: string, id: string): P
   return found;
 }
 
+/** Days from `from` to `to` (ISO dates); remembered per pair: a response asks it of every licence, for one `from` (today). */
+const daysApart = new Map<string, number>();
 function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+  const key = `${from}/${to}`;
+  let days = daysApart.get(key);
+  if (days === undefined) {
+    days = Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+    if (daysApart.size >= 10_000) daysApart.clear();
+    daysApart.set(key, days);
+  }
+  return days;
 }
 
 type AuditedType = 'Company' | 'Project' | 'Assignment' | 'Profile' | 'License' | 'Subscription';
