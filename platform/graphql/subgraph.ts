@@ -8,7 +8,6 @@ import { parse, type DocumentNode } from 'graphql';
 import type { Logger } from '../logger.ts';
 import { startHttpServer, type Route, type RunningServer } from '../http/server.ts';
 import { actorOf, correlationIdFrom, identityFromSubgraphRequest, type RequestContext } from './context.ts';
-import { compiledExecution } from './compiled-execution.ts';
 import { maskErrorsPlugin } from './plugins/mask-errors.ts';
 import { serviceSdlPlugin } from './plugins/service-sdl.ts';
 import { unsafeTextPlugin } from './plugins/unsafe-text.ts';
@@ -41,10 +40,8 @@ export interface SubgraphOptions<C extends RequestContext> {
  * the SDL kept from strangers in production, identity and correlation from headers.
  */
 export async function startSubgraph<C extends RequestContext>(o: SubgraphOptions<C>): Promise<RunningServer> {
-  const schema = buildSubgraphSchema({ typeDefs: loadSubgraphSdl(o.name), resolvers: o.resolvers as GraphQLResolverMap<unknown> });
   const apollo = new ApolloServer<C>({
-    // Execution compiled per operation (graphql-jit); Apollo keeps parsing, validation, plugins and errors.
-    gateway: compiledExecution(schema),
+    schema: buildSubgraphSchema({ typeDefs: loadSubgraphSdl(o.name), resolvers: o.resolvers as GraphQLResolverMap<unknown> }),
     // No Apollo Studio here: inline tracing would only cost time per request.
     plugins: [
       maskErrorsPlugin<C>(o.log),
