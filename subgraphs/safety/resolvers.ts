@@ -8,7 +8,8 @@ import { requireAuthentication } from '../../platform/graphql/guard.ts';
 import { toConnection, toPage, type PageArgs } from '../../platform/graphql/pagination.ts';
 import { DateScalar, DateTimeScalar, JSONScalar } from '../../platform/graphql/scalars.ts';
 import type { CommandContext, SafetyCommands } from './commands.ts';
-import { complianceOf, compliant, formsComplete, licensesValid, type TestResultsSource } from './compliance.ts';
+import { complianceOf, compliant, formsComplete, licensesValid } from './compliance.ts';
+import { combinedStatus, latestVerdict, mergedResults, PROVIDERS, type SourceRef, type TestResultLookups } from './test-results.ts';
 import type { Access, SafetyLoaders } from './loaders.ts';
 import type { AnomalyDoc, DocumentKind, DocumentOf, FormDoc, TemplateDoc } from './store/documents.ts';
 import type { SafetyStore, Where } from './store/port.ts';
@@ -22,7 +23,8 @@ export interface SafetyContext extends RequestContext {
   /** Workforce as the caller sees it; null for anonymous requests (refused before use). */
   workforce: WorkforceLookups | null;
   access: Access | null;
-  testResults: TestResultsSource;
+  /** The test-result sources as the caller sees them; null for anonymous requests (refused before use). */
+  testResults: TestResultLookups | null;
   today: string;
 }
 type Ctx = SafetyContext;
@@ -38,6 +40,17 @@ function workforce(ctx: Ctx): WorkforceLookups {
   requireIdentity(ctx.identity);
   return ctx.workforce!;
 }
+function sources(ctx: Ctx): TestResultLookups {
+  requireIdentity(ctx.identity);
+  return ctx.testResults!;
+}
+
+/** A worker as the sources resolve them (RUT, and what their rules need); null when Workforce hides them from the caller. */
+async function personRef(ctx: Ctx, profileId: string): Promise<(SourceRef & { __typename: 'Profile' }) | null> {
+  const person = await workforce(ctx).person.load(profileId);
+  return person && { __typename: 'Profile', rut: person.rut, id: person.id, companies: person.companies.map((c) => ({ company: { id: c.company.id } })) };
+}
+
 function commandContext(ctx: Ctx): CommandContext {
   return { actor: ctx.actor!, correlationId: ctx.correlationId };
 }
@@ -123,6 +136,12 @@ export const resolvers = requireAuthentication({
       return listed(where, a, (args) => ctx.loaders.anomaliesByProject(args).load(p.id));
     },
     safetyForms: (p, a, ctx) => listed(input.isId(p.id) ? access(ctx).formsOf(null) : null, a, (args) => ctx.loaders.formsByProject(args).load(p.id)),
+    testResults: async (p, a, ctx) => {
+      // Hidden from the caller in Workforce (another company's manager) is FORBIDDEN, as on the sources' own fields.
+      const project = input.isId(p.id) ? await workforce(ctx).project.load(p.id) : null;
+      if (!project) throw new ForbiddenError("You may not see this faena's test results");
+      return mergedResults(sources(ctx), { __typename: 'Project', faenaCode: project.faenaCode, company: { id: project.companyId } }, a);
+    },
   },
 
   Profile: {
@@ -133,16 +152,22 @@ export const resolvers = requireAuthentication({
       const projectId = input.id(a.projectId, 'projectId');
       const on = a.on == null ? ctx.today : input.isoDate(a.on, 'on');
       if (acc.workerProfile && p.id !== acc.workerProfile) throw new ForbiddenError('A worker sees only their own compliance');
-      const [project, licenses] = await Promise.all([workforce(ctx).project.load(projectId), workforce(ctx).licenses.load(p.id)]);
+      const [project, licenses, person] = await Promise.all([workforce(ctx).project.load(projectId), workforce(ctx).licenses.load(p.id), personRef(ctx, p.id)]);
       if (!project) throw new NotFoundError('Project', projectId);
       if (!licenses) throw new NotFoundError('Profile', p.id);
       const page = { limit: COMPLIANCE_LIMIT, afterPosition: 0 };
-      const [mandatory, submitted, testResults] = await Promise.all([
+      const [mandatory, submitted, verdicts] = await Promise.all([
         ctx.loaders.templatesByCompany({ where: { mandatory: true }, page }).load(project.companyId),
         ctx.loaders.formsByProfile({ where: { projectId }, page }).load(p.id),
-        ctx.testResults.latest({ profileId: p.id, projectId, on }),
+        Promise.all(PROVIDERS.map((provider) => (person ? latestVerdict(sources(ctx), provider, person, project.faenaCode, on) : { provider, status: 'NOT_AVAILABLE' as const, latest: null }))),
       ]);
+      const testResults = { status: combinedStatus(verdicts), sources: verdicts };
       return complianceOf({ profileId: p.id, projectId, on, mandatory, submitted, licenses, testResults });
+    },
+    testResults: async (p, a, ctx) => {
+      const person = input.isId(p.id) ? await personRef(ctx, p.id) : null;
+      if (!person) throw new ForbiddenError("You may not see this worker's test results");
+      return mergedResults(sources(ctx), person, a);
     },
   },
 
@@ -154,6 +179,17 @@ export const resolvers = requireAuthentication({
     licensesValid: (c) => licensesValid(c),
     requiredForms: (c) => c.requiredForms.map((r) => ({ template: r.template, submitted: r.lastSubmittedAt !== null, lastSubmittedAt: r.lastSubmittedAt })),
     licenses: (c) => c.licenses.map((l) => ({ license: { id: l.id }, validOnDay: l.validOnDay })),
+  },
+
+  TestResult: {
+    profile: async (r, _a, ctx) => {
+      const id = await workforce(ctx).profileIdByRut.load(r.rut);
+      return id ? { id } : null;
+    },
+    project: async (r, _a, ctx) => {
+      const id = await workforce(ctx).projectIdByFaena.load(r.faenaCode);
+      return id ? { id } : null;
+    },
   },
 
   FormTemplate: {
