@@ -34,6 +34,13 @@ const codes = (res: GraphQLResponse) => (res.errors ?? []).map((e) => e.extensio
 /** A row as the merged lists name it: S10 is SaferApp's row 10, F2 Fit2000's row 2. */
 const names = (nodes: { provider: string; sourceId: string }[]) => nodes.map((n) => `${n.provider === 'SAFERAPP' ? 'S' : 'F'}${n.sourceId}`);
 
+const SAFERAPP_ROWS = [
+  row('SAFERAPP', 10, ruts.ana, 'C-A1', '2026-08-15', 'APPROVED'),
+  row('SAFERAPP', 11, ruts.carla, 'C-B1', '2026-08-16', 'REJECTED'),
+  row('SAFERAPP', 12, ruts.ana, 'C-A1', '2026-11-15', 'REJECTED'),
+  row('SAFERAPP', 13, ruts.ana, 'C-B1', '2026-09-10', 'REJECTED'), // another faena: never counts for C-A1
+];
+
 beforeAll(async () => {
   stack = await startTestStack('compliance_results', { sources: { saferapp, fit2000 } });
   const offering = (await admin(`mutation { createOffering(input: {code: "CRES", name: "Compliance results"}) { id } }`)).createOffering.id;
@@ -50,12 +57,7 @@ beforeAll(async () => {
     await admin(`mutation($c: ID!, $p: ID!) { hireProfile(input: {companyId: $c, profileId: $p}) { status } }`, { c: ids[company], p: ids[key] });
     await admin(`mutation($a: ID!, $p: ID!) { assignProfile(assignmentId: $a, profileId: $p) { status } }`, { a: ids[`assignment${company}`], p: ids[key] });
   }
-  saferapp.set([
-    row('SAFERAPP', 10, ruts.ana, 'C-A1', '2026-08-15', 'APPROVED'),
-    row('SAFERAPP', 11, ruts.carla, 'C-B1', '2026-08-16', 'REJECTED'),
-    row('SAFERAPP', 12, ruts.ana, 'C-A1', '2026-11-15', 'REJECTED'),
-    row('SAFERAPP', 13, ruts.ana, 'C-B1', '2026-09-10', 'REJECTED'), // another faena: never counts for C-A1
-  ]);
+  saferapp.set(SAFERAPP_ROWS);
   fit2000.set([
     row('FIT2000', 1, ruts.ana, 'C-A1', '2026-09-01', 'APPROVED'),
     row('FIT2000', 2, ruts.ana, 'C-A1', '2026-10-01', 'REJECTED'),
@@ -164,24 +166,22 @@ describe('Project.testResults: both providers merged', () => {
   it('every role: ADMIN and the company\'s MANAGER all rows, another company\'s MANAGER FORBIDDEN, a WORKER only their own', async () => {
     expect(names((await ok(role.manager(ids.A), PROJECT_RESULTS, { id: ids.projectA })).project.testResults.nodes)).toEqual(ALL_A);
     const other = await gqlAs(stack, role.manager(ids.B), PROJECT_RESULTS, { id: ids.projectA });
-    // Workforce hides the project from another company's manager, or Safety refuses its results.
-    if (other.data?.project) {
-      expect(other.data.project.testResults).toBeNull();
-      expect(codes(other)).toEqual(['FORBIDDEN']);
-    }
-    expect(JSON.stringify(other.data ?? null)).not.toContain('sourceId');
+    // Workforce hides another company's project from a manager: nothing to hang results on.
+    expect(other).toMatchObject({ data: { project: null } });
+    expect(other.errors).toBeUndefined();
     expect(names((await ok(role.worker(ids.ana), PROJECT_RESULTS, { id: ids.projectA })).project.testResults.nodes)).toEqual(['S10', 'F1', 'F2', 'S12']);
     expect(names((await ok(role.worker(ids.beto), PROJECT_RESULTS, { id: ids.projectA })).project.testResults.nodes)).toEqual(['F3']);
-    // A worker of another company on this faena: nothing of anyone else's.
+    // A worker of another company: the project is hidden from them too.
     const carla = await gqlAs(stack, role.worker(ids.carla), PROJECT_RESULTS, { id: ids.projectA });
-    expect(JSON.stringify(carla.data ?? null)).not.toContain('sourceId');
+    expect(carla).toMatchObject({ data: { project: null } });
   });
 
   it('one provider down: the other\'s rows, and the one that did not answer named', async () => {
     saferapp.down = true;
     try {
       const res = await gqlAs(stack, role.admin(), PROJECT_RESULTS, { id: ids.projectA });
-      expect(res.errors).toBeUndefined();
+      // The data stays; an error entry at the field names the provider that did not answer.
+      expect(res.errors?.map((e) => [e.extensions?.code, e.extensions?.source, e.path])).toEqual([['SOURCE_UNAVAILABLE', 'SaferApp', ['project', 'testResults']]]);
       expect(names(res.data.project.testResults.nodes)).toEqual(['F1', 'F2', 'F3']);
       expect(res.data.project.testResults.unavailableProviders).toEqual(['SAFERAPP']);
       expect(res.data.project.name).toBe('Faena A');
@@ -209,9 +209,23 @@ describe('Profile.testResults: a worker\'s results at every faena, both provider
       expect(names((await ok(headers, PROFILE_RESULTS, { id: ids.ana })).profile.testResults.nodes)).toEqual(mine);
     }
     for (const headers of [role.manager(ids.B), role.worker(ids.beto)]) {
-      const res = await gqlAs(stack, headers, PROFILE_RESULTS, { id: ids.ana });
-      if (res.data?.profile) expect(codes(res)).toEqual(['FORBIDDEN']);
-      expect(JSON.stringify(res.data ?? null)).not.toContain('sourceId');
+      // Workforce hides the worker from them altogether.
+      expect(await gqlAs(stack, headers, PROFILE_RESULTS, { id: ids.ana })).toMatchObject({ data: { profile: null } });
     }
+  });
+
+  it('a former employee: their manager still sees the profile, but the sources refuse the results (FORBIDDEN) and compliance counts them NOT_AVAILABLE', async () => {
+    const dana = (await admin(`mutation($r: String!) { createProfile(input: {rut: $r, firstName: "dana", lastName: "Cumple"}) { id } }`, { r: rut(18_300_004) })).createProfile.id;
+    await admin(`mutation($c: ID!, $p: ID!) { hireProfile(input: {companyId: $c, profileId: $p}) { status } }`, { c: ids.A, p: dana });
+    saferapp.set([...SAFERAPP_ROWS, row('SAFERAPP', 50, rut(18_300_004), 'C-A1', '2026-09-20', 'APPROVED')]);
+    const query = `query($id: ID!, $p: ID!) { profile(id: $id) { fullName testResults { nodes { sourceId } } compliance(projectId: $p, on: "2026-12-01") { testResults { status sources { status } } } } }`;
+    const now = (await ok(role.manager(ids.A), query, { id: dana, p: ids.projectA })).profile;
+    expect(now.testResults.nodes).toEqual([{ sourceId: '50' }]);
+    expect(now.compliance.testResults).toEqual({ status: 'APPROVED', sources: [{ status: 'APPROVED' }, { status: 'NO_RESULTS' }] });
+    await admin(`mutation($c: ID!, $p: ID!) { endEmployment(companyId: $c, profileId: $p) { status } }`, { c: ids.A, p: dana });
+    const res = await gqlAs(stack, role.manager(ids.A), query, { id: dana, p: ids.projectA });
+    expect(res.data.profile).toEqual({ fullName: 'dana Cumple', testResults: null, compliance: { testResults: { status: 'NOT_AVAILABLE', sources: [{ status: 'NOT_AVAILABLE' }, { status: 'NOT_AVAILABLE' }] } } });
+    expect(codes(res)).toEqual(['FORBIDDEN']);
+    saferapp.set(SAFERAPP_ROWS);
   });
 });

@@ -7,7 +7,7 @@ import { defineSubgraph } from '../../platform/service/definition.ts';
 import { SafetyCommands } from './commands.ts';
 import { Access, createLoaders } from './loaders.ts';
 import { anomalyNotifier } from './notifications.ts';
-import { resolvers, type SafetyContext } from './resolvers.ts';
+import { partialErrorsPlugin, resolvers, type SafetyContext } from './resolvers.ts';
 import { seedSafety } from './seed.ts';
 import { openSafetyStorage, safetyConfig, safetyEventSource, type SafetyStorage, type SafetyStorageOptions } from './storage.ts';
 import { PROVIDERS, RESULT_SOURCES, testResultsClient, type Provider } from './test-results.ts';
@@ -77,9 +77,11 @@ export const safety = defineSubgraph({
       access: base.identity && workforce ? new Access(base.identity, workforce) : null,
       testResults: base.identity ? p.testResults(base.identity, base.correlationId) : null,
       today: todayUtc(),
+      partialErrors: [],
     };
   },
   resolvers,
+  plugins: [partialErrorsPlugin],
   resolverTypes: {
     contextType: '../resolvers.ts#SafetyContext',
     mappers: {
