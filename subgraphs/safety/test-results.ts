@@ -126,7 +126,7 @@ export function encodeMergedCursor(c: MergedCursor): string {
   return Buffer.from(`m:${PROVIDERS.map((p) => c[p]).join(':')}`).toString('base64url');
 }
 
-function decodeMergedCursor(after: string | null | undefined): MergedCursor {
+export function decodeMergedCursor(after: string | null | undefined): MergedCursor {
   const start = Object.fromEntries(PROVIDERS.map((p) => [p, 0])) as MergedCursor;
   if (after == null) return start;
   const m = /^m:(\d{1,15}):(\d{1,15})$/.exec(Buffer.from(after, 'base64url').toString());
