@@ -199,6 +199,30 @@ describe('Project.testResults: both providers merged', () => {
   });
 });
 
+describe('references from the merged rows (TestResult.profile and .project, resolved by Safety through Workforce)', () => {
+  const REFS = `query($id: ID!) { project(id: $id) { testResults(first: 1) { nodes { sourceId
+    profile { id fullName rut fit2000Results { nodes { sourceId } } saferAppResults { nodes { sourceId } } safetyForms { nodes { id } } }
+    project { id name faenaCode fit2000Results { nodes { sourceId } } saferAppResults { nodes { sourceId } } anomalies { nodes { id } } } } } } }`;
+  it('reach Workforce, SaferApp, Fit2000 and Safety itself, for every role that sees the row', async () => {
+    for (const [who, headers] of [['ADMIN', role.admin()], ['MANAGER', role.manager(ids.A)], ['WORKER', role.worker(ids.ana)]] as const) {
+      const [first] = (await ok(headers, REFS, { id: ids.projectA })).project.testResults.nodes;
+      expect(first, who).toEqual({
+        sourceId: '10',
+        profile: { id: ids.ana, fullName: 'ana Cumple', rut: ruts.ana, fit2000Results: { nodes: [{ sourceId: '1' }, { sourceId: '2' }] }, saferAppResults: { nodes: [{ sourceId: '10' }, { sourceId: '12' }, { sourceId: '13' }] }, safetyForms: { nodes: [] } },
+        project: {
+          id: ids.projectA,
+          name: 'Faena A',
+          faenaCode: 'C-A1',
+          // A worker sees only their own rows at a faena.
+          fit2000Results: { nodes: (who === 'WORKER' ? ['1', '2'] : ['1', '2', '3']).map((sourceId) => ({ sourceId })) },
+          saferAppResults: { nodes: [{ sourceId: '10' }, { sourceId: '12' }] },
+          anomalies: { nodes: [] },
+        },
+      });
+    }
+  });
+});
+
 describe('Profile.testResults: a worker\'s results at every faena, both providers merged', () => {
   const PROFILE_RESULTS = `query($id: ID!) { profile(id: $id) { testResults { ${MERGED} } } }`;
   it('the worker, their company\'s manager and an ADMIN see them; another company\'s manager and another worker do not', async () => {
