@@ -59,7 +59,7 @@ const COMPLIANCE = `query($w: ID!, $p: ID!, $on: Date) { profile(id: $w) { fullN
   compliant formsComplete licensesValid on
   requiredForms { submitted template { name version } }
   licenses { validOnDay license { id type expiresOn } }
-  testResults { status source }
+  testResults { status sources { provider status latest { sourceId } } }
   project { name } profile { rut } } } }`;
 
 const mutate = async (headers: Record<string, string>, query: string, variables: Record<string, unknown>) => Object.values(await okAs(stack, headers, query, variables))[0] as any;
@@ -240,7 +240,7 @@ describe('anomalies', () => {
 });
 
 describe('compliance', () => {
-  it('required forms, licences valid on the day (from Workforce), test results not yet available', async () => {
+  it('required forms, licences valid on the day (from Workforce), test results (none in either source)', async () => {
     const c = (await okAs(stack, managerA(), COMPLIANCE, { w: ids.w1, p: ids.PA })).profile;
     expect(c.fullName).toBe('Worker w1');
     expect(c.compliance).toMatchObject({
@@ -249,7 +249,7 @@ describe('compliance', () => {
       licensesValid: true,
       requiredForms: [{ submitted: true, template: { name: 'Daily check v2', version: 2 } }],
       licenses: [{ validOnDay: true, license: { id: ids.lic1, type: 'RIGGING', expiresOn: daysFromToday(60) } }],
-      testResults: { status: 'NOT_AVAILABLE', source: null },
+      testResults: { status: 'NO_RESULTS', sources: [{ provider: 'SAFERAPP', status: 'NO_RESULTS', latest: null }, { provider: 'FIT2000', status: 'NO_RESULTS', latest: null }] },
       project: { name: 'Faena A' },
       profile: { rut: rut(17_400_001) },
     });

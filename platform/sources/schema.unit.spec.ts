@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parse, print } from 'graphql';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -17,4 +18,10 @@ describe('the shared test-result types', () => {
       expect(block).toBe(read('schema/shared/test-results.graphql').trim());
     });
   }
+
+  it('safety (the merged lists, compliance) declares the ones it uses as schema/shared/test-results.graphql, PageInfo included', () => {
+    const shared = new Map(parse(read('schema/shared/test-results.graphql')).definitions.map((d) => [(d as { name: { value: string } }).name.value, print(d)]));
+    const safety = new Map(parse(read('schema/subgraphs/safety.graphql')).definitions.filter((d) => 'name' in d && d.name).map((d) => [(d as { name: { value: string } }).name.value, print(d)]));
+    for (const name of ['TestProvider', 'TestOutcome', 'TestResult', 'PageInfo']) expect(safety.get(name), name).toBe(shared.get(name));
+  });
 });

@@ -1,34 +1,22 @@
 import type { TemplateDoc } from './store/documents.ts';
+import type { SourceVerdict, TestResultsStatus } from './test-results.ts';
 import type { WorkforceLicense } from './workforce.ts';
 
 /**
  * A worker's compliance on a project on a day: mandatory forms submitted, licences valid,
  * latest test results approved. Forms are Safety's own; licences are Workforce's (asked
- * through its API); test results come from external sources (SaferApp, Fit2000) that land
- * separately: they plug in through `TestResultsSource`.
+ * through its API); test results from the external sources (SaferApp, Fit2000), asked through
+ * their APIs (test-results.ts).
  */
-
-export type TestResultsStatus = 'APPROVED' | 'NOT_APPROVED' | 'NO_RESULTS' | 'NOT_AVAILABLE';
-
-export interface TestResultsVerdict {
-  status: TestResultsStatus;
-  /** The source that answered (e.g. "SaferApp"), when one did. */
-  source: string | null;
-}
 
 /**
- * EXTENSION POINT for the external test-result sources: given a worker and a project (its
- * faena code through the graph when the source needs it), the verdict of the latest test
- * result on or before `on`. Pass one in the subgraph's options (`testResults`); until a
- * source is connected the check answers NOT_AVAILABLE and does not count against compliance.
+ * The test-results part: one verdict per source (SaferApp, Fit2000), asked through their
+ * GraphQL APIs (test-results.ts), and the status across them (`combinedStatus`).
  */
-export interface TestResultsSource {
-  latest(q: { profileId: string; projectId: string; on: string }): Promise<TestResultsVerdict>;
+export interface TestResultsVerdict {
+  status: TestResultsStatus;
+  sources: SourceVerdict[];
 }
-
-export const NO_TEST_RESULTS_SOURCE: TestResultsSource = {
-  latest: async () => ({ status: 'NOT_AVAILABLE', source: null }),
-};
 
 /** Valid on `day`: issued by then, not expired, not revoked by then. */
 export function licenseValidOn(license: WorkforceLicense, day: string): boolean {

@@ -1,3 +1,5 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { responsePathAsArray, type GraphQLFormattedError, type GraphQLResolveInfo } from 'graphql';
 import type { Resolvers } from './generated/resolver-types.ts';
 import { requireIdentity, type RequestContext } from '../../platform/graphql/context.ts';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../../platform/errors.ts';
@@ -8,7 +10,8 @@ import { requireAuthentication } from '../../platform/graphql/guard.ts';
 import { toConnection, toPage, type PageArgs } from '../../platform/graphql/pagination.ts';
 import { DateScalar, DateTimeScalar, JSONScalar } from '../../platform/graphql/scalars.ts';
 import type { CommandContext, SafetyCommands } from './commands.ts';
-import { complianceOf, compliant, formsComplete, licensesValid, type TestResultsSource } from './compliance.ts';
+import { complianceOf, compliant, formsComplete, licensesValid } from './compliance.ts';
+import { combinedStatus, latestVerdict, mergedResults, PROVIDERS, RESULT_SOURCES, type MergedConnection, type SourceRef, type TestResultLookups } from './test-results.ts';
 import type { Access, SafetyLoaders } from './loaders.ts';
 import type { AnomalyDoc, DocumentKind, DocumentOf, FormDoc, TemplateDoc } from './store/documents.ts';
 import type { SafetyStore, Where } from './store/port.ts';
@@ -22,8 +25,11 @@ export interface SafetyContext extends RequestContext {
   /** Workforce as the caller sees it; null for anonymous requests (refused before use). */
   workforce: WorkforceLookups | null;
   access: Access | null;
-  testResults: TestResultsSource;
+  /** The test-result sources as the caller sees them; null for anonymous requests (refused before use). */
+  testResults: TestResultLookups | null;
   today: string;
+  /** Errors reported beside data (a provider that did not answer a merged list): added to the response by `partialErrorsPlugin`. */
+  partialErrors: GraphQLFormattedError[];
 }
 type Ctx = SafetyContext;
 
@@ -38,6 +44,31 @@ function workforce(ctx: Ctx): WorkforceLookups {
   requireIdentity(ctx.identity);
   return ctx.workforce!;
 }
+function sources(ctx: Ctx): TestResultLookups {
+  requireIdentity(ctx.identity);
+  return ctx.testResults!;
+}
+
+/** A worker as the sources resolve them (RUT, and what their rules need); null when Workforce hides them from the caller. */
+async function personRef(ctx: Ctx, profileId: string): Promise<(SourceRef & { __typename: 'Profile' }) | null> {
+  const person = await workforce(ctx).person.load(profileId);
+  return person && { __typename: 'Profile', rut: person.rut, id: person.id, companies: person.companies.map((c) => ({ company: { id: c.company.id } })) };
+}
+
+/**
+ * A merged list with a provider missing keeps its data (the other provider's rows and
+ * `unavailableProviders`) and also carries a SOURCE_UNAVAILABLE error at its path naming
+ * the provider: graphql-js has no way to report an error without nulling the field, so it
+ * is added to the response afterwards (`partialErrorsPlugin`).
+ */
+function reportUnavailable(ctx: Ctx, info: GraphQLResolveInfo, c: MergedConnection): MergedConnection {
+  for (const p of c.unavailableProviders) {
+    const source = RESULT_SOURCES[p].name;
+    ctx.partialErrors.push({ message: `${source} could not answer: its test results are missing here`, path: responsePathAsArray(info.path), extensions: { code: 'SOURCE_UNAVAILABLE', source } });
+  }
+  return c;
+}
+
 function commandContext(ctx: Ctx): CommandContext {
   return { actor: ctx.actor!, correlationId: ctx.correlationId };
 }
@@ -99,6 +130,18 @@ function fieldsOf(t: { fields: TemplateDoc['versions'][number]['fields'] }) {
   return t.fields;
 }
 
+/** Adds the errors resolvers reported beside their data (`ctx.partialErrors`) to the response. */
+export const partialErrorsPlugin: ApolloServerPlugin<SafetyContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response, contextValue }) {
+        if (response.body.kind !== 'single' || !contextValue?.partialErrors?.length) return;
+        response.body.singleResult.errors = [...(response.body.singleResult.errors ?? []), ...contextValue.partialErrors];
+      },
+    };
+  },
+};
+
 export const resolvers = requireAuthentication({
   DateTime: DateTimeScalar,
   Date: DateScalar,
@@ -123,6 +166,12 @@ export const resolvers = requireAuthentication({
       return listed(where, a, (args) => ctx.loaders.anomaliesByProject(args).load(p.id));
     },
     safetyForms: (p, a, ctx) => listed(input.isId(p.id) ? access(ctx).formsOf(null) : null, a, (args) => ctx.loaders.formsByProject(args).load(p.id)),
+    testResults: async (p, a, ctx, info) => {
+      // Hidden from the caller in Workforce (another company's manager) is FORBIDDEN, as on the sources' own fields.
+      const project = input.isId(p.id) ? await workforce(ctx).project.load(p.id) : null;
+      if (!project) throw new ForbiddenError("You may not see this faena's test results");
+      return reportUnavailable(ctx, info, await mergedResults(sources(ctx), { __typename: 'Project', faenaCode: project.faenaCode, company: { id: project.companyId } }, a));
+    },
   },
 
   Profile: {
@@ -133,16 +182,22 @@ export const resolvers = requireAuthentication({
       const projectId = input.id(a.projectId, 'projectId');
       const on = a.on == null ? ctx.today : input.isoDate(a.on, 'on');
       if (acc.workerProfile && p.id !== acc.workerProfile) throw new ForbiddenError('A worker sees only their own compliance');
-      const [project, licenses] = await Promise.all([workforce(ctx).project.load(projectId), workforce(ctx).licenses.load(p.id)]);
+      const [project, licenses, person] = await Promise.all([workforce(ctx).project.load(projectId), workforce(ctx).licenses.load(p.id), personRef(ctx, p.id)]);
       if (!project) throw new NotFoundError('Project', projectId);
       if (!licenses) throw new NotFoundError('Profile', p.id);
       const page = { limit: COMPLIANCE_LIMIT, afterPosition: 0 };
-      const [mandatory, submitted, testResults] = await Promise.all([
+      const [mandatory, submitted, verdicts] = await Promise.all([
         ctx.loaders.templatesByCompany({ where: { mandatory: true }, page }).load(project.companyId),
         ctx.loaders.formsByProfile({ where: { projectId }, page }).load(p.id),
-        ctx.testResults.latest({ profileId: p.id, projectId, on }),
+        Promise.all(PROVIDERS.map((provider) => (person ? latestVerdict(sources(ctx), provider, person, project.faenaCode, on) : { provider, status: 'NOT_AVAILABLE' as const, latest: null }))),
       ]);
+      const testResults = { status: combinedStatus(verdicts), sources: verdicts };
       return complianceOf({ profileId: p.id, projectId, on, mandatory, submitted, licenses, testResults });
+    },
+    testResults: async (p, a, ctx, info) => {
+      const person = input.isId(p.id) ? await personRef(ctx, p.id) : null;
+      if (!person) throw new ForbiddenError("You may not see this worker's test results");
+      return reportUnavailable(ctx, info, await mergedResults(sources(ctx), person, a));
     },
   },
 
@@ -154,6 +209,17 @@ export const resolvers = requireAuthentication({
     licensesValid: (c) => licensesValid(c),
     requiredForms: (c) => c.requiredForms.map((r) => ({ template: r.template, submitted: r.lastSubmittedAt !== null, lastSubmittedAt: r.lastSubmittedAt })),
     licenses: (c) => c.licenses.map((l) => ({ license: { id: l.id }, validOnDay: l.validOnDay })),
+  },
+
+  TestResult: {
+    profile: async (r, _a, ctx) => {
+      const id = await workforce(ctx).profileIdByRut.load(r.rut);
+      return id ? { id } : null;
+    },
+    project: async (r, _a, ctx) => {
+      const id = await workforce(ctx).projectIdByFaena.load(r.faenaCode);
+      return id ? { id } : null;
+    },
   },
 
   FormTemplate: {

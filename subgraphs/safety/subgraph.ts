@@ -5,20 +5,20 @@ import { CommandHandler } from '../../platform/event-store/command-handler.ts';
 import { Reactor } from '../../platform/event-store/reactor.ts';
 import { defineSubgraph } from '../../platform/service/definition.ts';
 import { SafetyCommands } from './commands.ts';
-import { NO_TEST_RESULTS_SOURCE, type TestResultsSource } from './compliance.ts';
 import { Access, createLoaders } from './loaders.ts';
 import { anomalyNotifier } from './notifications.ts';
-import { resolvers, type SafetyContext } from './resolvers.ts';
+import { partialErrorsPlugin, resolvers, type SafetyContext } from './resolvers.ts';
 import { seedSafety } from './seed.ts';
 import { openSafetyStorage, safetyConfig, safetyEventSource, type SafetyStorage, type SafetyStorageOptions } from './storage.ts';
+import { PROVIDERS, RESULT_SOURCES, testResultsClient, type Provider } from './test-results.ts';
 import { workforceClient } from './workforce.ts';
 
 /** Options mostly for tests. */
 export interface SafetyOptions extends SafetyStorageOptions {
   /** Workforce's GraphQL URL (projects, assignments, licences, notifications); default ANGELIS_WORKFORCE_URL. */
   workforceUrl?: string;
-  /** The external test results (SaferApp, Fit2000) once they exist: see compliance.ts. */
-  testResults?: TestResultsSource;
+  /** The test-result sources' GraphQL URLs (compliance, testResults); default ANGELIS_SAFERAPP_URL / ANGELIS_FIT2000_URL. */
+  sourceUrls?: Partial<Record<Provider, string | null>>;
   /** Relay anomaly notifications to Workforce (default true). */
   relay?: boolean;
   relayPollMs?: number;
@@ -58,7 +58,11 @@ export const safety = defineSubgraph({
       commands,
       relay,
       workforce: workforceClient({ url: workforceUrl, identitySecret: identitySecret(config), log }),
-      testResults: options.testResults ?? NO_TEST_RESULTS_SOURCE,
+      testResults: testResultsClient({
+        urls: Object.fromEntries(PROVIDERS.map((p) => [p, options.sourceUrls?.[p] !== undefined ? options.sourceUrls[p] : (endpointOf(config, RESULT_SOURCES[p].service)?.url ?? null)])) as Record<Provider, string | null>,
+        identitySecret: identitySecret(config),
+        log,
+      }),
     };
   },
   context: (base, p): SafetyContext => {
@@ -71,11 +75,13 @@ export const safety = defineSubgraph({
       loaders: createLoaders(p.storage.documents, p.storage.store),
       workforce,
       access: base.identity && workforce ? new Access(base.identity, workforce) : null,
-      testResults: p.testResults,
+      testResults: base.identity ? p.testResults(base.identity, base.correlationId) : null,
       today: todayUtc(),
+      partialErrors: [],
     };
   },
   resolvers,
+  plugins: [partialErrorsPlugin],
   resolverTypes: {
     contextType: '../resolvers.ts#SafetyContext',
     mappers: {
@@ -83,6 +89,8 @@ export const safety = defineSubgraph({
       SafetyForm: '../store/documents.ts#FormDoc',
       Anomaly: '../store/documents.ts#AnomalyDoc',
       Compliance: '../compliance.ts#ComplianceRow',
+      TestResult: '../test-results.ts#ResultRow',
+      MergedTestResultConnection: '../test-results.ts#MergedConnection',
       Project: '../store/documents.ts#EntityRef',
       Profile: '../store/documents.ts#EntityRef',
       License: '../store/documents.ts#EntityRef',

@@ -15,6 +15,15 @@ import type { Logger } from '../../platform/logger.ts';
 export interface VisibleProject {
   id: string;
   companyId: string;
+  /** The code the test-result sources (SaferApp, Fit2000) know the faena by. */
+  faenaCode: string;
+}
+
+/** A worker as the test-result sources need them: their RUT and the companies they work for now. */
+export interface WorkforcePerson {
+  id: string;
+  rut: string;
+  companies: { company: { id: string } }[];
 }
 
 export interface WorkforceLicense {
@@ -35,6 +44,11 @@ export interface WorkforceLookups {
   project: DataLoader<string, VisibleProject | null>;
   licenses: DataLoader<string, WorkforceLicense[] | null>;
   company: DataLoader<string, boolean>;
+  /** A worker's RUT and current companies (what the test-result sources' rules need). */
+  person: DataLoader<string, WorkforcePerson | null>;
+  /** A profile's id by RUT, and a project's by faena code (a test result's references). */
+  profileIdByRut: DataLoader<string, string | null>;
+  projectIdByFaena: DataLoader<string, string | null>;
   /** The caller's own projects (a WORKER's), asked once per request. */
   workerProjects(): Promise<WorkerProjects>;
 }
@@ -44,15 +58,17 @@ export type WorkforceClient = (caller: Identity, correlationId: string) => Workf
 const HIDDEN = new Set(['NOT_FOUND', 'FORBIDDEN']);
 
 const ENTITIES = (fragment: string) => `query($r: [_Any!]!) { _entities(representations: $r) { ${fragment} } }`;
-const PROJECTS = ENTITIES('... on Project { id company { id } }');
+const PROJECTS = ENTITIES('... on Project { id faenaCode company { id } }');
+const PEOPLE = ENTITIES('... on Profile { id rut companies(status: ACTIVE) { company { id } } }');
+const IDS = ENTITIES('... on Profile { id } ... on Project { id }');
 const COMPANIES = ENTITIES('... on Company { id }');
 const LICENSES = ENTITIES('... on Profile { id licenses { id issuedOn expiresOn revokedOn } }');
 const WORKER_PROJECTS = `query($id: ID!) { profile(id: $id) {
-  current: assignments(status: ASSIGNED) { assignment { project { id company { id } } } }
-  past: assignments(status: UNASSIGNED) { assignment { project { id company { id } } } }
+  current: assignments(status: ASSIGNED) { assignment { project { id faenaCode company { id } } } }
+  past: assignments(status: UNASSIGNED) { assignment { project { id faenaCode company { id } } } }
 } }`;
 
-type ProjectRef = { id: string; company: { id: string } };
+type ProjectRef = { id: string; faenaCode: string; company: { id: string } };
 type Assigned = { assignment: { project: ProjectRef } }[];
 
 export function workforceClient(o: { url: string | null; identitySecret: string; log: Logger; timeoutMs?: number }): WorkforceClient {
@@ -78,20 +94,27 @@ export function workforceClient(o: { url: string | null; identitySecret: string;
   }
 
   return (caller, correlationId) => {
-    const entities = <T>(document: string, typename: string) =>
+    const entities = <T>(document: string, typename: string, key = 'id') =>
       new DataLoader<string, T | null>(async (ids) => {
-        const data = await query<{ _entities: (T | null)[] }>(caller, document, { r: ids.map((id) => ({ __typename: typename, id })) }, correlationId);
+        const data = await query<{ _entities: (T | null)[] }>(caller, document, { r: ids.map((id) => ({ __typename: typename, [key]: id })) }, correlationId);
         return ids.map((_, i) => data._entities[i] ?? null);
       });
+    const idOf = (typename: string, key: string) => {
+      const found = entities<{ id: string }>(IDS, typename, key);
+      return new DataLoader<string, string | null>(async (keys) => (await found.loadMany(keys)).map((e) => (e instanceof Error ? e : (e?.id ?? null))));
+    };
     const projects = entities<ProjectRef>(PROJECTS, 'Project');
     const companies = entities<{ id: string }>(COMPANIES, 'Company');
     const profiles = entities<{ id: string; licenses: WorkforceLicense[] }>(LICENSES, 'Profile');
     let mine: Promise<WorkerProjects> | null = null;
-    const toProject = (p: ProjectRef): VisibleProject => ({ id: p.id, companyId: p.company.id });
+    const toProject = (p: ProjectRef): VisibleProject => ({ id: p.id, companyId: p.company.id, faenaCode: p.faenaCode });
     return {
       project: new DataLoader(async (ids) => (await projects.loadMany(ids)).map((p) => (p instanceof Error ? p : p && toProject(p)))),
       company: new DataLoader(async (ids) => (await companies.loadMany(ids)).map((c) => (c instanceof Error ? c : c !== null))),
       licenses: new DataLoader(async (ids) => (await profiles.loadMany(ids)).map((p) => (p instanceof Error ? p : (p?.licenses ?? null)))),
+      person: entities<WorkforcePerson>(PEOPLE, 'Profile'),
+      profileIdByRut: idOf('Profile', 'rut'),
+      projectIdByFaena: idOf('Project', 'faenaCode'),
       workerProjects() {
         if (caller.role !== 'WORKER' || !caller.profileId) return Promise.resolve({ current: [], past: [] });
         mine ??= query<{ profile: { current: Assigned; past: Assigned } | null }>(caller, WORKER_PROJECTS, { id: caller.profileId }, correlationId).then((d) => ({

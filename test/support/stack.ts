@@ -96,14 +96,6 @@ export async function startTestStack(
     sender: { send: async (to, code) => void (inbox.delete(to.accountId), inbox.set(to.accountId, code)) },
     ...options.ciam,
   });
-  const safety = await startSafety(config, log, {
-    db: safetyDatabase.db,
-    port: 0,
-    workforceUrl: workforce.server.url,
-    // The anomaly relay to Workforce runs where a test asks for it (test/anomaly-notifications.e2e.spec.ts).
-    relay: false,
-    ...options.safety,
-  });
   // The source subgraphs ask this Workforce (a worker's own RUT), as in production.
   const saferapp = await startSaferApp(config, log, {
     port: 0,
@@ -114,6 +106,16 @@ export async function startTestStack(
     port: 0,
     workforceUrl: workforce.server.url,
     source: options.sources?.fit2000 ?? new InMemoryResultSource('FIT2000', 'sql', 'Fit2000', []),
+  });
+  const safety = await startSafety(config, log, {
+    db: safetyDatabase.db,
+    port: 0,
+    workforceUrl: workforce.server.url,
+    // The anomaly relay to Workforce runs where a test asks for it (test/anomaly-notifications.e2e.spec.ts).
+    relay: false,
+    // Compliance and the merged testResults ask the source subgraphs through their APIs.
+    sourceUrls: { SAFERAPP: saferapp.server.url, FIT2000: fit2000.server.url },
+    ...options.safety,
   });
   // Every subgraph of the supergraph runs: the gateway is ready only when all answer.
   const subgraphUrls = { workforce: workforce.server.url, ciam: ciam.server.url, safety: safety.server.url, saferapp: saferapp.server.url, fit2000: fit2000.server.url };

@@ -3,6 +3,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { TemplateDoc, FormDoc, AnomalyDoc, EntityRef } from '../store/documents.ts';
 import type { ComplianceRow } from '../compliance.ts';
+import type { ResultRow, MergedConnection } from '../test-results.ts';
 import type { RecordedEvent } from '../../../platform/event-store/types.ts';
 import type { SafetyContext } from '../resolvers.ts';
 export type Maybe<T> = T | null;
@@ -52,6 +53,13 @@ export type Project = {
   anomalies: AnomalyConnection;
   /** Forms submitted for the project (a WORKER sees only their own). */
   safetyForms: SafetyFormConnection;
+  /**
+   * Test results taken at the project's faena (by its faena code), SaferApp's and Fit2000's
+   * merged (see MergedTestResultConnection), filterable by date range (inclusive, at most 366
+   * days) and result. ADMINs and the company's managers see all, a worker only their own;
+   * others FORBIDDEN. A provider that cannot answer is named in `unavailableProviders`.
+   */
+  testResults?: Maybe<MergedTestResultConnection>;
 };
 
 
@@ -70,6 +78,16 @@ export type ProjectSafetyFormsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
 };
 
+
+/** A project (faena), owned by Workforce; Safety adds its anomalies and forms. */
+export type ProjectTestResultsArgs = {
+  from?: InputMaybe<Scalars['Date']['input']>;
+  to?: InputMaybe<Scalars['Date']['input']>;
+  result?: InputMaybe<TestOutcome>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** A worker, owned by Workforce; Safety adds their forms and compliance. */
 export type Profile = {
   __typename?: 'Profile';
@@ -82,6 +100,12 @@ export type Profile = {
    * Workforce), and the latest test results approved (when a test-results source answers).
    */
   compliance?: Maybe<Compliance>;
+  /**
+   * The worker's test results at every faena, SaferApp's and Fit2000's merged (see
+   * MergedTestResultConnection); ADMINs, managers of a company the worker works for now, and
+   * the worker; others FORBIDDEN.
+   */
+  testResults?: Maybe<MergedTestResultConnection>;
 };
 
 
@@ -96,6 +120,16 @@ export type ProfileSafetyFormsArgs = {
 export type ProfileComplianceArgs = {
   projectId: Scalars['ID']['input'];
   on?: InputMaybe<Scalars['Date']['input']>;
+};
+
+
+/** A worker, owned by Workforce; Safety adds their forms and compliance. */
+export type ProfileTestResultsArgs = {
+  from?: InputMaybe<Scalars['Date']['input']>;
+  to?: InputMaybe<Scalars['Date']['input']>;
+  result?: InputMaybe<TestOutcome>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type FieldType =
@@ -271,18 +305,78 @@ export type ComplianceLicense = {
 };
 
 export type TestResultsStatus =
+  /** The latest result is approved (across sources: each source holding results has its latest approved). */
   | 'APPROVED'
+  /** The latest result is rejected or pending (across sources: in at least one source). */
   | 'NOT_APPROVED'
-  /** The source answered but holds no result for the worker and project. */
+  /** The source answered but holds no result for the worker at the project's faena up to the day. */
   | 'NO_RESULTS'
-  /** No test-results source is connected (yet): the check is not counted. */
+  /** The source cannot answer (down, not configured, or not for this caller): the check is not counted. */
   | 'NOT_AVAILABLE';
+
+/** One source's verdict: the latest result of the worker at the project's faena up to the day. */
+export type TestSourceVerdict = {
+  __typename?: 'TestSourceVerdict';
+  provider: TestProvider;
+  status: TestResultsStatus;
+  /** That latest result, when the source holds one. */
+  latest?: Maybe<TestResult>;
+};
 
 export type TestResultsCompliance = {
   __typename?: 'TestResultsCompliance';
+  /**
+   * Across the sources: NOT_APPROVED if any source's latest result is not approved, else
+   * APPROVED if any source holds a result, else NO_RESULTS if any source answered, else
+   * NOT_AVAILABLE. Only NOT_APPROVED makes the worker non-compliant; a source that is down
+   * does not (it is NOT_AVAILABLE in `sources`).
+   */
   status: TestResultsStatus;
-  /** Which source answered (SaferApp, Fit2000), when one did. */
-  source?: Maybe<Scalars['String']['output']>;
+  /** One verdict per source, SAFERAPP then FIT2000. */
+  sources: Array<TestSourceVerdict>;
+};
+
+/** Which external system a test result was read from. */
+export type TestProvider =
+  | 'SAFERAPP'
+  | 'FIT2000';
+
+/** A test's outcome, as each source's mapping translates its own values. */
+export type TestOutcome =
+  | 'APPROVED'
+  | 'REJECTED'
+  | 'PENDING';
+
+/** One test result read from an external source (never written by Angelis). */
+export type TestResult = {
+  __typename?: 'TestResult';
+  provider: TestProvider;
+  /** The row's id in its source. */
+  sourceId: Scalars['ID']['output'];
+  /** The worker's RUT, normalised (12345678-5). */
+  rut: Scalars['String']['output'];
+  faenaCode: Scalars['String']['output'];
+  takenAt: Scalars['DateTime']['output'];
+  result: TestOutcome;
+  score?: Maybe<Scalars['Float']['output']>;
+  /** The worker, as Workforce shows it to the caller (null when hidden or unknown). */
+  profile?: Maybe<Profile>;
+  /** The faena, as Workforce shows it to the caller (null when hidden or unknown). */
+  project?: Maybe<Project>;
+};
+
+/**
+ * Both providers' test results merged: each provider in its own order (its source id,
+ * oldest first) from where the cursor left it, the two merged by taken-at (then SAFERAPP
+ * before FIT2000, then source id). The cursor keeps each provider's position, so pages
+ * never repeat or skip a row.
+ */
+export type MergedTestResultConnection = {
+  __typename?: 'MergedTestResultConnection';
+  nodes: Array<TestResult>;
+  pageInfo: PageInfo;
+  /** Providers that could not answer (down or not configured): their rows are missing from this page. */
+  unavailableProviders: Array<TestProvider>;
 };
 
 export type Compliance = {
@@ -600,7 +694,13 @@ export type ResolversTypes = {
   RequiredForm: ResolverTypeWrapper<Omit<RequiredForm, 'template'> & { template: ResolversTypes['FormTemplate'] }>;
   ComplianceLicense: ResolverTypeWrapper<Omit<ComplianceLicense, 'license'> & { license: ResolversTypes['License'] }>;
   TestResultsStatus: TestResultsStatus;
-  TestResultsCompliance: ResolverTypeWrapper<TestResultsCompliance>;
+  TestSourceVerdict: ResolverTypeWrapper<Omit<TestSourceVerdict, 'latest'> & { latest?: Maybe<ResolversTypes['TestResult']> }>;
+  TestResultsCompliance: ResolverTypeWrapper<Omit<TestResultsCompliance, 'sources'> & { sources: Array<ResolversTypes['TestSourceVerdict']> }>;
+  TestProvider: TestProvider;
+  TestOutcome: TestOutcome;
+  TestResult: ResolverTypeWrapper<ResultRow>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  MergedTestResultConnection: ResolverTypeWrapper<MergedConnection>;
   Compliance: ResolverTypeWrapper<ComplianceRow>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   AuditEntry: ResolverTypeWrapper<RecordedEvent>;
@@ -644,7 +744,11 @@ export type ResolversParentTypes = {
   AnomalyConnection: Omit<AnomalyConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['Anomaly']> };
   RequiredForm: Omit<RequiredForm, 'template'> & { template: ResolversParentTypes['FormTemplate'] };
   ComplianceLicense: Omit<ComplianceLicense, 'license'> & { license: ResolversParentTypes['License'] };
-  TestResultsCompliance: TestResultsCompliance;
+  TestSourceVerdict: Omit<TestSourceVerdict, 'latest'> & { latest?: Maybe<ResolversParentTypes['TestResult']> };
+  TestResultsCompliance: Omit<TestResultsCompliance, 'sources'> & { sources: Array<ResolversParentTypes['TestSourceVerdict']> };
+  TestResult: ResultRow;
+  Float: Scalars['Float']['output'];
+  MergedTestResultConnection: MergedConnection;
   Compliance: ComplianceRow;
   PageInfo: PageInfo;
   AuditEntry: RecordedEvent;
@@ -767,6 +871,7 @@ export type ProjectResolvers<ContextType = SafetyContext, ParentType extends Res
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   anomalies?: Resolver<ResolversTypes['AnomalyConnection'], ParentType, ContextType, RequireFields<ProjectAnomaliesArgs, 'first'>>;
   safetyForms?: Resolver<ResolversTypes['SafetyFormConnection'], ParentType, ContextType, RequireFields<ProjectSafetyFormsArgs, 'first'>>;
+  testResults?: Resolver<Maybe<ResolversTypes['MergedTestResultConnection']>, ParentType, ContextType, RequireFields<ProjectTestResultsArgs, 'first'>>;
 };
 
 export type ProfileResolvers<ContextType = SafetyContext, ParentType extends ResolversParentTypes['Profile'] = ResolversParentTypes['Profile'], FederationReferenceType extends FederationReferenceTypes['Profile'] = FederationReferenceTypes['Profile']> = {
@@ -774,6 +879,7 @@ export type ProfileResolvers<ContextType = SafetyContext, ParentType extends Res
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   safetyForms?: Resolver<ResolversTypes['SafetyFormConnection'], ParentType, ContextType, RequireFields<ProfileSafetyFormsArgs, 'first'>>;
   compliance?: Resolver<Maybe<ResolversTypes['Compliance']>, ParentType, ContextType, RequireFields<ProfileComplianceArgs, 'projectId'>>;
+  testResults?: Resolver<Maybe<ResolversTypes['MergedTestResultConnection']>, ParentType, ContextType, RequireFields<ProfileTestResultsArgs, 'first'>>;
 };
 
 export type FormFieldResolvers<ContextType = SafetyContext, ParentType extends ResolversParentTypes['FormField'] = ResolversParentTypes['FormField']> = {
@@ -877,9 +983,33 @@ export type ComplianceLicenseResolvers<ContextType = SafetyContext, ParentType e
   validOnDay?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
+export type TestSourceVerdictResolvers<ContextType = SafetyContext, ParentType extends ResolversParentTypes['TestSourceVerdict'] = ResolversParentTypes['TestSourceVerdict']> = {
+  provider?: Resolver<ResolversTypes['TestProvider'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['TestResultsStatus'], ParentType, ContextType>;
+  latest?: Resolver<Maybe<ResolversTypes['TestResult']>, ParentType, ContextType>;
+};
+
 export type TestResultsComplianceResolvers<ContextType = SafetyContext, ParentType extends ResolversParentTypes['TestResultsCompliance'] = ResolversParentTypes['TestResultsCompliance']> = {
   status?: Resolver<ResolversTypes['TestResultsStatus'], ParentType, ContextType>;
-  source?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['TestSourceVerdict']>, ParentType, ContextType>;
+};
+
+export type TestResultResolvers<ContextType = SafetyContext, ParentType extends ResolversParentTypes['TestResult'] = ResolversParentTypes['TestResult']> = {
+  provider?: Resolver<ResolversTypes['TestProvider'], ParentType, ContextType>;
+  sourceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  rut?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  faenaCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  takenAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  result?: Resolver<ResolversTypes['TestOutcome'], ParentType, ContextType>;
+  score?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  profile?: Resolver<Maybe<ResolversTypes['Profile']>, ParentType, ContextType>;
+  project?: Resolver<Maybe<ResolversTypes['Project']>, ParentType, ContextType>;
+};
+
+export type MergedTestResultConnectionResolvers<ContextType = SafetyContext, ParentType extends ResolversParentTypes['MergedTestResultConnection'] = ResolversParentTypes['MergedTestResultConnection']> = {
+  nodes?: Resolver<Array<ResolversTypes['TestResult']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  unavailableProviders?: Resolver<Array<ResolversTypes['TestProvider']>, ParentType, ContextType>;
 };
 
 export type ComplianceResolvers<ContextType = SafetyContext, ParentType extends ResolversParentTypes['Compliance'] = ResolversParentTypes['Compliance']> = {
@@ -966,7 +1096,10 @@ export type Resolvers<ContextType = SafetyContext> = {
   AnomalyConnection?: AnomalyConnectionResolvers<ContextType>;
   RequiredForm?: RequiredFormResolvers<ContextType>;
   ComplianceLicense?: ComplianceLicenseResolvers<ContextType>;
+  TestSourceVerdict?: TestSourceVerdictResolvers<ContextType>;
   TestResultsCompliance?: TestResultsComplianceResolvers<ContextType>;
+  TestResult?: TestResultResolvers<ContextType>;
+  MergedTestResultConnection?: MergedTestResultConnectionResolvers<ContextType>;
   Compliance?: ComplianceResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   AuditEntry?: AuditEntryResolvers<ContextType>;
