@@ -171,6 +171,15 @@ const REACH: Record<string, Reach> = {
     query: `query($template: ID!) { formTemplate(id: $template) { company { name } } }`,
     expect: everyRole((f) => ({ formTemplate: { company: { name: f.companyName } } })),
   },
+  // Safety's merged test results (both sources, SAFERAPP first at the same taken-at): each row's worker and faena.
+  'safety:TestResult.profile -> workforce:Profile': {
+    query: `query($project: ID!) { project(id: $project) { testResults(first: 5) { nodes { provider profile { fullName } } } } }`,
+    expect: everyRole((f) => ({ project: { testResults: { nodes: ['SAFERAPP', 'FIT2000'].map((provider) => ({ provider, profile: { fullName: f.workerName } })) } } })),
+  },
+  'safety:TestResult.project -> workforce:Project': {
+    query: `query($worker: ID!) { profile(id: $worker) { testResults(first: 5) { nodes { provider project { name } } } } }`,
+    expect: everyRole((f) => ({ profile: { testResults: { nodes: ['SAFERAPP', 'FIT2000'].map((provider) => ({ provider, project: { name: f.projectName } })) } } })),
+  },
   'safety:SafetyForm.project -> workforce:Project': {
     query: `query($worker: ID!) { profile(id: $worker) { safetyForms(first: 1) { nodes { project { name } } } } }`,
     expect: everyRole((f) => ({ profile: { safetyForms: { nodes: [{ project: { name: f.projectName } }] } } })),
@@ -424,6 +433,17 @@ for (const [source, F] of Object.entries(SOURCE_FIELDS)) {
     [`safety:SafetyForm.project -> ${source}:Project`]: {
       query: `query($worker: ID!) { profile(id: $worker) { safetyForms(first: 1) { nodes { project { ${R} } } } } }`,
       expect: everyRole(() => ({ profile: { safetyForms: { nodes: [{ project: { [F]: one } }] } } })),
+    },
+    // Safety's merged rows, and compliance's latest row per source, lead to the sources' results of the worker and the faena.
+    [`safety:TestResult.profile -> ${source}:Profile`]: {
+      query: `query($project: ID!) { project(id: $project) { testResults(first: 1) { nodes { profile { ${R} } } } } }`,
+      expect: everyRole(() => ({ project: { testResults: { nodes: [{ profile: { [F]: one } }] } } })),
+    },
+    [`safety:TestResult.project -> ${source}:Project`]: {
+      query: `query($worker: ID!, $project: ID!) { profile(id: $worker) { compliance(projectId: $project) { testResults { sources { provider latest { project { ${R} } } } } } } }`,
+      expect: everyRole(() => ({
+        profile: { compliance: { testResults: { sources: ['SAFERAPP', 'FIT2000'].map((provider) => ({ provider, latest: { project: { [F]: one } } })) } } },
+      })),
     },
     // A source's results link the Profile/Project that Workforce, Safety and the other source resolve.
     [`${source}:TestResult.profile -> workforce:Profile`]: {
