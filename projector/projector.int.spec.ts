@@ -171,8 +171,8 @@ describe('notifications of every kind in the lake, as Workforce derives them', (
   // Workforce's read table, as the lake has it (no title, body or audience there).
   const readTable = async () =>
     (await w.db.query(`SELECT id::text AS notification_id, kind, subject_type, subject_id, source_event_id FROM notifications ORDER BY id`)).rows;
-  const lakeTable = () =>
-    queryLake(localLakeStorage(join(wdir, 'lake')), 'SELECT notification_id, kind, subject_type, subject_id, source_event_id FROM angelis.notifications ORDER BY notification_id', join(wdir, 'q'));
+  const lakeTable = (lake = 'lake') =>
+    queryLake(localLakeStorage(join(wdir, lake)), 'SELECT notification_id, kind, subject_type, subject_id, source_event_id FROM angelis.notifications ORDER BY notification_id', join(wdir, 'q'));
 
   beforeAll(async () => {
     w = await createTestDatabase('projector_notices', [{ service: 'workforce', migrations: workforceMigrations }]);
@@ -218,6 +218,9 @@ describe('notifications of every kind in the lake, as Workforce derives them', (
       join(wdir, 'q'),
     );
     expect(caused).toEqual([{ _event_type: 'ProfileAssigned', n: 1 }, { _event_type: 'ProfileHired', n: 1 }]);
+    // One event per batch: a hire that raised no notice gives a batch with no notification row.
+    await testConsumer(w.settings, localLakeStorage(join(wdir, 'lake-1')), join(wdir, 'one'), { untilCaughtUp: true, batchSize: 1 }).start();
+    expect(await lakeTable('lake-1')).toEqual(delivered);
     // Replayed event by event (the per-event path, not the fused statement the commands took), the read table is the same.
     await rebuildWorkforce(w.db);
     expect(await readTable()).toEqual(delivered);
