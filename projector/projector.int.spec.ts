@@ -2,10 +2,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventStoreMigration } from '../platform/event-store/postgres.ts';
+import { CommandHandler } from '../platform/event-store/command-handler.ts';
+import { eventStoreMigration, PostgresEventStore } from '../platform/event-store/postgres.ts';
+import { addDays, todayUtc } from '../platform/domain/input.ts';
+import { checkDigit } from '../platform/domain/rut.ts';
 import { createTestDatabase, type TestDatabase } from '../platform/testing/postgres.ts';
 import { workforceLakeSource } from '../schema/lake/workforce.ts';
 import { profiles } from '../schema/lake/workforce.ts';
+import { WorkforceCommands, type CommandContext } from '../subgraphs/workforce/commands.ts';
+import { workforceMigrations } from '../subgraphs/workforce/store/migrations.ts';
+import { rebuildWorkforce } from '../subgraphs/workforce/store/rebuild.ts';
 import { readCommitLog } from './lake/commit-log.ts';
 import { compactSource } from './lake/compaction.ts';
 import { openDuckDb } from './lake/duckdb.ts';
@@ -156,3 +162,68 @@ describe('projector into a local lake', () => {
     expect(rows).toEqual([{ rut: '12.345.678-5', phone: '+56 9 1111 2222' }]);
   });
 });
+
+describe('notifications of every kind in the lake, as Workforce derives them', () => {
+  let w: TestDatabase;
+  let wdir: string;
+  const ctx: CommandContext = { actor: { id: 'projector-test', kind: 'dev' }, correlationId: 'projector-test' };
+  const person = (n: number) => ({ rut: `${10_000_000 + n}-${checkDigit(`${10_000_000 + n}`)}`, firstName: `Person${n}`, lastName: 'Test' });
+  // Workforce's read table, as the lake has it (no title, body or audience there).
+  const readTable = async () =>
+    (await w.db.query(`SELECT id::text AS notification_id, kind, subject_type, subject_id, source_event_id FROM notifications ORDER BY id`)).rows;
+  const lakeTable = (lake = 'lake') =>
+    queryLake(localLakeStorage(join(wdir, lake)), 'SELECT notification_id, kind, subject_type, subject_id, source_event_id FROM angelis.notifications ORDER BY notification_id', join(wdir, 'q'));
+
+  beforeAll(async () => {
+    w = await createTestDatabase('projector_notices', [{ service: 'workforce', migrations: workforceMigrations }]);
+    wdir = await mkdtemp(join(tmpdir(), 'projector-notices-'));
+    const commands = new WorkforceCommands(new CommandHandler(new PostgresEventStore(w.db)), w.db);
+    const offering = await commands.createOffering(ctx, { code: 'CORE', name: 'Core' });
+    const companyId = await commands.registerCompany(ctx, { name: 'Minera', taxRut: '76.543.210-3' });
+    await commands.subscribe(ctx, { companyId, offeringId: offering, seats: 2 });
+    const [p1, p2, p3] = await Promise.all([1, 2, 3].map((n) => commands.createProfile({ ...ctx, companyId }, person(n))));
+    // Two seats: the first hire is at 50% (no notice), the second reaches 90% (SEATS_RUNNING_OUT about the subscription).
+    await commands.hireProfile(ctx, { companyId, profileId: p1 });
+    await commands.hireProfile(ctx, { companyId, profileId: p2 });
+    const projectId = await commands.createProject(ctx, { companyId, name: 'Faena', faenaCode: 'F-1', startsOn: todayUtc() });
+    const assignmentId = await commands.createAssignment(ctx, { projectId, name: 'Turno A', startsOn: todayUtc() });
+    await commands.assignProfile(ctx, { assignmentId, profileId: p1 });
+    await commands.raiseNotification(
+      ctx,
+      { sourceEventId: 'safety-event-1', kind: 'ANOMALY_REPORTED', title: 'Fall risk', body: 'Ana saw it', subjectType: 'Anomaly', subjectId: 'a-1' },
+      [`managers:${companyId}`, 'admins'],
+    );
+    const expiresOn = addDays(todayUtc(), 5);
+    const license = await commands.grantLicense(ctx, { profileId: p1, type: 'Crane', number: 'C-1', expiresOn });
+    await commands.raiseLicenseExpiring(ctx, { id: license, profileId: p1, type: 'Crane', expiresOn, daysLeft: 5, threshold: 7, companyIds: [companyId] });
+    // A hire recorded before hires carried their seats (ProfileHired v1): no notice, in the read table (once rebuilt) and in the lake.
+    const other = await commands.registerCompany(ctx, { name: 'Antigua', taxRut: '76.000.000-0' });
+    await commands.subscribe(ctx, { companyId: other, offeringId: offering, seats: 1 });
+    await appendWorkforce(w.db, `company-${other}`, [{ type: 'ProfileHired', data: { companyId: other, profileId: p3, position: null, startedOn: todayUtc() } }]);
+  });
+  afterAll(async () => {
+    await w?.drop();
+    if (wdir) await rm(wdir, { recursive: true, force: true });
+  });
+
+  it('has each kind with the ids of the read table, before and after a rebuild', async () => {
+    const delivered = await readTable();
+    expect(delivered.map((r) => r.kind).sort()).toEqual(['ANOMALY_REPORTED', 'LICENSE_EXPIRING', 'PROFILE_ASSIGNED', 'SEATS_RUNNING_OUT']);
+    await testConsumer(w.settings, localLakeStorage(join(wdir, 'lake')), wdir, { untilCaughtUp: true }).start();
+    expect(await lakeTable()).toEqual(delivered);
+    // The derived ones are their cause's event: the change row's _event_id is the notification's id.
+    const caused = await queryLake(
+      localLakeStorage(join(wdir, 'lake')),
+      `SELECT _event_type, count(*)::INT AS n FROM lake.tables.notifications WHERE notification_id = _event_id GROUP BY 1 ORDER BY 1`,
+      join(wdir, 'q'),
+    );
+    expect(caused).toEqual([{ _event_type: 'ProfileAssigned', n: 1 }, { _event_type: 'ProfileHired', n: 1 }]);
+    // One event per batch: a hire that raised no notice gives a batch with no notification row.
+    await testConsumer(w.settings, localLakeStorage(join(wdir, 'lake-1')), join(wdir, 'one'), { untilCaughtUp: true, batchSize: 1 }).start();
+    expect(await lakeTable('lake-1')).toEqual(delivered);
+    // Replayed event by event (the per-event path, not the fused statement the commands took), the read table is the same.
+    await rebuildWorkforce(w.db);
+    expect(await readTable()).toEqual(delivered);
+  });
+});
+

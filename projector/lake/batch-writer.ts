@@ -150,8 +150,13 @@ export class BatchWriter {
   private async writeTables(sql: SlotSql, groups: GroupStats[], stageDir: string): Promise<StagedFile[]> {
     const staged: StagedFile[] = [];
     for (const table of this.tables) {
-      const stats = tableStats(table, groups);
+      let stats = tableStats(table, groups);
       if (stats.size === 0) continue;
+      // An event mapped with `when` may give no row: count what the table's rows are, per date.
+      if (Object.values(table.events).some((m) => m.when !== undefined)) {
+        stats = await this.rowStats(sql.tables.get(table.name)!);
+        if (stats.size === 0) continue;
+      }
       const dir = join(stageDir, 'tables', table.name);
       await this.tablesDuck.run(`COPY (${sql.tables.get(table.name)}) TO ${literal(dir)} (${PARQUET_OPTIONS}, PARTITION_BY (date), ${PARTITIONED})`);
       for (const [date, s] of stats) {
@@ -160,6 +165,13 @@ export class BatchWriter {
       }
     }
     return staged;
+  }
+
+  /** Rows, first and last position per date of a table's change rows in this batch. */
+  private async rowStats(changeRows: string): Promise<Map<string, { rows: number; first: number; last: number }>> {
+    const reader = await this.tablesDuck.runAndReadAll(`SELECT CAST(${PARTITION_COLUMN} AS VARCHAR) AS date,
+      CAST(count(*) AS INTEGER) AS rows, min(_position) AS first, max(_position) AS last FROM (${changeRows}) GROUP BY ALL`);
+    return new Map(reader.getRowObjectsJS().map((r) => [String(r.date), { rows: Number(r.rows), first: Number(r.first), last: Number(r.last) }]));
   }
 }
 

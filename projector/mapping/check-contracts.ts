@@ -40,7 +40,10 @@ export function checkLakeSource(source: LakeSource): string[] {
         continue;
       }
       for (const key of table.key) if (!(key in mapping.set)) problem(`${at} does not set key column ${key}`);
-      for (const [column, field] of Object.entries(mapping.set)) {
+      if (mapping.when !== undefined && !contract.data.shape[mapping.when]) {
+        problem(`${at} is conditional on data.${mapping.when}, which ${eventType} v${contract.version} does not have`);
+      }
+      for (const [column, source] of Object.entries(mapping.set)) {
         const spec = table.columns[column];
         if (!spec) {
           problem(`${at} sets ${column}, which is not a column of the table`);
@@ -48,6 +51,14 @@ export function checkLakeSource(source: LakeSource): string[] {
         }
         written.add(column);
         if (mapping.op === 'delete' && !table.key.includes(column)) problem(`${at} is a delete and may only set key columns, not ${column}`);
+        if (typeof source !== 'string') {
+          // The event's id and a constant are text, never null; never personal data.
+          const what = 'constant' in source ? `the constant ${JSON.stringify(source.constant)}` : "the event's id";
+          if (spec.type !== 'VARCHAR') problem(`${at} maps ${column} (${spec.type}) from ${what}, which is text`);
+          if (spec.personal) problem(`${at} maps personal column ${column} from ${what}; personal columns take data fields`);
+          continue;
+        }
+        const field = source;
         const fieldSchema = contract.data.shape[field];
         if (!fieldSchema) {
           problem(`${at} maps ${column} from data.${field}, which ${eventType} v${contract.version} does not have`);

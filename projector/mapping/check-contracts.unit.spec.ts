@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineEvent, isoDate, uuid } from '../../schema/events/contract.ts';
-import { defineLakeTable } from '../../schema/lake/contract.ts';
+import { constant, defineLakeTable, EVENT_ID } from '../../schema/lake/contract.ts';
 import { workforceLakeSource } from '../../schema/lake/workforce.ts';
 import { assertLakeSources, checkLakeSource, MappingError } from './check-contracts.ts';
 
@@ -46,6 +46,20 @@ describe('lake mappings against event contracts', () => {
     expect(problems).toContain('schema/lake: table people: event Hired maps started_on (DATE) from data.seats, which is a int in the contract');
     expect(problems).toContain('schema/lake: table people: event Fired has no contract in schema/events (source s)');
     expect(problems).toContain('schema/lake: table people: column note is set by no event');
+  });
+
+  it("checks the event's id, constants and a when field", () => {
+    const ok = table({ Hired: { op: 'upsert', when: 'maybeId', set: { person_id: EVENT_ID, started_on: 'startedOn', note: constant('HIRED') } } }, { note: { type: 'VARCHAR' } });
+    expect(checkLakeSource({ name: 's', events: { Hired }, tables: [ok] })).toEqual([]);
+    const bad = table(
+      { Hired: { op: 'upsert', when: 'nothing', set: { person_id: 'personId', started_on: constant('2024-01-01'), rut: EVENT_ID } } },
+      { rut: { type: 'VARCHAR', personal: 'rut' } },
+    );
+    expect(checkLakeSource({ name: 's', events: { Hired }, tables: [bad] })).toEqual([
+      'schema/lake: table people: event Hired is conditional on data.nothing, which Hired v1 does not have',
+      'schema/lake: table people: event Hired maps started_on (DATE) from the constant "2024-01-01", which is text',
+      "schema/lake: table people: event Hired maps personal column rut from the event's id; personal columns take data fields",
+    ]);
   });
 
   it('refuses to start with every problem in one message', () => {

@@ -1,4 +1,4 @@
-import { PARTITION_COLUMN, type LakeTable } from '../../schema/lake/contract.ts';
+import { PARTITION_COLUMN, sourceField, type LakeTable } from '../../schema/lake/contract.ts';
 import { BATCH_TABLE, PSEUDONYMS_COLUMN, type PersonalFields } from './batch-table.ts';
 import { ident, literal } from './literals.ts';
 
@@ -12,9 +12,10 @@ export function personalFields(tables: LakeTable[]): PersonalFields {
   const out: PersonalFields = {};
   for (const table of tables) {
     for (const [eventType, mapping] of Object.entries(table.events)) {
-      for (const [column, field] of Object.entries(mapping.set)) {
+      for (const [column, source] of Object.entries(mapping.set)) {
         const kind = table.columns[column]?.personal;
-        if (kind) (out[eventType] ??= {})[field] = kind;
+        const field = sourceField(source);
+        if (kind && field) (out[eventType] ??= {})[field] = kind;
       }
     }
   }

@@ -9,8 +9,9 @@ import { defineEvent, isoDate, uuid } from './contract.ts';
  * (what one reader marked read).
  *
  * Notifications are facts in the log like any other: a notification caused by a Workforce
- * change (a profile assigned, seats running out) is a NotificationRaised in the same append
- * as the change, on the same stream, so both commit or neither does.
+ * change (a profile assigned, seats running out) is derived from that change's event, which
+ * carries what the derivation needs (the event's id is the notification's); one raised on
+ * its own (a licence notice, another domain's report) is a NotificationRaised.
  */
 const source = 'workforce';
 
@@ -34,8 +35,19 @@ export const SubscriptionCancelled = defineEvent({
   data: z.object({ subscriptionId: uuid, companyId: uuid, cancelledOn: isoDate, reason: z.string().nullable() }),
 });
 export const ProfileHired = defineEvent({
-  source, type: 'ProfileHired', version: 1, description: 'A profile started working for a company.',
-  data: z.object({ companyId: uuid, profileId: uuid, position: z.string().nullable(), startedOn: isoDate }),
+  source, type: 'ProfileHired', version: 2, description: 'A profile started working for a company.',
+  data: z.object({
+    companyId: uuid, profileId: uuid, position: z.string().nullable(), startedOn: isoDate,
+    // v2: the seats the decision was taken against, and the SEATS_RUNNING_OUT notice the hire
+    // causes (a notification derived from this event, id = the event's: the read table's and
+    // the lake's come from these fields). A v1 event has none of them: it caused no notice.
+    /** Seats of the company's subscriptions in force on the day of the hire (UTC). */
+    seatsInForce: z.number().int().optional(),
+    /** The company's active profiles after the hire. */
+    activeProfiles: z.number().int().optional(),
+    /** When the hire brought the active profiles to 90% of the seats in force, from below: the oldest subscription in force (the notice's subject); otherwise null. */
+    seatsRunningOutSubscriptionId: uuid.nullable().optional(),
+  }),
 });
 export const SupervisorSet = defineEvent({
   source, type: 'SupervisorSet', version: 1, description: "A profile's reporting head in a company changed (null: none).",

@@ -21,13 +21,36 @@ export interface LakeColumn {
 }
 
 /**
+ * Where a column's value comes from: a field of the event's `data` (its name), the event's
+ * own id (`EVENT_ID`: for rows an event derives, such as a notification whose id is its
+ * cause's), or a constant text (`constant('X')`: what the event type itself says).
+ */
+export type ColumnSource = string | { event: 'id' } | { constant: string };
+
+/** The event's own id as a column's value. */
+export const EVENT_ID = { event: 'id' } as const satisfies ColumnSource;
+
+/** A constant text as a column's value. */
+export function constant(value: string): { constant: string } {
+  return { constant: value };
+}
+
+/** The data field a column source reads, if it reads one. */
+export function sourceField(source: ColumnSource): string | undefined {
+  return typeof source === 'string' ? source : undefined;
+}
+
+/**
  * How one event type changes a table. `upsert` writes the listed columns (column name ->
- * field of the event's `data`); columns it does not list keep their previous value in
- * the current-state view. `delete` marks the key deleted (its `set` lists only keys).
+ * its source, usually a field of the event's `data`); columns it does not list keep their
+ * previous value in the current-state view. `delete` marks the key deleted (its `set`
+ * lists only keys). `when` names a data field: only events where it is present and not
+ * null change the table (an event that causes a row only sometimes).
  */
 export interface EventMapping {
   op: 'upsert' | 'delete';
-  set: Record<string, string>;
+  set: Record<string, ColumnSource>;
+  when?: string;
 }
 
 export interface LakeTable {

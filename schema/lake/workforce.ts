@@ -1,5 +1,5 @@
 import { workforceEvents } from '../events/workforce.ts';
-import { defineLakeTable, type LakeSource, type LakeTable } from './contract.ts';
+import { constant, defineLakeTable, EVENT_ID, type LakeSource, type LakeTable } from './contract.ts';
 
 /** Workforce lake tables: typed change rows fed by the events in schema/events/workforce.ts. */
 const source = 'workforce';
@@ -149,23 +149,39 @@ export const licenses = defineLakeTable({
 });
 
 /**
- * Notifications raised on their own (NotificationRaised: licence notices, other domains'
- * anomalies). Title and body are left out: free text that may name people. PROFILE_ASSIGNED
- * notifications are derived from ProfileAssigned (the notification's id is the event's:
- * `assignment_members._event_id`); SEATS_RUNNING_OUT ones, derived from a hire and the seats in
- * force that day, exist in Workforce's read table only. Read markers are not in the lake.
+ * Every notification, of every kind, from the events alone, as Workforce's read table derives
+ * them (subgraphs/workforce/store/projection.ts), with the same ids:
+ * - NotificationRaised: one raised on its own (licence notices, other domains' reports);
+ * - ProfileAssigned: PROFILE_ASSIGNED about the project, id = the event's;
+ * - ProfileHired (v2) with seatsRunningOutSubscriptionId: SEATS_RUNNING_OUT about that
+ *   subscription, id = the event's (a v1 hire carries no seat fields and caused no notice).
+ * Title, body and audience are left out: free text may name people, and arrays do not map to
+ * columns. Read markers are not in the lake.
  */
 export const notifications = defineLakeTable({
-  name: 'notifications', source, description: 'Notifications raised on their own (licence expiry notices, other domains\' reports).',
+  name: 'notifications', source, description: 'Notifications of every kind: what they were about and what raised them.',
   key: ['notification_id'],
   columns: {
     notification_id: { type: 'VARCHAR' }, kind: { type: 'VARCHAR' }, subject_type: { type: 'VARCHAR' }, subject_id: { type: 'VARCHAR' },
-    source_event_id: { type: 'VARCHAR', description: 'What raised it: another domain\'s event id, or license:<id>:<expiresOn>:<days>' },
+    source_event_id: {
+      type: 'VARCHAR',
+      description: 'What raised it on its own: another domain\'s event id, or license:<id>:<expiresOn>:<days>; null when the event of the row (_event_id) caused it',
+    },
   },
   events: {
     NotificationRaised: {
       op: 'upsert',
       set: { notification_id: 'notificationId', kind: 'kind', subject_type: 'subjectType', subject_id: 'subjectId', source_event_id: 'sourceEventId' },
+    },
+    ProfileAssigned: {
+      op: 'upsert', set: { notification_id: EVENT_ID, kind: constant('PROFILE_ASSIGNED'), subject_type: constant('Project'), subject_id: 'projectId' },
+    },
+    ProfileHired: {
+      op: 'upsert', when: 'seatsRunningOutSubscriptionId',
+      set: {
+        notification_id: EVENT_ID, kind: constant('SEATS_RUNNING_OUT'), subject_type: constant('CompanySubscription'),
+        subject_id: 'seatsRunningOutSubscriptionId',
+      },
     },
   },
 });

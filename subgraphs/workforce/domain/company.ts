@@ -95,6 +95,21 @@ export function activeEmployees(state: CompanyState): number {
   return n;
 }
 
+/**
+ * The subscription a SEATS_RUNNING_OUT notice is about when a hire takes the active profiles
+ * from `activeBefore` to `activeBefore + 1` with `seats` in force on `today`: the oldest
+ * subscription in force, when that hire reaches 90% of the seats from below (once per
+ * crossing); otherwise null.
+ */
+export function seatsRunningOutSubject(state: CompanyState, activeBefore: number, today: string): string | null {
+  const seats = seatsInForce(state, today);
+  const crosses = seats > 0 && (activeBefore + 1) * 10 >= seats * 9 && activeBefore * 10 < seats * 9;
+  if (!crosses) return null;
+  // Subscriptions are kept in the order they started (the stream's), as the read table's positions.
+  for (const [id, s] of state.subscriptions) if (inForce(s, today)) return id;
+  return null;
+}
+
 function requireCompany(state: CompanyState, companyId: string): void {
   if (state.id === null) throw new NotFoundError('Company', companyId);
 }
@@ -164,10 +179,15 @@ export const decideCompany = {
       );
     }
     const startedOn = cmd.startedOn === undefined || cmd.startedOn === null ? cmd.today : input.isoDate(cmd.startedOn, 'startedOn');
+    // Version 2 carries the seats decided against and the notice the hire causes (schema/events/workforce.ts).
     return [
       {
         type: 'ProfileHired',
-        data: { companyId: cmd.companyId, profileId: cmd.profileId, position: input.optionalText(cmd.position, 'position', 120), startedOn },
+        version: 2,
+        data: {
+          companyId: cmd.companyId, profileId: cmd.profileId, position: input.optionalText(cmd.position, 'position', 120), startedOn,
+          seatsInForce: seats, activeProfiles: active + 1, seatsRunningOutSubscriptionId: seatsRunningOutSubject(state, active, cmd.today),
+        },
         subjects: [cmd.profileId],
       },
     ];

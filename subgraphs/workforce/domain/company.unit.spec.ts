@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkforceEvent } from '../../../schema/events/workforce.ts';
 import { andThen, deciderSpec, given, refusal } from '../../../platform/testing/decider.ts';
-import { activeEmployees, company, decideCompany, seatsInForce, type CompanyState } from './company.ts';
+import { activeEmployees, company, decideCompany, seatsInForce, seatsRunningOutSubject, type CompanyState } from './company.ts';
 
 const TODAY = '2026-06-15';
 const C = '00000000-0000-4000-8000-00000000000c';
@@ -126,6 +126,29 @@ describe('Company: seats bound hires', () => {
     expect(refusal(() => hire(state, A)).code).toBe('CONFLICT');
     expect(refusal(() => hire(state, B, { profileExists: false })).code).toBe('NOT_FOUND');
     expect(refusal(() => hire(company.initialState(), B)).code).toBe('NOT_FOUND');
+  });
+
+  it('records the seats it decided against, and the seat notice once, when a hire reaches 90% of the seats from below', () => {
+    // 10 seats in force today: an expired and a future subscription do not count, nor name the notice's subject.
+    const expired = subscription(50, '2025-01-01', '2026-06-14');
+    const first = subscription(6, '2026-01-01');
+    const second = subscription(4, '2026-02-01');
+    let state = given(company, registered, expired, first, second, subscription(70, '2026-06-16'));
+    const notices: (string | null | undefined)[] = [];
+    for (let i = 1; i <= 10; i++) {
+      const [e] = hire(state, `00000000-0000-4000-8000-1${String(i).padStart(11, '0')}`);
+      expect(e).toMatchObject({ type: 'ProfileHired', version: 2, data: { seatsInForce: 10, activeProfiles: i } });
+      notices.push((e.data as { seatsRunningOutSubscriptionId?: string | null }).seatsRunningOutSubscriptionId);
+      state = apply(state, [e]);
+    }
+    // The 9th hire crosses 90%, about the oldest subscription in force; the 10th is beyond, not a new crossing.
+    expect(notices).toEqual([null, null, null, null, null, null, null, null, first.data.subscriptionId, null]);
+    // Below again (an employment ended) and back up: a new crossing, a new notice.
+    state = apply(state, [ended(`00000000-0000-4000-8000-1${'1'.padStart(11, '0')}`), ended(`00000000-0000-4000-8000-1${'2'.padStart(11, '0')}`)]);
+    expect(hire(state, A)[0].data).toMatchObject({ activeProfiles: 9, seatsRunningOutSubscriptionId: first.data.subscriptionId });
+    // One seat: the first hire is 100% from 0%.
+    expect(hire(given(company, registered, second), A)[0].data).toMatchObject({ seatsInForce: 4, activeProfiles: 1, seatsRunningOutSubscriptionId: null });
+    expect(seatsRunningOutSubject(given(company, registered, subscription(1, '2026-01-01')), 0, TODAY)).not.toBeNull();
   });
 
   it('defaults the start to today and validates a given one', () => {

@@ -65,21 +65,16 @@ const profileAssignedNotice = `{n} AS (INSERT INTO notifications (id, kind, titl
               ARRAY['profile:' || {u}.profile_id, 'managers:' || p.company_id], NULL, {u}.tx, {u}.pos, {u}.at
        FROM {u} JOIN projects p ON p.id = {u}.project_id JOIN assignments a ON a.id = {u}.assignment_id)`;
 /**
- * SEATS_RUNNING_OUT: a hire that brings the company's active profiles to 90% of the seats in
- * force on the day of the hire (UTC) or beyond, from below; once per crossing. To the
- * company's managers and the admins, about its oldest subscription in force. The
- * statement's snapshot is before the hire: `active` does not count it yet.
+ * SEATS_RUNNING_OUT: the notice a hire causes, as the hire's event says (ProfileHired v2:
+ * the decider's seats in force and active profiles after the hire, and the subscription the
+ * notice is about when the hire reached 90% of the seats from below). To the company's
+ * managers and the admins. The lake derives the same rows from the same fields
+ * (schema/lake/workforce.ts). A v1 ProfileHired carries none of them: no notice.
  */
 const seatsRunningOut = `{n} AS (INSERT INTO notifications (id, kind, title, body, subject_type, subject_id, audience, source_event_id, transaction_id, position, created_at)
-       SELECT {u}.event_id, 'SEATS_RUNNING_OUT', 'Seats running out', (c.active + 1) || ' of ' || s.seats || ' seats are in use',
-              'CompanySubscription', s.first_id::text, ARRAY['managers:' || {u}.company_id, 'admins'], NULL, {u}.tx, {u}.pos, {u}.at
-       FROM {u}
-       CROSS JOIN LATERAL (SELECT coalesce(sum(x.seats), 0) AS seats, (array_agg(x.id ORDER BY x.position))[1] AS first_id FROM subscriptions x
-                           WHERE x.company_id = {u}.company_id AND x.status <> 'CANCELLED'
-                             AND x.starts_on <= ({u}.at AT TIME ZONE 'UTC')::date
-                             AND (x.ends_on IS NULL OR x.ends_on >= ({u}.at AT TIME ZONE 'UTC')::date)) s
-       CROSS JOIN LATERAL (SELECT count(*) AS active FROM profile_companies y WHERE y.company_id = {u}.company_id AND y.status = 'ACTIVE') c
-       WHERE s.seats > 0 AND (c.active + 1) * 10 >= s.seats * 9 AND c.active * 10 < s.seats * 9)`;
+       SELECT {u}.event_id, 'SEATS_RUNNING_OUT', 'Seats running out', {u}.active_profiles || ' of ' || {u}.seats_in_force || ' seats are in use',
+              'CompanySubscription', {u}.seats_notice_subject::text, ARRAY['managers:' || {u}.company_id, 'admins'], NULL, {u}.tx, {u}.pos, {u}.at
+       FROM {u} WHERE {u}.seats_notice_subject IS NOT NULL)`;
 
 const S = {
   CompanyRegistered: overArrays(
@@ -114,7 +109,10 @@ const S = {
   ),
   ProfileHired: overArrays(
     'wf_profile_hired',
-    ['company_id uuid', 'v bigint', 'at timestamptz', 'profile_id uuid', 'job_title text', 'started_on date', 'pos bigint', 'event_id uuid', 'tx xid8'],
+    [
+      'company_id uuid', 'v bigint', 'at timestamptz', 'profile_id uuid', 'job_title text', 'started_on date', 'pos bigint', 'event_id uuid', 'tx xid8',
+      'seats_in_force int', 'active_profiles int', 'seats_notice_subject uuid',
+    ],
     'profile_companies',
     `{w} AS (INSERT INTO profile_companies AS t (profile_id, company_id, job_title, supervisor_id, started_on, ended_on, status, position, updated_at)
              SELECT profile_id, company_id, job_title, NULL, started_on, NULL, 'ACTIVE', pos, at FROM {u}
@@ -286,8 +284,14 @@ function statementFor(event: RecordedEvent<WorkforceEvent>): [keyof typeof S, un
     }
     case 'SubscriptionCancelled':
       return [e.type, [e.data.companyId, v, at, e.data.subscriptionId, e.data.cancelledOn, e.data.reason]];
-    case 'ProfileHired':
-      return [e.type, [e.data.companyId, v, at, e.data.profileId, e.data.position, e.data.startedOn, pos, event.eventId, event.transactionId]];
+    case 'ProfileHired': {
+      // A v1 event has no seat fields: null, no notice.
+      const d = e.data;
+      return [e.type, [
+        d.companyId, v, at, d.profileId, d.position, d.startedOn, pos, event.eventId, event.transactionId,
+        d.seatsInForce ?? null, d.activeProfiles ?? null, d.seatsRunningOutSubscriptionId ?? null,
+      ]];
+    }
     case 'SupervisorSet':
       return [e.type, [e.data.companyId, v, at, e.data.profileId, e.data.supervisorId]];
     case 'EmploymentEnded':
