@@ -111,12 +111,19 @@ export class SqlResultSource implements TestResultSource {
     return toResults(this.provider, this.o.mapping, rows, this.rejected, this.o.log);
   }
 
+  /** Runs a batch's statements one after another (at most 1,000 keys each) and joins their rows. */
+  private async runAll(statements: Statement[]): Promise<RawRow[]> {
+    const rows: RawRow[] = [];
+    for (const s of statements) rows.push(...(await this.run(s)));
+    return rows;
+  }
+
   async byRuts(ruts: readonly string[], filter: ResultFilter): Promise<TestResult[]> {
-    return this.map(await this.run(this.queries.pageByKeys('rut', ruts.map(compactRut), filter)));
+    return this.map(await this.runAll(this.queries.pagesByKeys('rut', ruts.map(compactRut), filter)));
   }
 
   async byFaenas(faenas: readonly string[], filter: ResultFilter, onlyRut?: string): Promise<TestResult[]> {
-    return this.map(await this.run(this.queries.pageByKeys('faena', faenas, filter, onlyRut && compactRut(onlyRut))));
+    return this.map(await this.runAll(this.queries.pagesByKeys('faena', faenas, filter, onlyRut && compactRut(onlyRut))));
   }
 
   async changedSince(since: Keyset, limit: number): Promise<ChangedRows> {

@@ -23,6 +23,9 @@ export interface Statement {
   params: unknown[];
 }
 
+/** Keys per page statement: well under SQL Server's 2,100 parameters with the filters' own. */
+export const MAX_KEYS_PER_STATEMENT = 1_000;
+
 /** The columns every statement selects, by the names the row mapper reads. */
 export const SELECTED = ['id', 'rut', 'faena', 'taken_at', 'result', 'score', 'updated_at'] as const;
 export type RawRow = Record<(typeof SELECTED)[number], unknown>;
@@ -83,6 +86,17 @@ export class ResultQueries {
     if (f.toExclusive) where.push(`${this.col(c.takenAt)} < ${p.add(f.toExclusive)}`);
     if (f.result) where.push(`${this.col(c.result)} IN (${p.list(this.mapping.results[f.result])})`);
     return where;
+  }
+
+  /**
+   * `pageByKeys` for any number of keys: one statement per `MAX_KEYS_PER_STATEMENT` keys
+   * (SQL Server takes at most 2,100 parameters in a statement, one per key in `IN (...)`),
+   * so a batch of 100 profiles is still one statement and 10,000 are ten.
+   */
+  pagesByKeys(by: 'rut' | 'faena', keys: readonly string[], f: ResultFilter, onlyRut?: string): Statement[] {
+    const out: Statement[] = [];
+    for (let i = 0; i < keys.length; i += MAX_KEYS_PER_STATEMENT) out.push(this.pageByKeys(by, keys.slice(i, i + MAX_KEYS_PER_STATEMENT), f, onlyRut));
+    return out;
   }
 
   /**

@@ -121,3 +121,29 @@ describe('SaferApp rows and adapter (a recording stand-in for SQL Server)', () =
     });
   });
 });
+
+describe('SQL Server parameter limit (2,100 per statement)', () => {
+  const ruts = Array.from({ length: 2_500 }, (_, i) => `${10_000_000 + i}K`);
+  const filter = resultFilter({ first: 5, from: '2026-01-01', to: '2026-01-31', result: 'APPROVED', after: Buffer.from('p:7').toString('base64url') });
+
+  it('2,500 RUTs are three statements of at most 1,000 keys, each under 2,100 parameters, every RUT asked once', async () => {
+    const { driver, sent } = recordingDriver();
+    const source = new SqlResultSource('SAFERAPP', { driver, mapping: SAFERAPP_DEFAULT_MAPPING, mappingVariable: 'ANGELIS_SAFERAPP_MAPPING', sourceName: 'SaferApp', log });
+    await source.byRuts(ruts.map((r) => `${r.slice(0, -1)}-K`), filter);
+    expect(sent.map((s) => s.params.length)).toEqual([1_000 + 6, 1_000 + 6, 500 + 6]);
+    for (const s of sent) expect(s.params.length).toBeLessThan(2_100);
+    expect(sent.flatMap((s) => s.params.filter((p) => typeof p === 'string' && p.endsWith('K')))).toEqual(ruts);
+    // Each chunk carries the whole filter and its own placeholders.
+    expect(sent[2].text).toContain('IN (@p0, ');
+    expect(sent[2].params.slice(500)).toEqual([7, '2026-01-01', '2026-02-01', 'APROBADO', 'APTO', 6]);
+  });
+
+  it('a batch of 100 faenas stays one statement', async () => {
+    const { driver, sent } = recordingDriver();
+    const source = new SqlResultSource('SAFERAPP', { driver, mapping: SAFERAPP_DEFAULT_MAPPING, mappingVariable: 'ANGELIS_SAFERAPP_MAPPING', sourceName: 'SaferApp', log });
+    await source.byFaenas(Array.from({ length: 100 }, (_, i) => `F${i}`), resultFilter({}), '123456785');
+    expect(sent).toHaveLength(1);
+    const many = queries.pagesByKeys('faena', Array.from({ length: 2_500 }, (_, i) => `F${i}`), resultFilter({}), '123456785');
+    expect(many.map((s) => s.params.length)).toEqual([1_002, 1_002, 502]);
+  });
+});
