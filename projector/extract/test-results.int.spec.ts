@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../platform/logger.ts';
 import { SqlResultSource } from '../../platform/sources/adapter.ts';
+import type { ResultMapping } from '../../platform/sources/mapping.ts';
 import { mysqlDriver } from '../../platform/sources/mysql.ts';
 import { createTestMysqlDatabase, type TestMysqlDatabase } from '../../platform/testing/mysql.ts';
 import { testResultsLakeSource } from '../../schema/lake/test-results.ts';
@@ -32,10 +33,10 @@ let dir: string;
 let storage: LakeStorage;
 const sources: SqlResultSource[] = [];
 
-function source() {
+function source(db: TestMysqlDatabase = mysql, mapping: ResultMapping = FIT2000_DEFAULT_MAPPING) {
   const s = new SqlResultSource('FIT2000', {
-    driver: mysqlDriver({ host: mysql.host, port: mysql.port, database: mysql.database, user: mysql.user, password: mysql.password, connectTimeoutMs: 5_000, poolSize: 2 }),
-    mapping: FIT2000_DEFAULT_MAPPING,
+    driver: mysqlDriver({ host: db.host, port: db.port, database: db.database, user: db.user, password: db.password, connectTimeoutMs: 5_000, poolSize: 2 }),
+    mapping,
     mappingVariable: 'ANGELIS_FIT2000_MAPPING',
     sourceName: 'Fit2000',
     log,
@@ -195,5 +196,59 @@ describe('test results extracted into the lake', () => {
     const { current } = await lake();
     expect(current.map((c) => `${c.source_id}:${c.result}`)).toContain('8:REJECTED');
     expect((await storage.get(VIEWS_PATH))?.toString()).toContain('test_results');
+  });
+});
+
+describe('a source without a change column (Fit2000 with columns.updatedAt unset): read by id with an id overlap', () => {
+  const byId: ResultMapping = { ...FIT2000_DEFAULT_MAPPING, columns: { ...FIT2000_DEFAULT_MAPPING.columns, updatedAt: null } };
+  let db: TestMysqlDatabase;
+  let lakeDir: string;
+  beforeAll(async () => {
+    db = await createTestMysqlDatabase([new URL('../../schema/sources/fit2000.sql', import.meta.url)]);
+    lakeDir = mkdtempSync(join(tmpdir(), 'angelis-extract-ids-'));
+    await db.admin.query(`INSERT INTO usuario_faena (user_id, rut, faena) VALUES (1, '12.345.678-5', 'F101')`);
+  });
+  afterAll(async () => {
+    await db?.drop();
+    if (lakeDir) rmSync(lakeDir, { recursive: true, force: true });
+  });
+
+  const idsLake = () => localLakeStorage(join(lakeDir, 'lake'));
+  async function extractIds() {
+    const extractor = new ResultExtractor({
+      name: 'fit2000', source: source(db, byId), storage: idsLake(), owner: `test-${Math.random()}`, log, pseudonymKey: KEY,
+      workDir: join(lakeDir, '_work'), leaseTtlMs: 5_000, intervalMs: 10, batchSize: 2, overlapMs: 60_000, overlapIds: 5, untilCaughtUp: true,
+    });
+    await extractor.start();
+  }
+  async function extractedIds(): Promise<string[]> {
+    const duck = await openDuckDb({ pseudonymKey: KEY });
+    try {
+      await defineLakeViews(duck.connection, idsLake(), [testResultsLakeSource('fit2000')], join(lakeDir, '_scratch'));
+      return (await duck.connection.runAndReadAll('SELECT source_id FROM lake.tables.test_results ORDER BY _position')).getRowObjectsJson().map((r) => String(r.source_id));
+    } finally {
+      duck.close();
+    }
+  }
+
+  it('a row committed after a greater id (10 after 11), within the window, is extracted exactly once', async () => {
+    await db.admin.query(`INSERT INTO ktest (id, user_id, fecha, resultado) VALUES (1, 1, '2026-10-01 08:00:00', 'APROBADO'), (2, 1, '2026-10-02 08:00:00', 'APROBADO'), (11, 1, '2026-10-11 08:00:00', 'RECHAZADO')`);
+    await extractIds();
+    expect(await extractedIds()).toEqual(['1', '2', '11']);
+    // Committed later with a lower id (its transaction took its id before 11's and committed after).
+    await db.admin.query(`INSERT INTO ktest (id, user_id, fecha, resultado) VALUES (10, 1, '2026-10-10 08:00:00', 'APROBADO')`);
+    await extractIds();
+    await extractIds();
+    expect(await extractedIds()).toEqual(['1', '2', '11', '10']);
+    const state = await readCommitLog(idsLake(), 'fit2000');
+    expect(state.watermark).toMatchObject({ updatedAt: null, lastId: 11 });
+    // What the window re-reads is remembered by id, and only within the window.
+    expect(state.watermark?.seen.sort()).toEqual(['10@', '11@']);
+  });
+
+  it('a row further back than the window is not read again (the documented limit of id-only sources)', async () => {
+    await db.admin.query(`INSERT INTO ktest (id, user_id, fecha, resultado) VALUES (3, 1, '2026-10-03 08:00:00', 'APROBADO')`);
+    await extractIds();
+    expect(await extractedIds()).toEqual(['1', '2', '11', '10']);
   });
 });

@@ -22,7 +22,9 @@ import type { LakeStorage } from '../storage/lake-storage.ts';
  * and Parquet options. Each pass reads rows changed since the watermark minus an overlap
  * window (rows that commit late with an earlier change time are read again), drops those
  * already extracted (by id and change time), writes the rest as change rows of
- * `test_results` and commits them with the new watermark. A crash before the commit leaves
+ * `test_results` and commits them with the new watermark. A source without a change column
+is read by id from `overlapIds` below the last id extracted (rows committed out of id order
+within that window land; `seen` then holds the window's ids). A crash before the commit leaves
  * files that recovery deletes; the next pass reads the same rows again: exactly once.
  * A source that is down is retried next pass, from the same watermark.
  */
@@ -49,9 +51,18 @@ export interface ExtractorOptions {
   batchSize: number;
   /** How far before the watermark each pass starts reading again. */
   overlapMs: number;
+  /**
+   * For a source without a change column: how many ids below the last one extracted each
+   * pass reads again (a row committed after a greater id, e.g. id 10 after 11, lands if it
+   * is within this window). Default `DEFAULT_OVERLAP_IDS`.
+   */
+  overlapIds?: number;
   /** Stop after the first pass that found nothing new (replay, tests). */
   untilCaughtUp?: boolean;
 }
+
+/** Ids read again below the last one extracted when a source has no change column. */
+export const DEFAULT_OVERLAP_IDS = 1_000;
 
 const EMPTY: Watermark = { updatedAt: null, lastId: 0, seen: [] };
 /** Change rows' positions: commit number times this, plus the row's index in its commit. */
@@ -132,8 +143,10 @@ export class ResultExtractor {
   async pass(duck: DuckDb): Promise<number> {
     let state = this.state!;
     let wm = state.watermark ?? EMPTY;
-    // By change time (from the overlap window's start), or, for a source without one, by id.
-    let cursor = wm.updatedAt ? { updatedAt: new Date(Date.parse(wm.updatedAt) - this.o.overlapMs).toISOString(), afterId: 0 } : { updatedAt: null as string | null, afterId: wm.lastId };
+    const overlapIds = this.o.overlapIds ?? DEFAULT_OVERLAP_IDS;
+    // By change time (from the overlap window's start), or, for a source without one, by id
+    // from the id window's start (rows committed out of id order are read again; `seen` drops the extracted).
+    let cursor = wm.updatedAt ? { updatedAt: new Date(Date.parse(wm.updatedAt) - this.o.overlapMs).toISOString(), afterId: 0 } : { updatedAt: null as string | null, afterId: Math.max(0, wm.lastId - overlapIds) };
     let committed = 0;
     for (;;) {
       const page = await this.o.source.changedSince(cursor, this.o.batchSize);
@@ -143,7 +156,7 @@ export class ResultExtractor {
       // Past every row read, malformed ones included (counted and logged by the adapter, never extracted).
       cursor = page.last;
       if (fresh.length > 0) {
-        const next = nextWatermark(wm, fresh, this.o.overlapMs);
+        const next = nextWatermark(wm, fresh, this.o.overlapMs, overlapIds);
         state = await this.commit(duck, state, fresh, next);
         wm = next;
         committed += fresh.length;
@@ -221,8 +234,12 @@ export class ResultExtractor {
   }
 }
 
-/** The watermark after extracting `rows`: the latest change time and id, and what was seen within the overlap window. */
-export function nextWatermark(wm: Watermark, rows: TestResult[], overlapMs: number): Watermark {
+/**
+ * The watermark after extracting `rows`: the latest change time and id, and what was seen
+ * within the overlap window (by change time; for rows without one, by id: the ids within
+ * `overlapIds` of the last).
+ */
+export function nextWatermark(wm: Watermark, rows: TestResult[], overlapMs: number, overlapIds = DEFAULT_OVERLAP_IDS): Watermark {
   let updatedAt = wm.updatedAt;
   let lastId = wm.lastId;
   for (const r of rows) {
@@ -233,7 +250,8 @@ export function nextWatermark(wm: Watermark, rows: TestResult[], overlapMs: numb
   const floor = updatedAt ? new Date(Date.parse(updatedAt) - overlapMs).toISOString() : null;
   const keep = (key: string) => {
     const at = key.slice(key.indexOf('@') + 1);
-    return floor !== null && at !== '' && at >= floor;
+    if (at === '') return Number(key.slice(0, key.indexOf('@'))) > lastId - overlapIds;
+    return floor !== null && at >= floor;
   };
   return { updatedAt, lastId, seen: [...new Set([...wm.seen, ...rows.map(seenKey)])].filter(keep) };
 }
