@@ -32,7 +32,7 @@ describe('two gateway instances on one Redis', () => {
     const onB = collect(sseClient(b.url, manager()), QUERY);
     const onA = collect(sseClient(stack.gateway.url, manager()), QUERY);
     await settle();
-    const id = await raiseAboutProject(stack, ids.PA, 'Through A', 'body', stack.gateway.url);
+    const id = await raiseAboutProject(stack, ids.PA, 'Through A', 'body');
     const [got] = await onB.waitFor(1, 5_000);
     expect(got.data.notificationAdded).toEqual({ id, title: 'Through A', subject: { name: 'Alpha Project' } });
     expect((await onA.waitFor(1, 5_000))[0].data.notificationAdded.id).toBe(id);

@@ -17,9 +17,9 @@ const managerA = () => role.manager(ids.A, 'manager.a@a.example');
 const secondManagerA = () => role.manager(ids.A, 'manager2.a@a.example');
 const managerB = () => role.manager(ids.B, 'manager.b@b.example');
 const worker = (key: string) => role.worker(ids[key]);
-/** The service identity another domain's relay uses (an ADMIN whose user id starts with `system:`). */
-const safety = () => role.admin('system:safety');
-const delivery = () => role.admin('system:notifications');
+/** The service identities: another domain's relay, and the gateway's delivery (signed, straight to Workforce). */
+const safety = () => role.service('safety');
+const delivery = () => role.service('notifications');
 
 const FIELDS = `id kind title body createdAt readAt cursor audience`;
 const LIST = `query($unread: Boolean, $first: Int, $after: String) {
@@ -375,6 +375,11 @@ describe('notificationFeedHead (where a starting gateway instance begins)', () =
       expect(res.data?.notificationFeedHead ?? null).toBeNull();
     }
     expect((await gqlAs(stack, {}, HEAD)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    // No development header can claim a service identity (development is the default NODE_ENV).
+    for (const user of ['system:notifications', 'system:safety']) {
+      expect((await gqlAs(stack, role.admin(user), HEAD)).errors?.[0].extensions?.code, user).toBe('UNAUTHENTICATED');
+      expect((await raise({}, role.admin(user))).errors?.[0].extensions?.code, user).toBe('UNAUTHENTICATED');
+    }
   });
 
   it('a gateway instance that starts delivers from the head: the next notification, none of the ones before', async () => {

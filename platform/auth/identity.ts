@@ -34,14 +34,18 @@ export interface Identity {
  * A service's identity: how one part of the platform calls another as itself, never as a
  * person (the gateway reading the whole notification feed, a domain relaying its events).
  * An ADMIN whose user id is `system:<name>`: CIAM never issues such an id (its users' ids
- * are UUIDs), and development headers are refused in production.
+ * are UUIDs), and development headers may not name one.
  */
+export const SERVICE_USER_PREFIX = 'system:';
+
 export function serviceIdentity(name: string): Identity {
   return { userId: `system:${name}`, kind: 'internal-user', role: 'ADMIN', companyId: null, profileId: null, sessionId: 'system' };
 }
 
+/** A signed service identity: never a development one (development headers cannot name `system:` users either). */
 export function isServiceIdentity(identity: Identity, name?: string): boolean {
   return (
+    identity.dev !== true &&
     identity.role === 'ADMIN' &&
     identity.kind === 'internal-user' &&
     identity.companyId === null &&

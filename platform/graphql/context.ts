@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from '../logger.ts';
 import { UnauthenticatedError, unauthenticatedRequest } from '../errors.ts';
 import type { EventMetadata } from '../event-store/types.ts';
-import { IDENTITY_HEADER, verifyIdentity, type Identity, type Role } from '../auth/identity.ts';
+import { IDENTITY_HEADER, SERVICE_USER_PREFIX, verifyIdentity, type Identity, type Role } from '../auth/identity.ts';
 
 /** Who acted, as recorded in event metadata. */
 export interface Actor {
@@ -45,6 +45,8 @@ export function devIdentityFromHeaders(headers: IncomingHttpHeaders, nodeEnv: st
   const user = header(headers, DEV_USER_HEADER);
   if (!user) return null;
   if (!SAFE_ID.test(user)) throw unauthenticatedRequest(`${DEV_USER_HEADER} must be 1-200 letters, digits or @._:+-`);
+  // A service identity is signed by the service itself; a header must not be able to claim one.
+  if (user.startsWith(SERVICE_USER_PREFIX)) throw unauthenticatedRequest(`${DEV_USER_HEADER} cannot name a service (${SERVICE_USER_PREFIX}...)`);
   const role = (header(headers, DEV_ROLE_HEADER) ?? 'ADMIN').toUpperCase() as Role;
   if (!['ADMIN', 'MANAGER', 'WORKER'].includes(role)) throw unauthenticatedRequest(`${DEV_ROLE_HEADER} must be ADMIN, MANAGER or WORKER`);
   const companyId = header(headers, DEV_COMPANY_HEADER) ?? null;

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { createClient, type Client, type ExecutionResult } from 'graphql-sse';
-import { okAs, role } from './workforce.ts';
+import { okAs, okAsService, role } from './workforce.ts';
 import type { TestStack } from './stack.ts';
 
 /** The gateway's stream endpoint for its /graphql URL. */
@@ -129,23 +129,16 @@ export function rawEvents(text: string): { id: string | null; result: any }[] {
   return events;
 }
 
-/** The development identity Workforce accepts as another domain's relay (raiseNotification). */
-export const service = () => role.admin('system:test-relay');
-
 let raised = 0;
-/** Raises a notification about a project (to its company's managers and the admins); returns its id. */
-export async function raiseAboutProject(stack: TestStack, projectId: string, title = `Notice ${++raised}`, body = 'Something happened', url = stack.gateway.url): Promise<string> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...service() },
-    body: JSON.stringify({
-      query: `mutation($i: RaiseNotificationInput!) { raiseNotification(input: $i) { id } }`,
-      variables: { i: { sourceEventId: `evt-${Date.now()}-${Math.random()}`, kind: 'ANOMALY_REPORTED', title, body, subjectType: 'Project', subjectId: projectId, projectId } },
-    }),
+/**
+ * Raises a notification about a project (to its company's managers and the admins), as
+ * another domain's relay does: Workforce's raiseNotification as a signed service. Returns its id.
+ */
+export async function raiseAboutProject(stack: TestStack, projectId: string, title = `Notice ${++raised}`, body = 'Something happened'): Promise<string> {
+  const data = await okAsService(stack, 'test-relay', `mutation($i: RaiseNotificationInput!) { raiseNotification(input: $i) { id } }`, {
+    i: { sourceEventId: `evt-${Date.now()}-${Math.random()}`, kind: 'ANOMALY_REPORTED', title, body, subjectType: 'Project', subjectId: projectId, projectId },
   });
-  const json = (await res.json()) as any;
-  if (!json.data?.raiseNotification?.id) throw new Error(`raiseNotification failed: ${JSON.stringify(json)}`);
-  return json.data.raiseNotification.id;
+  return data.raiseNotification.id as string;
 }
 
 /** A company with a subscription and a project; returns their ids. */

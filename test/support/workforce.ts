@@ -1,6 +1,9 @@
 import { expect } from 'vitest';
 import { addDays, todayUtc } from '../../platform/domain/input.ts';
 import { checkDigit, formatRut } from '../../platform/domain/rut.ts';
+import { identitySecret, serviceIdentity } from '../../platform/auth/identity.ts';
+import { subgraphClient } from '../../platform/graphql/subgraph-client.ts';
+import { createLogger } from '../../platform/logger.ts';
 import type { GraphQLResponse, TestStack } from './stack.ts';
 
 /** A valid RUT for `body` (its check digit is covered by the RUT unit tests), normalised. */
@@ -62,10 +65,18 @@ export const role = {
     'x-angelis-dev-role': 'WORKER',
     'x-angelis-dev-profile': profileId,
   }),
+  /**
+   * A service (`system:<name>`): not a header anyone can send through the gateway (it refuses
+   * them), so gqlAs runs such a call on Workforce directly, signed as that service.
+   */
+  service: (name: string): Record<string, string> => ({ [SERVICE_MARK]: name }),
 };
+
+const SERVICE_MARK = 'x-test-service';
 
 /** Runs an operation through the gateway with these identity headers ({} = anonymous). */
 export async function gqlAs<T = any>(stack: TestStack, headers: Record<string, string>, query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResponse<T>> {
+  if (headers[SERVICE_MARK]) return asService<T>(stack, headers[SERVICE_MARK], query, variables);
   const res = await fetch(stack.gateway.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -94,4 +105,21 @@ export async function storedState(stack: TestStack): Promise<Record<string, stri
   const fingerprints = READ_TABLES.map((t) => `(SELECT count(*) || ':' || md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM ${t} x) AS ${t}`);
   const { rows } = await stack.database.db.query(`SELECT (SELECT count(*)::int FROM events) AS events, ${fingerprints.join(', ')}`);
   return rows[0] as Record<string, string | number>;
+}
+
+/**
+ * Runs an operation on Workforce as the service `name` (`system:<name>`), signed the way a
+ * service signs its calls: no header through the gateway can claim a service identity.
+ */
+export async function asService<T = any>(stack: TestStack, name: string, query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResponse<T>> {
+  const call = subgraphClient({ name: 'workforce', url: stack.workforce.server.url, identitySecret: identitySecret(stack.config), log: createLogger('test', 'silent') });
+  const answer = await call<T>(serviceIdentity(name), query, variables, `test-${name}`);
+  return answer as GraphQLResponse<T>;
+}
+
+/** asService, expecting no error: the data. */
+export async function okAsService<T = any>(stack: TestStack, name: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const res = await asService<T>(stack, name, query, variables);
+  expect(res.errors, JSON.stringify(res, null, 1).slice(0, 2000)).toBeUndefined();
+  return res.data as T;
 }
