@@ -193,18 +193,26 @@ export interface SourceVerdict {
 
 /** Results read per call while looking for the latest (the sources' largest page). */
 const LATEST_PAGE = 100;
+/**
+ * Pages read at most per person and source while looking for the latest (1,000 results):
+ * a person with more up to the day gets NOT_AVAILABLE for that source rather than an
+ * unbounded walk through its history on every compliance check.
+ */
+export const LATEST_MAX_PAGES = 10;
 
 /**
  * One source's verdict for a person at a faena on a day: the person's results up to the day
  * (`to: on`, read page after page in the source's order; every profile of a response shares
  * each call), those at the faena, the latest by takenAt (then source id). APPROVED when it
  * is APPROVED, NOT_APPROVED when REJECTED or PENDING, NO_RESULTS when none, NOT_AVAILABLE
- * when the source cannot answer or refuses the caller.
+ * when the source cannot answer or refuses the caller, or holds more than `LATEST_MAX_PAGES`
+ * pages of the person's results up to the day.
  */
 export async function latestVerdict(lookups: TestResultLookups, provider: Provider, person: SourceRef & { __typename: 'Profile' }, faenaCode: string, on: string): Promise<SourceVerdict> {
   let latest: ResultRow | null = null;
   let after: string | null = null;
-  for (;;) {
+  for (let pages = 0; ; pages++) {
+    if (pages === LATEST_MAX_PAGES) return { provider, status: 'NOT_AVAILABLE', latest: null };
     const answer = await lookups.page(provider, person, { to: on, first: LATEST_PAGE, after });
     if ('failed' in answer) return { provider, status: 'NOT_AVAILABLE', latest: null };
     for (const row of answer.page.rows) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeMergedCursor, latestVerdict, mergedResults, combinedStatus, PROVIDERS, type Provider, type ResultRow, type SourceRef, type TestResultLookups } from './test-results.ts';
+import { decodeMergedCursor, LATEST_MAX_PAGES, latestVerdict, mergedResults, combinedStatus, PROVIDERS, type Provider, type ResultRow, type SourceRef, type TestResultLookups } from './test-results.ts';
 
 /**
  * The merge and the latest-result rule over a stand-in for the sources' GraphQL answers
@@ -99,6 +99,16 @@ describe('latestVerdict and combinedStatus', () => {
     expect(await latestVerdict(lookups, 'FIT2000', PERSON, 'F1', '2026-05-30')).toMatchObject({ status: 'APPROVED', latest: { sourceId: '149' } });
     expect((await latestVerdict(lookups, 'FIT2000', PERSON, 'F1', '2025-12-31')).status).toBe('NO_RESULTS');
     expect((await latestVerdict(lookups, 'FIT2000', PERSON, 'F3', '2026-12-31')).status).toBe('NO_RESULTS');
+  });
+
+  it(`reads at most ${LATEST_MAX_PAGES} pages per person and source: beyond, that source is NOT_AVAILABLE`, async () => {
+    const results = (n: number) => Array.from({ length: n }, (_, i) => row('SAFERAPP', i + 1, '2026-01-01', 'APPROVED'));
+    const full = fakeSources({ SAFERAPP: results(LATEST_MAX_PAGES * 100), FIT2000: [] });
+    expect(await latestVerdict(full.lookups, 'SAFERAPP', PERSON, 'F1', '2026-12-31')).toMatchObject({ status: 'APPROVED', latest: { sourceId: String(LATEST_MAX_PAGES * 100) } });
+    expect(full.calls).toHaveLength(LATEST_MAX_PAGES);
+    const over = fakeSources({ SAFERAPP: results(LATEST_MAX_PAGES * 100 + 1), FIT2000: [] });
+    expect(await latestVerdict(over.lookups, 'SAFERAPP', PERSON, 'F1', '2026-12-31')).toEqual({ provider: 'SAFERAPP', status: 'NOT_AVAILABLE', latest: null });
+    expect(over.calls).toHaveLength(LATEST_MAX_PAGES);
   });
 
   it('combines: NOT_APPROVED over APPROVED over NO_RESULTS over NOT_AVAILABLE', () => {
