@@ -1,6 +1,6 @@
 import { SourceUnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { checkMapping, type ResultMapping } from './mapping.ts';
+import { checkMapping, type ResultMapping, type SourceColumn } from './mapping.ts';
 import { compactRut, isSelect, ResultQueries, type RawRow, type Statement } from './sql.ts';
 import { noRejections, sourceInstant, toResults, type RejectedCounts } from './rows.ts';
 import type { ResultFilter, TestResult } from './results.ts';
@@ -51,8 +51,8 @@ export interface ReadOnlyDriver {
   readonly dialect: ResultQueries['dialect'];
   /** Runs one SELECT with its parameters. */
   select(statement: Statement): Promise<RawRow[]>;
-  /** `table.column` of every column of `tables` (from INFORMATION_SCHEMA). */
-  columnsOf(tables: string[]): Promise<string[]>;
+  /** Every column of `tables` (`table.column` and whether it is nullable, from INFORMATION_SCHEMA). */
+  columnsOf(tables: string[]): Promise<SourceColumn[]>;
   close(): Promise<void>;
 }
 

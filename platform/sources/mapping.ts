@@ -103,15 +103,27 @@ export function columnsRead(m: ResultMapping): { table: string; column: string; 
   return refs;
 }
 
+/** A column of the source as INFORMATION_SCHEMA describes it: `table.column`, and whether it may be NULL. */
+export interface SourceColumn {
+  name: string;
+  nullable: boolean;
+}
+
 /**
  * Checks the mapping against the columns the source has (`table.column`, compared
- * case-insensitively); throws naming the first missing one.
+ * case-insensitively); throws naming the first missing one. The change column must be NOT
+ * NULL: the extraction reads rows by their change time, so a row without one would never
+ * reach the lake (map a NOT NULL column, or none: the extraction then reads by id).
  */
-export function checkMapping(m: ResultMapping, existing: Iterable<string>, variable: string, source: string): void {
-  const have = new Set([...existing].map((c) => c.toLowerCase()));
+export function checkMapping(m: ResultMapping, existing: Iterable<SourceColumn>, variable: string, source: string): void {
+  const have = new Map([...existing].map((c) => [c.name.toLowerCase(), c]));
   for (const { table, column, role } of columnsRead(m)) {
-    if (!have.has(`${table}.${column}`.toLowerCase())) {
+    const found = have.get(`${table}.${column}`.toLowerCase());
+    if (!found) {
       throw new MappingError(variable, `column ${table}.${column} (${role}) does not exist in ${source}; set ${variable} to the source's names`);
+    }
+    if (role === 'updatedAt' && found.nullable) {
+      throw new MappingError(variable, `column ${table}.${column} (updatedAt) may be NULL in ${source}: rows without a change time would never be extracted; map a NOT NULL change column, or set columns.updatedAt to null to read by id`);
     }
   }
 }

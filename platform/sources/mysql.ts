@@ -49,10 +49,10 @@ export function mysqlDriver(s: MysqlSourceSettings): ReadOnlyDriver & { pool: Po
     },
     async columnsOf(tables) {
       const [rows] = await pool.query<RowDataPacket[]>(
-        'SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)',
+        'SELECT TABLE_NAME AS t, COLUMN_NAME AS c, IS_NULLABLE AS n FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)',
         [tables],
       );
-      return rows.map((r) => `${r.t}.${r.c}`);
+      return rows.map((r) => ({ name: `${r.t}.${r.c}`, nullable: r.n === 'YES' }));
     },
     close: () => pool.end(),
   };

@@ -68,8 +68,8 @@ export function sqlServerDriver(s: SqlServerSourceSettings): ReadOnlyDriver & { 
     },
     async columnsOf(tables) {
       const list = tables.map((_, i) => `@p${i}`).join(', ');
-      const result = await request({ text: `SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_NAME IN (${list})`, params: tables });
-      return (result.recordset as { t: string; c: string }[]).map((r) => `${r.t}.${r.c}`);
+      const result = await request({ text: `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, IS_NULLABLE AS n FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_NAME IN (${list})`, params: tables });
+      return (result.recordset as { t: string; c: string; n: string }[]).map((r) => ({ name: `${r.t}.${r.c}`, nullable: r.n === 'YES' }));
     },
     close: () => pool.close(),
   };

@@ -111,6 +111,18 @@ describe('Fit2000 on MariaDB', () => {
     await expect(source.byRuts(['12345678-5'], resultFilter({}))).rejects.toMatchObject({ extensions: { code: 'SOURCE_UNAVAILABLE' } });
   });
 
+  it('a nullable change column is refused at the mapping check (rows without a change time would never be extracted)', async () => {
+    await db.admin.query('CREATE TABLE ktest_nullable (id INT PRIMARY KEY, user_id INT NOT NULL, fecha DATETIME NOT NULL, resultado VARCHAR(20) NOT NULL, puntaje DECIMAL(5, 1), modificado DATETIME(3) NULL)');
+    const columns = { id: 'ktest_nullable.id', takenAt: 'ktest_nullable.fecha', result: 'ktest_nullable.resultado', score: 'ktest_nullable.puntaje' };
+    const join = { table: 'usuario_faena', on: ['user_id', 'user_id'] };
+    const nullable = open(JSON.stringify({ table: 'ktest_nullable', join, columns: { ...columns, updatedAt: 'ktest_nullable.modificado' } }));
+    await expect(nullable.source.verify()).rejects.toThrow(/ANGELIS_FIT2000_MAPPING: column ktest_nullable\.modificado \(updatedAt\) may be NULL in Fit2000/);
+    // Without a change column the same table is read (by id).
+    await open(JSON.stringify({ table: 'ktest_nullable', join, columns: { ...columns, updatedAt: null } })).source.verify();
+    // The default mapping's NOT NULL updated_at passes.
+    await open().source.verify();
+  });
+
   it('renamed tables and columns are read through the mapping', async () => {
     await db.admin.query('CREATE TABLE resultados (nro INT PRIMARY KEY, run VARCHAR(20), obra VARCHAR(20), cuando DATE, estado VARCHAR(5))');
     await db.admin.query(`INSERT INTO resultados VALUES (10, '12345678-5', 'F9', '2026-11-20', 'OK'), (11, '12345678-5', 'F9', '2026-02-30', 'OK')`).catch(async () => {

@@ -21,7 +21,7 @@ function recordingDriver(rows: RawRow[] = [], columns = ['bi_saferapp.id', 'bi_s
   const driver: ReadOnlyDriver = {
     dialect: SQLSERVER,
     select: async (s) => (sent.push(s), rows),
-    columnsOf: async () => columns,
+    columnsOf: async () => columns.map((name) => ({ name, nullable: false })),
     close: async () => {},
   };
   return { driver, sent };
