@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from './support/stack.ts';
 import { daysFromToday, gqlAs, okAs, role, rut } from './support/workforce.ts';
 import { collect, sseClient } from './support/sse.ts';
+import { MARK_ALL_CHUNK } from '../subgraphs/workforce/resolvers.ts';
 
 /**
  * Notifications through the gateway: who sees which (the worker, the managers of the
@@ -399,4 +400,29 @@ describe('notificationFeedHead (where a starting gateway instance begins)', () =
       stream.dispose();
     }
   });
+});
+
+describe('markAllNotificationsRead with many unread', () => {
+  it('marks them all, in read events of at most MARK_ALL_CHUNK ids each', async () => {
+    // A company of its own, so these notifications reach one manager (and the admins) only.
+    const company = (await okAs(stack, admin(), `mutation($r: String!) { registerCompany(input: {name: "Bulk", taxRut: $r}) { id } }`, { r: rut(76_400_009) })).registerCompany.id;
+    const project = (await okAs(stack, admin(), `mutation($c: ID!) { createProject(input: {companyId: $c, name: "Bulk faena", faenaCode: "BULK-1", startsOn: "2026-01-01"}) { id } }`, { c: company })).createProject.id;
+    const total = MARK_ALL_CHUNK * 2 + 7;
+    for (let start = 0; start < total; start += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, total - start) }, (_, k) =>
+          raise({ sourceEventId: `bulk-${start + k}`, projectId: project, subjectType: 'Project', subjectId: project }).then((r) => expect(r.errors).toBeUndefined()),
+        ),
+      );
+    }
+    const bulkManager = role.manager(company, 'bulk.manager@bulk.example');
+    expect((await okAs(stack, bulkManager, COUNT)).unreadNotificationCount).toBe(total);
+    expect((await okAs(stack, bulkManager, MARK_ALL)).markAllNotificationsRead).toBe(total);
+    expect((await okAs(stack, bulkManager, COUNT)).unreadNotificationCount).toBe(0);
+    const { rows } = await stack.database.db.query<{ ids: number }>(
+      `SELECT jsonb_array_length(data->'notificationIds') AS ids FROM events WHERE event_type = 'NotificationsRead' AND stream_id = $1 ORDER BY global_position`,
+      [`notification-reads-bulk.manager@bulk.example`],
+    );
+    expect(rows.map((r) => r.ids)).toEqual([MARK_ALL_CHUNK, MARK_ALL_CHUNK, 7]);
+  }, 120_000);
 });

@@ -39,6 +39,9 @@ import {
   type SubscriptionRow,
 } from './store/read-model.ts';
 
+/** Ids per NotificationsRead event when marking everything read. */
+export const MARK_ALL_CHUNK = 500;
+
 /** What Workforce resolvers get: the platform context plus this subgraph's loaders and commands. */
 export interface WorkforceContext extends RequestContext {
   db: Db;
@@ -462,8 +465,16 @@ export const resolvers = requireAuthentication({
     markAllNotificationsRead: async (_, _a, ctx) => {
       may(ctx, 'markAllNotificationsRead');
       const { entries, readerId } = ctx.loaders.reader;
-      const unread = await notificationStore.unreadIds(ctx.db.pool, entries, readerId);
-      return ctx.commands.markNotificationsRead(commandContext(ctx), readerId, unread);
+      // In chunks, each its own NotificationsRead event: an admin who never reads (everything
+      // sent to "admins") must not produce one event of every id ever raised.
+      let marked = 0;
+      for (;;) {
+        const unread = await notificationStore.unreadIds(ctx.db.pool, entries, readerId, MARK_ALL_CHUNK);
+        if (unread.length === 0) return marked;
+        const now = await ctx.commands.markNotificationsRead(commandContext(ctx), readerId, unread);
+        marked += now;
+        if (now === 0 || unread.length < MARK_ALL_CHUNK) return marked;
+      }
     },
     raiseNotification: async (_, a, ctx) => {
       may(ctx, 'raiseNotification');

@@ -100,7 +100,7 @@ const Q = {
     'wf_nt_unread_count',
     `SELECT count(*)::int AS n FROM ${FROM} WHERE n.audience && $1::text[] AND r.read_at IS NULL`,
   ),
-  unreadIds: prepared('wf_nt_unread_ids', `SELECT n.id FROM ${FROM} WHERE n.audience && $1::text[] AND r.read_at IS NULL ORDER BY n.position`),
+  unreadIds: prepared('wf_nt_unread_ids', `SELECT n.id FROM ${FROM} WHERE n.audience && $1::text[] AND r.read_at IS NULL ORDER BY n.position LIMIT $3`),
   // Commit order after ($3, $4), only transactions older than every running one (commit-order.ts), $5 rows.
   feed: prepared(
     'wf_nt_feed',
@@ -151,8 +151,9 @@ export const notificationStore = {
   page: (q: Queryable, entries: string[], readerId: string, o: { beforePosition: number; limit: number; unreadOnly: boolean }) =>
     rows(q, Q.page, [entries, readerId, o.beforePosition, o.limit, o.unreadOnly]),
   unreadCount: async (q: Queryable, entries: string[], readerId: string) => (await run<{ n: number }>(q, Q.unreadCount, [entries, readerId])).rows[0].n,
-  unreadIds: async (q: Queryable, entries: string[], readerId: string) =>
-    (await run<{ id: string }>(q, Q.unreadIds, [entries, readerId])).rows.map((r) => r.id),
+  /** At most `limit` of the reader's unread ids, oldest first. */
+  unreadIds: async (q: Queryable, entries: string[], readerId: string, limit: number) =>
+    (await run<{ id: string }>(q, Q.unreadIds, [entries, readerId, limit])).rows.map((r) => r.id),
   /** Delivery order after `after` (null: from the start), committed below every running transaction. */
   feed: (q: Queryable, entries: string[] | null, readerId: string, after: FeedPosition | null, limit: number) =>
     rows(q, Q.feed, [entries, readerId, after?.transactionId ?? '0', after?.position ?? 0, limit]),
