@@ -11,9 +11,16 @@ import type { KeyValueStore } from '../platform/redis/store.ts';
  * - `apq`: automatic persisted queries (Apollo's protocol). A client sends
  *   `extensions.persistedQuery.sha256Hash`; an unknown hash answers PERSISTED_QUERY_NOT_FOUND
  *   and the client sends the text with the hash once, which registers it.
+ *   Only an authenticated caller registers (an anonymous one's text runs, its hash stays
+ *   unknown), and at most `apqMax` operations are kept: past that a new one runs unregistered
+ *   until expired ones are pruned from the index.
  * - `safelist`: only operations registered ahead (`npm run safelist -- <files>`) run, by hash
  *   or by their exact text; anything else is refused with FORBIDDEN (`extensions.reason`
- *   OPERATION_NOT_SAFELISTED) before it is executed, and clients cannot register.
+ *   OPERATION_NOT_SAFELISTED) before it is executed, and clients cannot register. The same
+ *   holds for subscriptions on /graphql/stream (sha256 of their exact text). The gateway's
+ *   own in-process operations (warm-up, notification feed and delegated queries) are
+ *   exempt: they carry `GatewayOwnOperation` in their context, which only the gateway's
+ *   code builds, never from a request.
  * - `off`: full texts only (Apollo answers a hash with PERSISTED_QUERY_NOT_SUPPORTED).
  * Every persisted operation is also listed in an index, from which a starting gateway warms
  * its parse, validation and query-plan caches (warmUp).
@@ -21,6 +28,34 @@ import type { KeyValueStore } from '../platform/redis/store.ts';
 export type PersistedMode = 'apq' | 'safelist' | 'off';
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * Context fields of the gateway's own in-process operations. Set only where the gateway
+ * calls `apollo.executeOperation` itself; the HTTP context function never sets them, and
+ * nothing a client sends (body, extensions, headers) reaches them.
+ */
+export interface GatewayOwnOperation {
+  /** A persisted operation warming the caches: planned, its subgraph fetches never sent. */
+  warmUp?: true;
+  /** The notification streams' feed reads and delegated queries (their subscription was checked). */
+  inProcess?: true;
+}
+const isOwnOperation = (context: unknown) => {
+  const c = context as GatewayOwnOperation | undefined;
+  return c?.warmUp === true || c?.inProcess === true;
+};
+
+/** The refusal of an operation (query, mutation or subscription) that is not on the safelist. */
+export function notSafelisted(): ForbiddenError {
+  const error = new ForbiddenError('This gateway runs only safelisted operations, and this one is not on the safelist');
+  Object.assign(error.extensions, { reason: 'OPERATION_NOT_SAFELISTED', http: { status: 403 } });
+  return error;
+}
+
+/** Default of ANGELIS_GATEWAY_APQ_MAX. */
+export const APQ_MAX = 10_000;
+/** A full APQ index is pruned of expired operations at most this often (per instance). */
+const APQ_PRUNE_EVERY_MS = 60_000;
 
 /** How long safelisted operations are kept: until replaced; the index's expiry is renewed on every registration. */
 // graphql's CommonJS build, the one the gateway's schema is built with: under Vite (vitest) an
@@ -39,13 +74,25 @@ export interface PersistedStore {
   known(limit: number): Promise<string[]>;
 }
 
-export function persistedStore(store: KeyValueStore, prefix: string, mode: PersistedMode, apqTtlMs: number): PersistedStore {
+export function persistedStore(store: KeyValueStore, prefix: string, mode: PersistedMode, apqTtlMs: number, apqMax = APQ_MAX): PersistedStore {
   const apqKey = (hash: string) => `${prefix}gateway:apq:${hash}`;
   const safeKey = (hash: string) => `${prefix}gateway:safelist:${hash}`;
   const apqIndex = `${prefix}gateway:apq-index`;
   const safeIndex = `${prefix}gateway:safelist-index`;
   // Apollo asks for `apq:<hash>`; in safelist mode the answer comes from the safelist and nothing is stored.
   const hashOf = (key: string) => key.replace(/^apq:/, '');
+  let prunedAt = -Infinity;
+  /** Whether `hash` may join the APQ index: already in it, or room left (after dropping expired members, at most once a minute). */
+  const roomFor = async (hash: string): Promise<boolean> => {
+    const members = await store.setMembers(apqIndex);
+    if (members.length < apqMax || members.includes(hash)) return true;
+    if (Date.now() - prunedAt < APQ_PRUNE_EVERY_MS) return false;
+    prunedAt = Date.now();
+    const alive = await Promise.all(members.map((h) => store.exists(apqKey(h))));
+    const expired = members.filter((_, i) => !alive[i]);
+    if (expired.length > 0) await store.setRemove(apqIndex, ...expired);
+    return members.length - expired.length < apqMax;
+  };
   return {
     cache: {
       async get(key) {
@@ -55,6 +102,8 @@ export function persistedStore(store: KeyValueStore, prefix: string, mode: Persi
       async set(key, value) {
         if (mode !== 'apq') return;
         const hash = hashOf(key);
+        // Full: the operation runs, unregistered (its client keeps sending the text).
+        if (!(await roomFor(hash))) return;
         await store.set(apqKey(hash), value, apqTtlMs);
         await store.setAdd(apqIndex, hash, apqTtlMs);
       },
@@ -108,18 +157,37 @@ export function persistedErrorsPlugin<C extends BaseContext>(): ApolloServerPlug
   };
 }
 
-/** Refuses, in safelist mode, any operation whose exact text is not on the safelist (after APQ resolved a hash to its text). */
+/**
+ * Only an authenticated caller registers an automatic persisted query: an anonymous one's
+ * text (sent with its hash) runs, and its hash stays unknown (PERSISTED_QUERY_NOT_FOUND next
+ * time). Apollo writes the cache after `didResolveOperation`, so this hook can cancel it.
+ */
+export function apqRegistrationPlugin<C extends BaseContext & { identity: unknown }>(): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue, metrics }) {
+          if (metrics.persistedQueryRegister && !contextValue.identity) metrics.persistedQueryRegister = false;
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Refuses, in safelist mode, any operation whose exact text is not on the safelist (after APQ
+ * resolved a hash to its text). Only the gateway's own operations are exempt, judged by the
+ * context the gateway built (GatewayOwnOperation), never by anything in the request.
+ */
 export function safelistPlugin<C extends BaseContext>(persisted: PersistedStore): ApolloServerPlugin<C> {
   return {
-    async requestDidStart({ request }) {
-      if (request.extensions?.warmUp) return {};
+    async requestDidStart({ contextValue }) {
+      if (isOwnOperation(contextValue)) return {};
       return {
         // After parsing and validation (bounded by the token limit), before any planning or fetch.
         async didResolveOperation({ queryHash }) {
           if (await persisted.safelisted(queryHash)) return;
-          const error = new ForbiddenError('This gateway runs only safelisted operations, and this one is not on the safelist');
-          Object.assign(error.extensions, { reason: 'OPERATION_NOT_SAFELISTED', http: { status: 403 } });
-          throw error;
+          throw notSafelisted();
         },
       };
     },
@@ -147,7 +215,7 @@ function placeholder(type: GraphQLInputType): unknown {
  * answered empty without leaving the gateway (SubgraphSource skips a warm-up request), so
  * nothing is read or written. Returns how many were warmed.
  */
-export async function warmUp(apollo: ApolloServer<never>, schema: () => GraphQLSchema | undefined, texts: string[], context: () => object, log: Logger): Promise<number> {
+export async function warmUp(apollo: ApolloServer<never>, schema: () => GraphQLSchema | undefined, texts: string[], context: () => object & Required<Pick<GatewayOwnOperation, 'warmUp'>>, log: Logger): Promise<number> {
   let warmed = 0;
   for (const text of texts) {
     try {
@@ -163,7 +231,7 @@ export async function warmUp(apollo: ApolloServer<never>, schema: () => GraphQLS
         }
         // With and without the operation's name: the plan cache keys on both, and clients differ.
         for (const operationName of new Set([op.name?.value, document.definitions.length === 1 ? undefined : op.name?.value])) {
-          await apollo.executeOperation({ query: text, operationName, variables, extensions: { warmUp: true } }, { contextValue: context() as never });
+          await apollo.executeOperation({ query: text, operationName, variables }, { contextValue: context() as never });
         }
         warmed++;
       }

@@ -19,7 +19,7 @@ import { subgraphUrls } from './subgraph-urls.ts';
 import { keepAliveFetcher, SubgraphSource } from './subgraph-source.ts';
 import { openPubSub, type PubSub } from '../platform/redis/pubsub.ts';
 import { notificationStreams, STREAM_PATH, type NotificationStreams } from './notifications/streams.ts';
-import { persistedErrorsPlugin, persistedStore, safelistPlugin, warmUp, type PersistedStore } from './persisted-operations.ts';
+import { apqRegistrationPlugin, persistedErrorsPlugin, persistedStore, safelistPlugin, warmUp, type GatewayOwnOperation, type PersistedStore } from './persisted-operations.ts';
 
 export interface GatewayOptions {
   port?: number;
@@ -37,8 +37,8 @@ export interface GatewayOptions {
   pubsub?: PubSub;
 }
 
-/** The gateway's request context: the platform's, plus where the request came from. */
-export interface GatewayContext extends RequestContext {
+/** The gateway's request context: the platform's, plus where the request came from (and, for its own in-process operations only, which they are). */
+export interface GatewayContext extends RequestContext, GatewayOwnOperation {
   clientAddress: string;
 }
 
@@ -71,7 +71,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   const store = options.store ?? (await openKeyValueStore(config, log));
   const prefix = options.keyPrefix ?? 'angelis:';
   const persistedMode = config.ANGELIS_GATEWAY_PERSISTED_OPERATIONS;
-  const persisted = persistedStore(store, prefix, persistedMode, config.ANGELIS_GATEWAY_APQ_TTL_MS);
+  const persisted = persistedStore(store, prefix, persistedMode, config.ANGELIS_GATEWAY_APQ_TTL_MS, config.ANGELIS_GATEWAY_APQ_MAX);
   // The identity provider: CIAM signs the tokens (JWKS) and keeps the sessions.
   const ciamUrl = urls[options.identitySubgraph ?? 'ciam'];
   if (!ciamUrl) throw new Error(`the supergraph has no ${options.identitySubgraph ?? 'ciam'} subgraph to verify tokens with`);
@@ -99,6 +99,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
         maxAliases: config.ANGELIS_GATEWAY_MAX_ALIASES,
       }),
       ...(persistedMode === 'safelist' ? [safelistPlugin<GatewayContext>(persisted)] : []),
+      ...(persistedMode === 'apq' ? [apqRegistrationPlugin<GatewayContext>()] : []),
     ],
     persistedQueries: persistedMode === 'off' ? false : { cache: persisted.cache, ttl: null },
     // The parser stops at this many tokens, so a huge query costs little to refuse.
@@ -109,6 +110,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   const pubsub = options.pubsub ?? (await openPubSub(config, log));
   const notifications = notificationStreams({
     config, log, authenticate, sessionActive, apollo, pubsub, keyPrefix: prefix,
+    safelisted: persistedMode === 'safelist' ? persisted.safelisted : undefined,
     limit: (identity, req) => limit(identity, clientAddressOf(req, { trustProxy: config.ANGELIS_GATEWAY_TRUST_PROXY }) ?? 'unknown'),
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => notifications.setSchema(apiSchema));

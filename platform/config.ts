@@ -74,6 +74,8 @@ const base = z.object({
   ANGELIS_GATEWAY_PERSISTED_OPERATIONS: z.enum(['apq', 'safelist', 'off']).default('apq'),
   /** How long an automatic persisted query is kept after it was last registered. */
   ANGELIS_GATEWAY_APQ_TTL_MS: positiveInt.default(7 * 24 * 3_600_000),
+  /** At most this many automatic persisted queries are kept (only authenticated callers register); past it a new one runs unregistered. */
+  ANGELIS_GATEWAY_APQ_MAX: positiveInt.default(10_000),
   /** Set by `npm start` for the services it runs: they stop when that process is gone. */
   ANGELIS_SUPERVISOR_PID: positiveInt.optional(),
 

@@ -63,6 +63,50 @@ describe('who may subscribe', () => {
   });
 });
 
+describe('in safelist mode', () => {
+  // The gateway's own feed reads and delegated queries are not the client's operations: they run; the subscription is checked.
+  const LISTED = `subscription Listed { notificationAdded { id title subject { ... on Project { id name } } } }`;
+  const refusal = async (url: string, query: string) => {
+    const res = await fetch(streamUrl(url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...managerA(700) },
+      body: JSON.stringify({ query }),
+    });
+    // A stream (the subscription was accepted) is closed at once, not read.
+    if (res.headers.get('content-type')?.includes('text/event-stream')) {
+      await res.body?.cancel();
+      return { status: res.status, body: null as any };
+    }
+    return { status: res.status, body: (await res.json()) as any };
+  };
+
+  it('delivers to a safelisted subscription, in both modes, and refuses any other subscription with FORBIDDEN (OPERATION_NOT_SAFELISTED)', async () => {
+    const safelist = await stack.startGateway({}, { ANGELIS_GATEWAY_PERSISTED_OPERATIONS: 'safelist' });
+    await safelist.persisted.register([LISTED]);
+    const distinct = collect(sseClient(safelist.url, managerA(701)), LISTED);
+    const single = collect(sseClient(safelist.url, managerA(702), true), LISTED);
+    await settle();
+    const id = await raiseAboutProject(stack, ids.PA, 'Safelisted');
+    for (const sub of [distinct, single]) {
+      const [got] = await sub.waitFor(1);
+      expect(got.errors).toBeUndefined();
+      expect(got.data.notificationAdded).toEqual({ id, title: 'Safelisted', subject: { id: ids.PA, name: 'Alpha Project' } });
+      sub.dispose();
+    }
+
+    // The same selection with one more space is another document: not on the list.
+    for (const query of [LISTED.replace('{ id title', '{  id title'), SUBSCRIPTION]) {
+      const refused = await refusal(safelist.url, query);
+      expect(refused.status).toBe(403);
+      expect(refused.body.errors[0].extensions).toEqual({ code: 'FORBIDDEN', reason: 'OPERATION_NOT_SAFELISTED' });
+    }
+    const client = collect(sseClient(safelist.url, managerA(703), true), SUBSCRIPTION);
+    await client.ended;
+    expect(String(client.error)).toMatch(/403|OPERATION_NOT_SAFELISTED/);
+    expect(client.results).toEqual([]);
+  });
+});
+
 describe.each([
   ['distinct connections', false],
   ['a single connection', true],

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../platform/logger.ts';
 import { startGateway, type RunningGateway } from '../gateway/server.ts';
-import { sha256 } from '../gateway/persisted-operations.ts';
+import { persistedStore, sha256 } from '../gateway/persisted-operations.ts';
 import { keepAliveFetcher, SubgraphSource } from '../gateway/subgraph-source.ts';
 import { identitySecret, type Identity } from '../platform/auth/identity.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
@@ -22,10 +22,10 @@ interface Body {
   errors?: { message: string; extensions?: Record<string, unknown> }[];
 }
 
-async function post(url: string, body: object): Promise<{ status: number } & Body> {
+async function post(url: string, body: object, user: string | null = ADMIN): Promise<{ status: number } & Body> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-angelis-dev-user': ADMIN },
+    headers: { 'content-type': 'application/json', ...(user ? { 'x-angelis-dev-user': user } : {}) },
     body: JSON.stringify(body),
   });
   return { status: res.status, ...((await res.json()) as Body) };
@@ -35,11 +35,11 @@ const byHash = (text: string) => ({ extensions: { persistedQuery: { version: 1, 
 describe('persisted operations', () => {
   let stack: TestStack;
   const extra: RunningGateway[] = [];
-  const another = async (mode: 'apq' | 'safelist') => {
-    const gateway = await startGateway({ ...stack.config, ANGELIS_GATEWAY_PERSISTED_OPERATIONS: mode }, log, {
+  const another = async (mode: 'apq' | 'safelist', config: { ANGELIS_GATEWAY_APQ_MAX?: number } = {}, keyPrefix = stack.keyPrefix) => {
+    const gateway = await startGateway({ ...stack.config, ANGELIS_GATEWAY_PERSISTED_OPERATIONS: mode, ...config }, log, {
       subgraphUrls: { workforce: stack.workforce.server.url, ciam: stack.ciam.server.url },
       store: stack.store,
-      keyPrefix: stack.keyPrefix,
+      keyPrefix,
     });
     extra.push(gateway);
     return gateway;
@@ -88,6 +88,41 @@ describe('persisted operations', () => {
       expect(res.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
       expect(await stack.store.get(`${stack.keyPrefix}gateway:apq:${sha256(`${OFFERINGS} # other`)}`)).toBeNull();
     });
+
+    it('registers nothing for an anonymous caller: the text runs, the hash stays unknown', async () => {
+      const anonymous = `{ __typename } # anonymous ${Date.now()}`;
+      const sent = await post(stack.gateway.url, { query: anonymous, ...byHash(anonymous) }, null);
+      expect(sent.errors).toBeUndefined();
+      expect(sent.data).toEqual({ __typename: 'Query' });
+      // Asked again by hash (a round trip after Apollo's unawaited write would have landed).
+      expect((await post(stack.gateway.url, byHash(anonymous), null)).errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+      expect((await post(stack.gateway.url, byHash(anonymous))).errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+      expect(await stack.store.get(`${stack.keyPrefix}gateway:apq:${sha256(anonymous)}`)).toBeNull();
+      expect(await stack.store.setMembers(`${stack.keyPrefix}gateway:apq-index`)).not.toContain(sha256(anonymous));
+    });
+
+    it('keeps at most ANGELIS_GATEWAY_APQ_MAX operations: past it a new one runs unregistered, until one expires', async () => {
+      const prefix = `${stack.keyPrefix}cap:`;
+      const capped = await another('apq', { ANGELIS_GATEWAY_APQ_MAX: 2 }, prefix);
+      const texts = [1, 2, 3].map((n) => `${OFFERINGS} # capped ${n} ${Date.now()}`);
+      for (const text of texts) {
+        const res = await post(capped.url, { query: text, ...byHash(text) });
+        expect(res.errors).toBeUndefined();
+        await post(capped.url, byHash(text)); // a round trip for the unawaited write
+      }
+      const index = `${prefix}gateway:apq-index`;
+      expect((await stack.store.setMembers(index)).sort()).toEqual([sha256(texts[0]), sha256(texts[1])].sort());
+      expect((await post(capped.url, byHash(texts[1]))).data.offerings.length).toBeGreaterThan(0);
+      expect((await post(capped.url, byHash(texts[2]))).errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+      expect(await stack.store.get(`${prefix}gateway:apq:${sha256(texts[2])}`)).toBeNull();
+
+      // The first one expires (its key is gone, its hash still indexed): the index is pruned and the new one fits.
+      await stack.store.del(`${prefix}gateway:apq:${sha256(texts[0])}`);
+      const fresh = persistedStore(stack.store, prefix, 'apq', stack.config.ANGELIS_GATEWAY_APQ_TTL_MS, 2);
+      await fresh.cache.set(`apq:${sha256(texts[2])}`, texts[2]);
+      expect((await stack.store.setMembers(index)).sort()).toEqual([sha256(texts[1]), sha256(texts[2])].sort());
+      expect((await post(capped.url, byHash(texts[2]))).data.offerings.length).toBeGreaterThan(0);
+    });
   });
 
   describe('safelist mode (production)', () => {
@@ -114,6 +149,16 @@ describe('persisted operations', () => {
       const code = `NOPE${Date.now() % 100_000}`;
       const write = await post(safelist.url, { query: `mutation { createOffering(input: { code: "${code}", name: "Not listed" }) { id } }` });
       expect(write.errors?.[0]?.extensions?.reason).toBe('OPERATION_NOT_SAFELISTED');
+      const offerings = await stack.gql(OFFERINGS, {}, ADMIN);
+      expect(offerings.data.offerings.map((o: { code: string }) => o.code)).not.toContain(code);
+    });
+
+    it('ignores a client claiming to be a warm-up (extensions.warmUp): refused, and nothing is written', async () => {
+      const code = `WARM${Date.now() % 100_000}`;
+      const write = await post(safelist.url, { query: `mutation { createOffering(input: { code: "${code}", name: "Bypass" }) { id } }`, extensions: { warmUp: true } });
+      expect(write.status).toBe(403);
+      expect(write.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'OPERATION_NOT_SAFELISTED' });
+      expect(write.data).toBeUndefined();
       const offerings = await stack.gql(OFFERINGS, {}, ADMIN);
       expect(offerings.data.offerings.map((o: { code: string }) => o.code)).not.toContain(code);
     });

@@ -14,6 +14,7 @@ import { BadUserInputError, RateLimitedError, UnauthenticatedError } from '../..
 import { notificationsChannel, type PubSub } from '../../platform/redis/pubsub.ts';
 import type { Route } from '../../platform/http/server.ts';
 import { measure } from '../plugins/query-limits.ts';
+import { notSafelisted, sha256 } from '../persisted-operations.ts';
 import { planSubscription, type DelegationPlan } from './delegation.ts';
 import { FeedReader } from './feed-reader.ts';
 import { NotificationHub, type Execute } from './hub.ts';
@@ -36,6 +37,8 @@ export interface NotificationStreamsOptions {
   apollo: ApolloServer<any>;
   pubsub: PubSub;
   keyPrefix: string;
+  /** In safelist mode: whether a document (by the sha256 of its exact text) is on the safelist; subscriptions not on it are refused. */
+  safelisted?: (hash: string) => Promise<boolean>;
 }
 
 interface StreamRequestContext {
@@ -72,7 +75,8 @@ export function notificationStreams(o: NotificationStreamsOptions): Notification
   const execute: Execute = async (query, variables, identity) => {
     const response = await o.apollo.executeOperation(
       { query, variables },
-      { contextValue: { identity, actor: actorOf(identity), clientAddress: 'gateway', correlationId: randomUUID(), log } },
+      // inProcess: the gateway's own operation (its subscription was checked), exempt from the safelist.
+      { contextValue: { identity, actor: actorOf(identity), clientAddress: 'gateway', correlationId: randomUUID(), log, inProcess: true } },
     );
     if (response.body.kind !== 'single') throw new Error('a delegated query answered incrementally');
     return response.body.singleResult as Awaited<ReturnType<Execute>>;
@@ -90,8 +94,8 @@ export function notificationStreams(o: NotificationStreamsOptions): Notification
   }, log);
 
   const refuse = (status: number, error: GraphQLError): SseResponse => [
-    JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.extensions.code } }] }),
-    { status, statusText: status === 401 ? 'Unauthorized' : 'Bad Request', headers: { 'content-type': 'application/json; charset=utf-8' } },
+    JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.extensions.code, ...(error.extensions.reason ? { reason: error.extensions.reason } : {}) } }] }),
+    { status, statusText: status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Bad Request', headers: { 'content-type': 'application/json; charset=utf-8' } },
   ];
 
   // Clients subscribe with the same few documents: parse, check, validate and plan each once.
@@ -162,8 +166,10 @@ export function notificationStreams(o: NotificationStreamsOptions): Notification
       // No token: the distinct-connections mode (a fresh token graphql-sse does not know).
       return randomUUID();
     },
-    onSubscribe(req, params) {
+    async onSubscribe(req, params) {
       if (!schema) return refuse(503, new GraphQLError('Subscriptions are not ready yet', { extensions: { code: 'SOURCE_UNAVAILABLE' } }));
+      // Like queries: the exact text's hash must be on the safelist, checked before parsing.
+      if (o.safelisted && !(await o.safelisted(sha256(params.query)))) return refuse(403, notSafelisted());
       const document = documentOf(params.query);
       if (document instanceof GraphQLError) return refuse(400, document);
       const state = req.context.state!;
