@@ -2,7 +2,7 @@ import { SourceUnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { checkMapping, type ResultMapping, type SourceColumn } from './mapping.ts';
 import { compactRut, isSelect, ResultQueries, type RawRow, type Statement } from './sql.ts';
-import { noRejections, sourceInstant, toResults, type RejectedCounts } from './rows.ts';
+import { mapRows, noRejections, sourceInstant, toResults, type RejectedCounts } from './rows.ts';
 import type { ResultFilter, TestResult } from './results.ts';
 
 /**
@@ -31,6 +31,9 @@ export interface TestResultSource {
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** Extra reads of one key past malformed rows before a page gives up filling (each reads `first + 1` rows). */
+const MAX_REFILLS = 10;
 
 /** A position in a source's rows: (change time, id), or the id alone. */
 export interface Keyset {
@@ -119,11 +122,50 @@ export class SqlResultSource implements TestResultSource {
   }
 
   async byRuts(ruts: readonly string[], filter: ResultFilter): Promise<TestResult[]> {
-    return this.map(await this.runAll(this.queries.pagesByKeys('rut', ruts.map(compactRut), filter)));
+    return this.pages('rut', ruts.map(compactRut), filter);
   }
 
   async byFaenas(faenas: readonly string[], filter: ResultFilter, onlyRut?: string): Promise<TestResult[]> {
-    return this.map(await this.runAll(this.queries.pagesByKeys('faena', faenas, filter, onlyRut && compactRut(onlyRut))));
+    return this.pages('faena', faenas, filter, onlyRut && compactRut(onlyRut));
+  }
+
+  /**
+   * `first + 1` VALID results per key. A malformed row is left out, so a key whose rows read
+   * were all there were but fell short of `first + 1` valid ones (a malformed row inside the
+   * window) is read on from its last row read, alone, until it has them or its rows end:
+   * otherwise its page would say it is the last, and the rows after it would never be
+   * reached. Without malformed rows this is the one statement per batch it always was.
+   */
+  private async pages(by: 'rut' | 'faena', keys: readonly string[], filter: ResultFilter, onlyRut?: string): Promise<TestResult[]> {
+    const want = filter.page.limit + 1;
+    const raw = await this.runAll(this.queries.pagesByKeys(by, keys, filter, onlyRut));
+    const mapped = mapRows(this.provider, this.o.mapping, raw, this.rejected, this.o.log);
+    if (!mapped.includes(null)) return mapped as TestResult[];
+    const rowsOf = new Map<string, { read: RawRow[]; valid: TestResult[] }>();
+    raw.forEach((r, i) => {
+      const k = String(r.k);
+      const g = rowsOf.get(k) ?? { read: [], valid: [] };
+      g.read.push(r);
+      if (mapped[i]) g.valid.push(mapped[i]);
+      rowsOf.set(k, g);
+    });
+    const out: TestResult[] = [];
+    // By the key as the source partitioned it (its own value: resumed with it exactly).
+    for (const [key, g] of rowsOf) {
+      let read = g.read;
+      const valid = g.valid;
+      for (let round = 0; read.length === want && valid.length < want; round++) {
+        const after = Number(read[read.length - 1].id);
+        if (round === MAX_REFILLS || !Number.isSafeInteger(after) || after <= 0) {
+          this.o.log.warn({ provider: this.provider, rounds: round }, `${this.o.sourceName}: too many malformed rows in a row; a page may end early`);
+          break;
+        }
+        read = await this.run(this.queries.pageByKeys(by, [key], { ...filter, page: { ...filter.page, afterPosition: after } }, onlyRut));
+        valid.push(...this.map(read));
+      }
+      out.push(...valid.slice(0, want));
+    }
+    return out.sort((a, b) => a.position - b.position);
   }
 
   async changedSince(since: Keyset, limit: number): Promise<ChangedRows> {

@@ -28,12 +28,18 @@ export function sourceInstant(value: unknown): Date | null {
 
 /** Maps raw rows of `provider`; the rejected are counted in `rejected` and logged once per call. */
 export function toResults(provider: string, mapping: ResultMapping, rows: RawRow[], rejected: RejectedCounts, log: Logger): TestResult[] {
-  const out: TestResult[] = [];
+  return mapRows(provider, mapping, rows, rejected, log).filter((r): r is TestResult => r !== null);
+}
+
+/** `toResults` row for row: null where a row is malformed (counted and logged the same way). */
+export function mapRows(provider: string, mapping: ResultMapping, rows: RawRow[], rejected: RejectedCounts, log: Logger): (TestResult | null)[] {
+  const out: (TestResult | null)[] = [];
   const skipped: { id: unknown; reason: keyof RejectedCounts }[] = [];
   for (const row of rows) {
     const reason = (r: keyof RejectedCounts) => {
       rejected[r]++;
       skipped.push({ id: row.id, reason: r });
+      out.push(null);
     };
     const position = typeof row.id === 'bigint' ? Number(row.id) : Number(row.id);
     if (!Number.isSafeInteger(position) || position < 0) {

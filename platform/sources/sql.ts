@@ -28,7 +28,10 @@ export const MAX_KEYS_PER_STATEMENT = 1_000;
 
 /** The columns every statement selects, by the names the row mapper reads. */
 export const SELECTED = ['id', 'rut', 'faena', 'taken_at', 'result', 'score', 'updated_at'] as const;
-export type RawRow = Record<(typeof SELECTED)[number], unknown>;
+export type RawRow = Record<(typeof SELECTED)[number], unknown> & {
+  /** A page row's key as the statement partitioned it (compacted RUT or faena code). */
+  k?: unknown;
+};
 
 /** Builds statements with numbered parameters. */
 class Params {
@@ -109,8 +112,8 @@ export class ResultQueries {
     const key = by === 'rut' ? this.rutKey() : this.col(this.mapping.columns.faena);
     const where = [`${key} IN (${p.list(keys)})`, ...this.filters(p, f)];
     if (onlyRut) where.push(`${this.rutKey()} = ${p.add(onlyRut)}`);
-    const inner = `SELECT ${this.selectList()}, ROW_NUMBER() OVER (PARTITION BY ${key} ORDER BY ${this.col(this.mapping.columns.id)}) AS rn FROM ${this.from} WHERE ${where.join(' AND ')}`;
-    const text = `SELECT ${SELECTED.join(', ')} FROM (${inner}) t WHERE t.rn <= ${p.add(f.page.limit + 1)} ORDER BY t.id`;
+    const inner = `SELECT ${this.selectList()}, ${key} AS k, ROW_NUMBER() OVER (PARTITION BY ${key} ORDER BY ${this.col(this.mapping.columns.id)}) AS rn FROM ${this.from} WHERE ${where.join(' AND ')}`;
+    const text = `SELECT ${SELECTED.join(', ')}, k FROM (${inner}) t WHERE t.rn <= ${p.add(f.page.limit + 1)} ORDER BY t.id`;
     return { text, params: p.values };
   }
 

@@ -4,6 +4,7 @@ import { SqlResultSource } from '../../platform/sources/adapter.ts';
 import { parseMapping } from '../../platform/sources/mapping.ts';
 import { mysqlDriver } from '../../platform/sources/mysql.ts';
 import { resultFilter } from '../../platform/sources/results.ts';
+import { toConnection } from '../../platform/graphql/pagination.ts';
 import { createTestMysqlDatabase, type TestMysqlDatabase } from '../../platform/testing/mysql.ts';
 import { FIT2000_DEFAULT_MAPPING, fit2000, fit2000Config } from './subgraph.ts';
 import { loadConfig } from '../../platform/config.ts';
@@ -171,5 +172,33 @@ describe('Fit2000 on MariaDB', () => {
     } finally {
       await running.stop();
     }
+  });
+
+  it('a malformed row inside a page window does not end the list: every page after it is reached, nothing skipped', async () => {
+    // Faena FMAL (user 90): ids 901..908, 903 and 906 with an outcome the mapping does not know, 905 with a wrong check digit.
+    await db.admin.query(`INSERT INTO usuario_faena (user_id, rut, faena) VALUES (90, '11.111.111-1', 'FMAL'), (91, '11.111.111-2', 'FMAL')`);
+    await db.admin.query(`INSERT INTO ktest (id, user_id, fecha, resultado) VALUES
+      (901, 90, '2026-11-10 08:00:00', 'APROBADO'), (902, 90, '2026-11-10 08:00:00', 'APROBADO'), (903, 90, '2026-11-10 08:00:00', 'QUIZAS'),
+      (904, 90, '2026-11-10 08:00:00', 'RECHAZADO'), (905, 91, '2026-11-10 08:00:00', 'APROBADO'), (906, 90, '2026-11-10 08:00:00', 'QUIZAS'),
+      (907, 90, '2026-11-10 08:00:00', 'APROBADO'), (908, 90, '2026-11-10 08:00:00', 'PENDIENTE')`);
+    const { source } = open();
+    for (const first of [1, 2, 3]) {
+      const seen: string[] = [];
+      let after: string | null = null;
+      for (let pages = 0; pages < 20; pages++) {
+        const filter = resultFilter({ first, after });
+        // As the resolvers do: the batch's rows grouped by faena, one connection per faena.
+        const c = toConnection((await source.byFaenas(['FMAL', 'F102'], filter)).filter((r) => r.faenaCode === 'FMAL'), filter.page);
+        seen.push(...c.nodes.map((n) => n.sourceId));
+        if (!c.pageInfo.hasNextPage) break;
+        expect(c.nodes).toHaveLength(first);
+        after = c.pageInfo.endCursor;
+      }
+      expect({ first, seen }).toEqual({ first, seen: ['901', '902', '904', '907', '908'] });
+    }
+    // Without malformed rows in the window, still one statement for the batch.
+    const before = source.statements;
+    expect((await source.byFaenas(['FMAL', 'F102'], resultFilter({ first: 2, after: Buffer.from('p:906').toString('base64url') }))).map((r) => r.sourceId)).toEqual(['907', '908']);
+    expect(source.statements - before).toBe(1);
   });
 });

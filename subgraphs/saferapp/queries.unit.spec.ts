@@ -32,9 +32,9 @@ describe('SaferApp statements (SQL Server)', () => {
     const s = queries.pageByKeys('rut', ['123456785', '11111111K'], resultFilter({ first: 2, from: '2026-01-01', to: '2026-01-31', result: 'APPROVED', after: Buffer.from('p:7').toString('base64url') }));
     const rutKey = "UPPER(REPLACE(REPLACE(REPLACE(r.[rut], '.', ''), '-', ''), ' ', ''))";
     expect(s.text).toBe(
-      'SELECT id, rut, faena, taken_at, result, score, updated_at FROM (' +
+      'SELECT id, rut, faena, taken_at, result, score, updated_at, k FROM (' +
         'SELECT r.[id] AS id, r.[rut] AS rut, r.[faena] AS faena, r.[fecha_test] AS taken_at, r.[resultado] AS result, NULL AS score, NULL AS updated_at, ' +
-        `ROW_NUMBER() OVER (PARTITION BY ${rutKey} ORDER BY r.[id]) AS rn FROM [bi_saferapp] r ` +
+        `${rutKey} AS k, ROW_NUMBER() OVER (PARTITION BY ${rutKey} ORDER BY r.[id]) AS rn FROM [bi_saferapp] r ` +
         `WHERE ${rutKey} IN (@p0, @p1) AND r.[id] > @p2 AND r.[fecha_test] >= @p3 AND r.[fecha_test] < @p4 AND r.[resultado] IN (@p5, @p6)` +
         ') t WHERE t.rn <= @p7 ORDER BY t.id',
     );
