@@ -67,7 +67,7 @@ const base = z.object({
   ANGELIS_GATEWAY_SSE_RETRY_MS: positiveInt.default(1_000),
   /**
    * Persisted operations (gateway/persisted-operations.ts), kept in Redis: `apq` (default)
-   * answers automatic persisted queries (any client may register an operation by its hash);
+   * answers automatic persisted queries (an authenticated client may register an operation by its hash, up to ANGELIS_GATEWAY_APQ_MAX);
    * `safelist` (production) runs only operations registered with `npm run safelist`, by hash
    * or by text; `off` takes only full query texts.
    */
