@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../platform/config.ts';
 import { projectorCli } from '../projector/cli.ts';
 import type { ProjectorSourceOptions } from '../projector/main.ts';
@@ -10,24 +9,19 @@ import { configFragments, SERVICES } from '../services/registry.ts';
 
 /**
  * `npm run projector -- <command>`: the projector over every domain of the service registry
- * that has a lake contract, each read where its definition says its events are.
+ * that has a lake contract, each read where its definition says its events are (PostgreSQL or
+ * MongoDB).
  */
-async function sources(config: ReturnType<typeof loadConfig>, chosenSource: string | undefined): Promise<ProjectorSourceOptions[]> {
+async function sources(config: ReturnType<typeof loadConfig>): Promise<ProjectorSourceOptions[]> {
   const out: ProjectorSourceOptions[] = [];
   for (const entry of SERVICES.filter((s) => s.lake)) {
     const [source, definition] = await Promise.all([entry.lake!(), entry.subgraph!()]);
     const events = definition.eventSource?.(config);
     if (!events) throw new Error(`${entry.name} has a lake contract but its definition names no event source`);
-    // A domain the projector cannot read is left out only when the command names another one.
-    if (events.kind !== 'postgres' && chosenSource && chosenSource !== entry.name) continue;
-    if (events.kind !== 'postgres') {
-      // Refused, never skipped: a lake silently missing a domain looks complete and is not.
-      throw new Error(
-        `${entry.name} keeps its events in ${events.kind} (database ${events.database}), which the projector cannot read yet; ` +
-          `run the projector against its PostgreSQL fallback (unset ANGELIS_MONGO_URL), or name the sources to project (--source workforce)`,
-      );
-    }
-    out.push({ source, connection: events.settings });
+    if (events.kind === 'postgres') out.push({ source, connection: events.settings });
+    else if (events.kind === 'mongodb') out.push({ source, connection: events });
+    // Refused, never skipped: a lake silently missing a domain looks complete and is not.
+    else throw new Error(`${entry.name} keeps its events in a store of kind ${(events as { kind: string }).kind}, which the projector has no reader for`);
   }
   return out;
 }
@@ -47,8 +41,7 @@ function extractions(config: ReturnType<typeof loadConfig>): ExtractionSourceOpt
 
 try {
   const config = loadConfig(process.env, await configFragments(), { complete: true });
-  const { values } = parseArgs({ args: process.argv.slice(2), options: { source: { type: 'string' } }, strict: false, allowPositionals: true });
-  await projectorCli(process.argv.slice(2), config, await sources(config, typeof values.source === 'string' ? values.source : undefined), extractions(config));
+  await projectorCli(process.argv.slice(2), config, await sources(config), extractions(config));
   process.exit(0);
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);

@@ -15,7 +15,7 @@ import { filesPerDataset } from './lake/compaction-plan.ts';
 import { openDuckDb } from './lake/duckdb.ts';
 import { Lease } from './lake/lease.ts';
 import { startProjector, type ProjectorSourceOptions } from './main.ts';
-import { EventReader } from './source/event-reader.ts';
+import { openEventReader } from './source/open-reader.ts';
 import { pseudonym } from './sql/pseudonym.ts';
 import { openLakeStorage } from './storage/open.ts';
 import type { LakeStorage } from './storage/lake-storage.ts';
@@ -54,7 +54,7 @@ async function status(storage: LakeStorage, sources: ProjectorSourceOptions[]): 
     const name = source.name;
     const state = await readCommitLog(storage, name);
     let lag = 'unknown (source database unreachable)';
-    const reader = new EventReader(connection, tmpdir());
+    const reader = openEventReader(connection, tmpdir());
     try {
       await reader.connect();
       const head = await reader.head(state.checkpoint);
@@ -117,7 +117,7 @@ async function replay(config: ProjectorConfig, storage: LakeStorage, target: Pro
       if ((err as Error).name !== 'CommitConflict') throw err;
     }
   }
-  const reader = new EventReader(connection, tmpdir());
+  const reader = openEventReader(connection, tmpdir());
   await reader.connect();
   const total = await reader.behind({ transactionId: '0', globalPosition: 0 });
   await reader.close();

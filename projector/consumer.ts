@@ -1,7 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../platform/logger.ts';
-import type { PoolSettings } from '../platform/postgres/pool.ts';
 import type { LakeSource } from '../schema/lake/contract.ts';
 import { BatchWriter, type LoadedBatch } from './lake/batch-writer.ts';
 import { appendCommit, CommitConflict, SNAPSHOT_EVERY, writeSnapshot } from './lake/commit-log.ts';
@@ -12,7 +11,8 @@ import { openDuckDb } from './lake/duckdb.ts';
 import { Lease, LeaseLost } from './lake/lease.ts';
 import { recoverSource } from './lake/recovery.ts';
 import type { ProjectorMetrics } from './metrics.ts';
-import { EventReader, type FetchedBatch } from './source/event-reader.ts';
+import type { EventSourceReader, FetchedBatch } from './source/event-reader.ts';
+import { openEventReader, type EventConnection } from './source/open-reader.ts';
 import { personalFields } from './sql/raw-events.ts';
 import type { LakeStorage } from './storage/lake-storage.ts';
 
@@ -31,8 +31,10 @@ const STAGE_PRUNE_EVERY = 200;
 
 export interface SourceConsumerOptions {
   source: LakeSource;
-  /** The source's event store (read only). */
-  connection: PoolSettings;
+  /** The source's event store (read only): PostgreSQL or MongoDB. */
+  connection: EventConnection;
+  /** Opens the reader (default: `openEventReader` for `connection`); tests give a MongoDB reader over a test double. */
+  openReader?: (workDir: string) => EventSourceReader;
   storage: LakeStorage;
   /** Local scratch folder for CSV batches and staged Parquet. */
   workDir: string;
@@ -58,7 +60,7 @@ export interface SourceConsumerOptions {
  * see it: under the source's lease, recover (drop uncommitted files), then loop: read a
  * batch after the last commit's checkpoint, write its Parquet files, create the next
  * commit record. While batch k is written, batch k+1 is loaded into DuckDB and (when
- * batches come full) batch k+2 is read from PostgreSQL; commits stay strictly in order.
+ * batches come full) batch k+2 is read from the source; commits stay strictly in order.
  */
 export class SourceConsumer {
   private readonly abort = new AbortController();
@@ -117,7 +119,7 @@ export class SourceConsumer {
     await rm(workDir, { recursive: true, force: true });
     await mkdir(workDir, { recursive: true });
     let state = await recoverSource(o.storage, name, o.source.tables, o.log);
-    const reader = new EventReader(o.connection, workDir);
+    const reader = o.openReader?.(workDir) ?? openEventReader(o.connection, workDir);
     const duck = await openDuckDb({ pseudonymKey: o.pseudonymKey, tempDirectory: join(workDir, 'duckdb') });
     const [tablesConnection, loadConnection] = await Promise.all([duck.connect(), duck.connect()]).catch((err: unknown) => {
       duck.close();
@@ -287,7 +289,7 @@ export class SourceConsumer {
   }
 
   /** Updates the lag metrics; returns the events behind (undefined without metrics). */
-  private async refreshLag(reader: EventReader, state: CommitState): Promise<number | undefined> {
+  private async refreshLag(reader: EventSourceReader, state: CommitState): Promise<number | undefined> {
     const m = this.options.metrics;
     if (!m) return undefined;
     const behind = await reader.behind(state.checkpoint);

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLogger, type Logger } from '../platform/logger.ts';
-import type { PoolSettings } from '../platform/postgres/pool.ts';
 import type { LakeSource } from '../schema/lake/contract.ts';
 import { loadConfig, type Config as ProjectorConfig } from '../platform/config.ts';
 import { DEVELOPMENT_PSEUDONYM_KEY } from './config.ts';
 import { SourceConsumer } from './consumer.ts';
+import type { EventConnection } from './source/open-reader.ts';
 import { VIEWS_PATH } from './lake/lake-paths.ts';
 import { assertLakeSources } from './mapping/check-contracts.ts';
 import { ProjectorMetrics, serveMetrics } from './metrics.ts';
@@ -19,7 +19,8 @@ import type { LakeTable } from '../schema/lake/contract.ts';
 /** A domain the projector copies: its lake contract and where its events are read (only read). */
 export interface ProjectorSourceOptions {
   source: LakeSource;
-  connection: PoolSettings;
+  /** Its event store: PostgreSQL (pool settings) or MongoDB (`{ kind: 'mongodb', url, database }`). */
+  connection: EventConnection;
 }
 
 export interface StartProjectorOptions {

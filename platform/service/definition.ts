@@ -79,8 +79,9 @@ export interface SubgraphDefinition<S extends Storage = Storage, P = unknown, C 
 
 /**
  * Where a domain's event log is read from (by the projector). `mongodb`: a domain on
- * MongoDB (Safety with ANGELIS_MONGO_URL); the projector does not read it yet and refuses
- * to start rather than skip the domain.
+ * MongoDB (Safety with ANGELIS_MONGO_URL), read by the projector's MongoDB reader
+ * (`events` in `globalPosition` order, majority reads). A kind the projector has no reader
+ * for is refused at start, never skipped.
  */
 export type EventSourceSettings = { kind: 'postgres'; settings: PoolSettings } | { kind: 'mongodb'; url: string; database: string };
 

@@ -73,6 +73,10 @@ export class RecordingMongo {
         sort: (s: unknown) => (call.cursor.push(['sort', s]), c),
         limit: (n: unknown) => (call.cursor.push(['limit', n]), c),
         toArray: async () => this.next(key, []),
+        // Iterated (streamed) like a driver cursor: yields the scripted answer's documents.
+        [Symbol.asyncIterator]: async function* (this: void) {
+          yield* (await c.toArray()) as unknown[];
+        },
       };
       return c;
     };

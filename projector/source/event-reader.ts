@@ -21,6 +21,24 @@ export interface FetchedBatch {
   lastOccurredAt?: string;
 }
 
+/**
+ * What the consumer reads a source through, whatever keeps its events (PostgreSQL:
+ * `EventReader`; MongoDB: `MongoEventReader`): batches in commit order as CSV files of
+ * BATCH_CSV_COLUMNS (delimiter CSV_DELIMITER, quote CSV_QUOTE), wake-ups, and lag.
+ */
+export interface EventSourceReader {
+  connect(): Promise<void>;
+  /** Calls `listener` whenever the source commits events (a hint: the consumer also polls). */
+  onCommit(listener: () => void): () => void;
+  /** Up to `limit` events after `after`, in commit order, into a new CSV file in the work folder. */
+  fetch(after: Checkpoint, limit: number): Promise<FetchedBatch>;
+  /** How many committed events come after `checkpoint`. */
+  behind(checkpoint: Checkpoint): Promise<number>;
+  /** Events behind and the newest event (for `status`). */
+  head(checkpoint: Checkpoint): Promise<{ behind: number; headPosition: number; headOccurredAt?: Date }>;
+  close(): Promise<void>;
+}
+
 // occurred_at travels as UTC timestamp text (`AT TIME ZONE 'UTC'`, DateStyle ISO):
 // "2025-01-01 00:00:05.123456", exact to the microsecond, read by DuckDB as a TIMESTAMP.
 // Measured cheaper for PostgreSQL to print than epoch microseconds (numeric arithmetic).
@@ -51,7 +69,7 @@ const HEAD = `SELECT max(global_position) AS head_position, (SELECT max(occurred
  * files, on one dedicated connection that also LISTENs for commits. Read-only: the
  * projector never writes to a transactional database.
  */
-export class EventReader {
+export class EventReader implements EventSourceReader {
   private client: pg.Client | undefined;
   private seq = 0;
   private listeners = new Set<() => void>();

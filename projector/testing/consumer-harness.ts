@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../platform/logger.ts';
-import type { PoolSettings } from '../../platform/postgres/pool.ts';
+import type { EventConnection } from '../source/open-reader.ts';
 import type { LakeSource } from '../../schema/lake/contract.ts';
 import { workforceLakeSource } from '../../schema/lake/workforce.ts';
 import { SourceConsumer, type SourceConsumerOptions } from '../consumer.ts';
@@ -13,7 +13,7 @@ export const TEST_PSEUDONYM_KEY = 'test-pseudonym-key-0123456789';
 
 /** A consumer with test-sized settings; override what a test cares about. */
 export function testConsumer(
-  connection: PoolSettings,
+  connection: EventConnection,
   storage: LakeStorage,
   workDir: string,
   overrides: Partial<SourceConsumerOptions> = {},
