@@ -46,7 +46,8 @@ function documents(from: number, events: { streamId: string; streamVersion: numb
 
 const day = (d: number, s = 0) => new Date(Date.UTC(2026, 2, d, 12, 0, s, 123));
 const reported = anomalyIds.map((anomalyId, i) => ({
-  streamId: `anomaly-${anomalyId}`, streamVersion: 1, type: 'AnomalyReported', occurredAt: day(i < 3 ? 1 : 2, i),
+  // The last one's stream id needs CSV quoting (ids are text: the reader must not trust them).
+  streamId: i === 5 ? `anomaly-${anomalyId}${HOSTILE}` : `anomaly-${anomalyId}`, streamVersion: 1, type: 'AnomalyReported', occurredAt: day(i < 3 ? 1 : 2, i),
   data: {
     anomalyId, projectId, companyId, reportedBy: 'worker-1', reporterProfileId: null, severity: 'HIGH', description: i === 0 ? HOSTILE : `anomaly ${i}`,
     status: 'OPEN', occurredAt: day(i < 3 ? 1 : 2, i).toISOString(), reportedAt: day(i < 3 ? 1 : 2, i).toISOString(),
@@ -86,6 +87,7 @@ describe('MongoDB event source into the lake (events collection: test double)', 
       transaction_id: '1', stream_id: `anomaly-${anomalyIds[0]}`, v: 1, event_id: events.docs[0]._id, at: '2026-03-01 12:00:00.123',
       description: HOSTILE, correlation: 'lake-test',
     }]);
+    expect(await q(`SELECT stream_id FROM lake.raw.safety WHERE global_position = 6`)).toEqual([{ stream_id: `anomaly-${anomalyIds[5]}${HOSTILE}` }]);
     const current = await q(`SELECT anomaly_id, status, status_note, description, severity FROM angelis.anomalies ORDER BY anomaly_id`);
     expect(current).toHaveLength(6);
     const byId = new Map(current.map((r) => [r.anomaly_id, r]));
