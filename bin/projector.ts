@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '../platform/config.ts';
 import { projectorCli } from '../projector/cli.ts';
+import { eventConnectionOf } from '../projector/source/open-reader.ts';
 import type { ProjectorSourceOptions } from '../projector/main.ts';
 import type { ExtractionSourceOptions } from '../projector/extract/test-results.ts';
 import { createLogger } from '../platform/logger.ts';
@@ -18,10 +19,7 @@ async function sources(config: ReturnType<typeof loadConfig>): Promise<Projector
     const [source, definition] = await Promise.all([entry.lake!(), entry.subgraph!()]);
     const events = definition.eventSource?.(config);
     if (!events) throw new Error(`${entry.name} has a lake contract but its definition names no event source`);
-    if (events.kind === 'postgres') out.push({ source, connection: events.settings });
-    else if (events.kind === 'mongodb') out.push({ source, connection: events });
-    // Refused, never skipped: a lake silently missing a domain looks complete and is not.
-    else throw new Error(`${entry.name} keeps its events in a store of kind ${(events as { kind: string }).kind}, which the projector has no reader for`);
+    out.push({ source, connection: eventConnectionOf(entry.name, events) });
   }
   return out;
 }

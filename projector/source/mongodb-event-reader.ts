@@ -21,7 +21,9 @@ export interface MongoEventConnection {
 
 /** Opens the source's own client (read only: the projector never writes to a transactional database). */
 async function connectMongo(source: MongoEventSource): Promise<MongoEventConnection> {
-  const client = await new MongoClient(source.url, { appName: 'angelis-projector' }).connect();
+  // A server not found within 10 s fails the session, which the consumer retries with backoff
+  // (and `status` reports the source unreachable instead of waiting the driver's 30 s).
+  const client = await new MongoClient(source.url, { appName: 'angelis-projector', serverSelectionTimeoutMS: 10_000 }).connect();
   return { client, db: client.db(source.database), close: () => client.close() };
 }
 
