@@ -67,7 +67,7 @@ export async function openSafetyStorage(config: Config, log: Logger, options: Sa
   };
 }
 
-/** Where the projector reads Safety's events: PostgreSQL in the fallback; MongoDB otherwise (which the projector refuses to read, clearly, until it can). */
+/** Where the projector reads Safety's events: PostgreSQL in the fallback; MongoDB otherwise (the projector's MongoDB reader). */
 export function safetyEventSource(config: Config): EventSourceSettings {
   const own = fragmentOf(config, safetyConfig);
   if (own.ANGELIS_MONGO_URL) return { kind: 'mongodb', url: own.ANGELIS_MONGO_URL, database: own.ANGELIS_MONGO_DB_NAME };
