@@ -1,10 +1,9 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from './support/stack.ts';
 import { okAs, role, rut } from './support/workforce.ts';
 import { collect, companyWithProject, raiseAboutProject, rawEvents, rawStream, sseClient } from './support/sse.ts';
 import { MemoryPubSub, RedisPubSub } from '../platform/redis/pubsub.ts';
-import { freePort } from '../platform/testing/ports.ts';
+import { redisTarget, tcpRelay } from '../platform/testing/tcp-relay.ts';
 
 /**
  * Several gateway instances on one Redis, and one whose Redis goes away. The feed is polled
@@ -71,32 +70,13 @@ describe('reconnecting to an instance that lags behind', () => {
 describe('Redis down', () => {
   it('keeps queries working, tells open streams they are degraded, polls the feed, and recovers', async () => {
     // This instance reaches Redis pub/sub through a TCP relay the test cuts, as a network failure would.
-    const port = await freePort();
-    const sockets = new Set<Socket>();
-    const startRelay = () =>
-      new Promise<Server>((resolve) => {
-        const server = createServer((client) => {
-          const upstream = connect(Number(new URL(REDIS_URL).port || 6379), new URL(REDIS_URL).hostname);
-          sockets.add(client).add(upstream);
-          client.pipe(upstream).pipe(client);
-          const end = () => (client.destroy(), upstream.destroy());
-          client.on('error', end).on('close', end);
-          upstream.on('error', end).on('close', end);
-        });
-        server.listen(port, '127.0.0.1', () => resolve(server));
-      });
-    const cut = async (relay: Server) => {
-      const closed = new Promise<void>((r) => relay.close(() => r()));
-      for (const s of sockets) s.destroy();
-      await closed;
-    };
-    let relay = await startRelay();
-    const pubsub = await RedisPubSub.connect(`redis://127.0.0.1:${port}`);
+    const relay = await tcpRelay(redisTarget(REDIS_URL));
+    const pubsub = await RedisPubSub.connect(`redis://127.0.0.1:${relay.port}`);
     const c = await stack.startGateway({ pubsub });
     try {
       const stream = await rawStream(c.url, manager(), QUERY);
       await settle();
-      await cut(relay);
+      await relay.cut();
       await stream.waitFor(/: degraded: Redis pub\/sub is unavailable/, 5_000);
       // Queries through that instance still work.
       expect((await okAs({ ...stack, gateway: c } as TestStack, manager(), `{ project(id: "${ids.PA}") { name } }`)).project.name).toBe('Alpha Project');
@@ -107,7 +87,7 @@ describe('Redis down', () => {
       expect(event.result.data.notificationAdded.id).toBe(id);
       expect(event.result.extensions).toMatchObject({ degraded: true, cursor: event.id });
 
-      relay = await startRelay();
+      await relay.restore();
       await stream.waitFor(/: recovered: Redis pub\/sub is back/, 15_000);
       const after = await raiseAboutProject(stack, ids.PA, 'After');
       await stream.waitFor(new RegExp(`"id":"${after}"`), 5_000);
@@ -117,7 +97,7 @@ describe('Redis down', () => {
     } finally {
       // The stack stops the instance.
       await pubsub.close();
-      await cut(relay);
+      await relay.cut();
     }
   }, 40_000);
 });

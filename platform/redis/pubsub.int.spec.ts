@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryPubSub, RedisPubSub, openPubSub, type PubSub } from './pubsub.ts';
 import { createLogger } from '../logger.ts';
 import { freePort } from '../testing/ports.ts';
+import { redisTarget, tcpRelay } from '../testing/tcp-relay.ts';
 
 const REDIS_URL = process.env.ANGELIS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -105,22 +105,8 @@ contract('in-process stand-in', async () => memory);
 describe('RedisPubSub connection status', () => {
   it('reports down when the connection to Redis is lost and up when it is back, and still receives after the reconnect', async () => {
     // A TCP relay in front of Redis that the test can cut, as a network failure would.
-    const port = await freePort();
-    const sockets = new Set<Socket>();
-    const startRelay = () =>
-      new Promise<Server>((resolve) => {
-        const server = createServer((client) => {
-          const upstream = connect(new URL(REDIS_URL).port ? Number(new URL(REDIS_URL).port) : 6379, new URL(REDIS_URL).hostname);
-          sockets.add(client).add(upstream);
-          client.pipe(upstream).pipe(client);
-          const end = () => (client.destroy(), upstream.destroy());
-          client.on('error', end).on('close', end);
-          upstream.on('error', end).on('close', end);
-        });
-        server.listen(port, '127.0.0.1', () => resolve(server));
-      });
-    let relay = await startRelay();
-    const viaRelay = await RedisPubSub.connect(`redis://127.0.0.1:${port}`);
+    const relay = await tcpRelay(redisTarget(REDIS_URL));
+    const viaRelay = await RedisPubSub.connect(`redis://127.0.0.1:${relay.port}`);
     const direct = await RedisPubSub.connect(REDIS_URL);
     try {
       const statuses: string[] = [];
@@ -128,13 +114,11 @@ describe('RedisPubSub connection status', () => {
       const ch = `angelis:test:${randomBytes(6).toString('hex')}:status`;
       const seen = await collect(viaRelay, ch, 1);
 
-      const closed = new Promise<void>((r) => relay.close(() => r()));
-      for (const s of sockets) s.destroy();
-      await closed;
+      await relay.cut();
       await until(() => statuses.includes('down'));
       expect(statuses).toEqual(['down']);
 
-      relay = await startRelay();
+      await relay.restore();
       await until(() => statuses.includes('up'), 10_000);
       expect(statuses).toEqual(['down', 'up']);
       // Re-subscribed after the reconnect.
@@ -144,9 +128,7 @@ describe('RedisPubSub connection status', () => {
     } finally {
       await viaRelay.close();
       await direct.close();
-      const closed = new Promise<void>((r) => relay.close(() => r()));
-      for (const s of sockets) s.destroy();
-      await closed;
+      await relay.cut();
     }
   }, 20_000);
 
