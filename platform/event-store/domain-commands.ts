@@ -29,18 +29,19 @@ export interface DomainCommandOptions<S> {
  * against their contracts before they reach the log, the domain's inline projection, and
  * its unique read-table constraints reported as the CONFLICT a person would understand.
  */
-export function domainCommandRunner<E extends DomainEvent>(
-  handler: CommandHandler,
+export function domainCommandRunner<E extends DomainEvent, Tx = pg.PoolClient>(
+  handler: CommandHandler<Tx>,
   domain: {
     contracts: Record<string, { data: z.ZodType }>;
-    project: (tx: pg.PoolClient, events: RecordedEvent[]) => Promise<WrittenRows | void>;
-    /** The projection fused into the append statement, when the domain has one. */
+    project: (tx: Tx, events: RecordedEvent[]) => Promise<WrittenRows | void>;
+    /** The projection fused into the append statement, when the domain has one (PostgreSQL). */
     fused?: FusedProjection;
-    uniqueMessages: Record<string, string>;
+    /** Unique read-table constraints (PostgreSQL) and the CONFLICT message each means. */
+    uniqueMessages?: Record<string, string>;
   },
 ) {
   // One function for every command of the domain, so a batch projects in one call.
-  const project = (tx: pg.PoolClient, events: RecordedEvent<E>[]) => domain.project(tx, events as RecordedEvent[]);
+  const project = (tx: Tx, events: RecordedEvent<E>[]) => domain.project(tx, events as RecordedEvent[]);
   // A bug that decides a malformed event must never reach the log.
   const checked = (events: E[]): E[] => {
     for (const e of events) domain.contracts[e.type].data.parse(e.data);
@@ -50,7 +51,7 @@ export function domainCommandRunner<E extends DomainEvent>(
     ctx: ActingContext,
     streamId: string,
     evolver: Evolver<S, E>,
-    decide: (state: S, tx: pg.PoolClient) => E[] | Promise<E[]>,
+    decide: (state: S, tx: Tx) => E[] | Promise<E[]>,
     opts: DomainCommandOptions<S>,
   ) {
     if (opts.expectedVersion != null) input.intInRange(opts.expectedVersion, 'expectedVersion', 0, Number.MAX_SAFE_INTEGER);
@@ -77,7 +78,7 @@ export function domainCommandRunner<E extends DomainEvent>(
       return result;
     } catch (err) {
       const constraint = (err as pg.DatabaseError).constraint;
-      if (sqlState(err) === '23505' && constraint && domain.uniqueMessages[constraint]) {
+      if (sqlState(err) === '23505' && constraint && domain.uniqueMessages?.[constraint]) {
         throw new ConflictError(domain.uniqueMessages[constraint], { constraint });
       }
       throw err;

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { CommandHandler, Evolver } from '../../platform/event-store/command-handler.ts';
-import type { ActingContext } from '../../platform/event-store/domain-commands.ts';
-import type { EventMetadata, RecordedEvent } from '../../platform/event-store/types.ts';
-import * as input from '../../platform/domain/input.ts';
+import type { CommandHandler } from '../../platform/event-store/command-handler.ts';
+import { domainCommandRunner, type ActingContext } from '../../platform/event-store/domain-commands.ts';
 import { safetyEvents, type SafetyEvent } from '../../schema/events/safety.ts';
 import { anomaly, anomalyStream, decideAnomaly } from './domain/anomaly.ts';
 import { decideForm, form, formStream } from './domain/form.ts';
@@ -19,43 +17,14 @@ export type CommandContext = ActingContext & { now?: Date };
  * with the documents they change (the store's projection) in one unit of work.
  */
 export class SafetyCommands<Tx> {
-  /** One function for every command, so a batch projects in one call. */
-  private readonly project: (tx: Tx, events: RecordedEvent[]) => Promise<void>;
+  /** Metadata, events checked against Safety's contracts, the store's projection: the platform's runner. */
+  private readonly run: ReturnType<typeof domainCommandRunner<SafetyEvent, Tx>>;
 
   constructor(
-    private readonly handler: CommandHandler<Tx>,
+    handler: CommandHandler<Tx>,
     readonly store: SafetyStore<Tx>,
   ) {
-    this.project = (tx, events) => store.project(tx, events);
-  }
-
-  private async run<S>(
-    ctx: CommandContext,
-    streamId: string,
-    evolver: Evolver<S, SafetyEvent>,
-    decide: (state: S) => SafetyEvent[],
-    opts: { subjects: string[]; companyId: string | ((state: S) => string | null); expectedVersion?: number | null },
-  ) {
-    if (opts.expectedVersion != null) input.intInRange(opts.expectedVersion, 'expectedVersion', 0, Number.MAX_SAFE_INTEGER);
-    const metadata = (state: S): EventMetadata => ({
-      actor: ctx.actor,
-      companyId: typeof opts.companyId === 'function' ? opts.companyId(state) : opts.companyId,
-      correlationId: ctx.correlationId,
-      subjects: opts.subjects,
-    });
-    return this.handler.handle<S, SafetyEvent>({
-      streamId,
-      evolver,
-      metadata,
-      expectedVersion: opts.expectedVersion ?? undefined,
-      decide: (state) => {
-        const events = decide(state);
-        // A bug that decides a malformed event must never reach the log.
-        for (const e of events) safetyEvents[e.type].data.parse(e.data);
-        return events;
-      },
-      project: this.project,
-    });
+    this.run = domainCommandRunner<SafetyEvent, Tx>(handler, { contracts: safetyEvents, project: (tx, events) => store.project(tx, events) });
   }
 
   private now(ctx: CommandContext): Date {
