@@ -19,6 +19,10 @@ import { subgraphUrls } from './subgraph-urls.ts';
 import { keepAliveFetcher, SubgraphSource } from './subgraph-source.ts';
 import { openPubSub, type PubSub } from '../platform/redis/pubsub.ts';
 import { notificationStreams, STREAM_PATH, type NotificationStreams } from './notifications/streams.ts';
+import { createHash } from 'node:crypto';
+import { RedisKeyValueStore } from '../platform/redis/ioredis.ts';
+import { RedisTagVersions } from '../platform/response-cache/versions.ts';
+import { cacheOperationPlugin, newCollector, ResponseCache, type CacheCollector } from './response-cache.ts';
 import { apqRegistrationPlugin, persistedErrorsPlugin, persistedStore, safelistPlugin, warmUp, type GatewayOwnOperation, type PersistedStore } from './persisted-operations.ts';
 
 export interface GatewayOptions {
@@ -40,6 +44,8 @@ export interface GatewayOptions {
 /** The gateway's request context: the platform's, plus where the request came from (and, for its own in-process operations only, which they are). */
 export interface GatewayContext extends RequestContext, GatewayOwnOperation {
   clientAddress: string;
+  /** What the answer's subgraph fetches said about caching it (gateway/response-cache.ts); none when the cache is off. */
+  cache?: CacheCollector;
 }
 
 /** The running gateway, with what tests and metrics read of it. */
@@ -51,6 +57,8 @@ export interface RunningGateway extends RunningServer {
   mergedFetches(): number;
   /** Persisted operations run through parse, validation and planning at start. */
   warmed: number;
+  /** The response cache (null: off, or no Redis). */
+  responseCache: ResponseCache | null;
 }
 
 /** Starts the federated gateway on the static supergraph. */
@@ -89,9 +97,11 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     perAddress: config.ANGELIS_GATEWAY_RATE_LIMIT_PER_ADDRESS,
     windowMs: config.ANGELIS_GATEWAY_RATE_LIMIT_WINDOW_MS,
   }, `${prefix}gateway:rate:`);
+  const responseCache = await openResponseCache(config, log, store, prefix, supergraphSdl);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     plugins: [
+      ...(responseCache ? [cacheOperationPlugin<GatewayContext>()] : []),
       persistedErrorsPlugin<GatewayContext>(),
       maskErrorsPlugin<GatewayContext>(log),
       queryLimitsPlugin<GatewayContext>({
@@ -127,6 +137,17 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     maxBodyBytes: config.ANGELIS_GATEWAY_MAX_BODY_BYTES,
     ready: () => subgraphsReady(Object.values(urls)),
     routes: { [STREAM_PATH]: notifications.route },
+    ...(responseCache
+      ? {
+          responseCache: {
+            lookup: (req, body, ctx) => {
+              ctx.cache = newCollector();
+              return responseCache.lookup(req, body, ctx.identity);
+            },
+            store: (req, body, ctx, answer) => responseCache.store(req, body, ctx.identity, ctx.cache!, answer),
+          },
+        }
+      : {}),
     context: async (req) => {
       const correlationId = correlationIdFrom(req.headers);
       const identity = await authenticate(req);
@@ -141,6 +162,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     notifications,
     persisted,
     warmed,
+    responseCache,
     mergedFetches: () => sources.reduce((n, s) => n + s.inflight.merged, 0),
     async stop() {
       // Streams first: they end with a retry hint instead of being cut when the server closes.
@@ -151,4 +173,36 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
       if (!options.store) await store.close();
     },
   };
+}
+
+/**
+ * The response cache, when on (ANGELIS_GATEWAY_RESPONSE_CACHE) and the store is Redis (its
+ * tag versions must be the subgraphs'). Entries are namespaced by the supergraph and the
+ * gateway's own rules, so a change of either never serves an old answer.
+ */
+async function openResponseCache(config: Config, log: Logger, store: KeyValueStore, prefix: string, supergraphSdl: string): Promise<ResponseCache | null> {
+  if (config.ANGELIS_GATEWAY_RESPONSE_CACHE === 'off') return null;
+  if (!(store instanceof RedisKeyValueStore)) {
+    log.warn('response cache off: it needs Redis (ANGELIS_REDIS_URL), where subgraphs keep the versions of what they write');
+    return null;
+  }
+  const versions = new RedisTagVersions(store.client, prefix);
+  if (await versions.evictsVersions()) {
+    log.warn('response cache off: Redis may evict keys without a TTL (maxmemory-policy allkeys-*), and with them the versions that keep answers current');
+    return null;
+  }
+  const namespace = createHash('sha256')
+    .update(JSON.stringify([supergraphSdl, config.NODE_ENV, config.ANGELIS_GATEWAY_PERSISTED_OPERATIONS, config.ANGELIS_GATEWAY_MAX_DEPTH, config.ANGELIS_GATEWAY_MAX_ALIASES, config.ANGELIS_GATEWAY_MAX_TOKENS]))
+    .digest('base64url')
+    .slice(0, 16);
+  return new ResponseCache({
+    versions,
+    redis: store.client,
+    prefix,
+    namespace,
+    memoryBytes: config.ANGELIS_GATEWAY_RESPONSE_CACHE_MEMORY_MB * 1024 * 1024,
+    maxEntryBytes: config.ANGELIS_GATEWAY_RESPONSE_CACHE_MAX_BYTES,
+    ttlMs: config.ANGELIS_GATEWAY_RESPONSE_CACHE_TTL_MS,
+    log,
+  });
 }

@@ -7,6 +7,7 @@ import { IDENTITY_HEADER, signIdentity } from '../platform/auth/identity.ts';
 import { CLIENT_ADDRESS_HEADER, signClientAddress } from '../platform/http/client-address.ts';
 import { isUnreachable, UNAVAILABLE_STATUSES, unavailableResponse } from './unavailable-response.ts';
 import { InflightFetches, mutationDone } from './inflight.ts';
+import { collectFetch, type CacheCollector } from './response-cache.ts';
 
 /**
  * Keep-alive HTTP to subgraphs. The gateway's default fetcher opens a connection per
@@ -63,9 +64,16 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RequestContext> {
     // A persisted operation warming the gateway's caches (persisted-operations.ts): planned, never sent.
     if ((options.context as { warmUp?: boolean }).warmUp) return { data: null };
     const query = options.request.query ?? '';
-    if (!InflightFetches.isQuery(query)) return this.send(options).finally(mutationDone);
+    const cache = (options.context as { cache?: CacheCollector }).cache;
+    if (!InflightFetches.isQuery(query)) {
+      collectFetch(cache, undefined, false);
+      return this.send(options).finally(mutationDone);
+    }
     const scope = InflightFetches.scopeOf((options.context as Partial<RequestContext>).identity);
-    return this.inflight.run(JSON.stringify([query, options.request.variables ?? null, scope]), () => this.send(options));
+    const response = await this.inflight.run(JSON.stringify([query, options.request.variables ?? null, scope]), () => this.send(options));
+    // The subgraph's cache tags (platform/response-cache/reads.ts), if it gave any.
+    collectFetch(cache, response.extensions as Record<string, unknown> | undefined, true);
+    return response;
   }
 
   private async send(options: GraphQLDataSourceProcessOptions<RequestContext>): ReturnType<RemoteGraphQLDataSource['process']> {

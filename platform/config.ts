@@ -76,6 +76,18 @@ const base = z.object({
   ANGELIS_GATEWAY_APQ_TTL_MS: positiveInt.default(7 * 24 * 3_600_000),
   /** At most this many automatic persisted queries are kept (only authenticated callers register); past it a new one runs unregistered. */
   ANGELIS_GATEWAY_APQ_MAX: positiveInt.default(10_000),
+  /**
+   * The gateway's response cache (gateway/response-cache.ts): `on` (default) caches query
+   * answers of subgraphs that tag them, invalidated by their writes (needs ANGELIS_REDIS_URL);
+   * `off` never caches.
+   */
+  ANGELIS_GATEWAY_RESPONSE_CACHE: z.enum(['on', 'off']).default('on'),
+  /** Memory each gateway keeps cached answers in, in megabytes (least recently used dropped first). */
+  ANGELIS_GATEWAY_RESPONSE_CACHE_MEMORY_MB: positiveInt.default(64),
+  /** Answers larger than this many bytes are not cached. */
+  ANGELIS_GATEWAY_RESPONSE_CACHE_MAX_BYTES: positiveInt.default(256 * 1024),
+  /** How long a cached answer is kept in Redis unused (memory only: writes, not time, decide what is current). */
+  ANGELIS_GATEWAY_RESPONSE_CACHE_TTL_MS: positiveInt.default(10 * 60_000),
   /** Set by `npm start` for the services it runs: they stop when that process is gone. */
   ANGELIS_SUPERVISOR_PID: positiveInt.optional(),
 

@@ -46,8 +46,15 @@ export interface CommandResult<S, E extends DomainEvent> {
   written: WrittenRows;
 }
 
-/** Called after a command's transaction commits (notifications, cache invalidation). */
+/** Called after a command's transaction commits (notifications). */
 export type CommitListener = (events: RecordedEvent[]) => void;
+
+/**
+ * Awaited after a commit and before its commands are answered (response cache
+ * invalidation: once a caller has its answer, nothing cached from before the write is
+ * served). It must not throw: the events are committed whatever it does.
+ */
+export type CommitHook = (events: RecordedEvent[]) => Promise<void>;
 
 export interface CommandHandlerOptions extends Partial<BatchLimits> {
   /** Aggregate states kept in memory (LRU). */
@@ -97,6 +104,7 @@ export class CommandHandler<Tx = pg.PoolClient> {
   private readonly scheduler: BatchScheduler<Pending<Tx>>;
   private readonly retry: RetryPolicy;
   private readonly listeners: CommitListener[] = [];
+  private readonly hooks: CommitHook[] = [];
 
   constructor(
     readonly store: EventStore<Tx, unknown>,
@@ -115,6 +123,11 @@ export class CommandHandler<Tx = pg.PoolClient> {
   /** Registers a listener for committed events. */
   onCommit(listener: CommitListener): void {
     this.listeners.push(listener);
+  }
+
+  /** Registers a hook awaited after each commit, before the committed commands are answered. */
+  beforeAnswer(hook: CommitHook): void {
+    this.hooks.push(hook);
   }
 
   /** Forgets every cached aggregate (after a rebuild or in tests). */
@@ -153,10 +166,11 @@ export class CommandHandler<Tx = pg.PoolClient> {
       return;
     }
     const committed: RecordedEvent[] = [];
+    for (const d of decisions) if (d.kind === 'done') committed.push(...(d.result.events as RecordedEvent[]));
+    await this.beforeAnswering(committed);
     for (const d of decisions) {
       if (d.kind === 'done') {
         this.cache.set(d.p.cmd.streamId, { state: d.result.state, version: d.result.version });
-        committed.push(...(d.result.events as RecordedEvent[]));
         d.p.resolve(d.result);
       } else if (d.kind === 'refused') {
         d.p.reject(d.err);
@@ -194,6 +208,7 @@ export class CommandHandler<Tx = pg.PoolClient> {
       }
       if (decision.kind === 'done') {
         this.cache.set(p.cmd.streamId, { state: decision.result.state, version: decision.result.version });
+        await this.beforeAnswering(decision.result.events as RecordedEvent[]);
         this.committed(decision.result.events as RecordedEvent[]);
         return p.resolve(decision.result);
       }
@@ -203,6 +218,11 @@ export class CommandHandler<Tx = pg.PoolClient> {
       const delay = this.retry.delayMs(attempt + 1);
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     }
+  }
+
+  private async beforeAnswering(events: RecordedEvent[]): Promise<void> {
+    if (events.length === 0 || this.hooks.length === 0) return;
+    await Promise.all(this.hooks.map((hook) => hook(events).catch(() => {})));
   }
 
   private committed(events: RecordedEvent[]): void {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
@@ -11,6 +11,7 @@ import { actorOf, correlationIdFrom, identityFromSubgraphRequest, type RequestCo
 import { maskErrorsPlugin } from './plugins/mask-errors.ts';
 import { serviceSdlPlugin } from './plugins/service-sdl.ts';
 import { unsafeTextPlugin } from './plugins/unsafe-text.ts';
+import { ReadLog, withReadLog, type ReadRules } from '../response-cache/reads.ts';
 
 /** Reads a subgraph's SDL from `schema/subgraphs/<name>.graphql`. */
 export function loadSubgraphSdl(name: string): DocumentNode {
@@ -33,6 +34,8 @@ export interface SubgraphOptions<C extends RequestContext> {
   routes?: Record<string, Route>;
   /** The subgraph's own Apollo plugins, after the platform's. */
   plugins?: ApolloServerPlugin<C>[];
+  /** The response cache's read rules and plugin, when the subgraph's answers may be cached (platform/response-cache/reads.ts). */
+  readLog?: { rules: ReadRules; plugin: ApolloServerPlugin<BaseContext> };
 }
 
 /**
@@ -50,6 +53,7 @@ export async function startSubgraph<C extends RequestContext>(o: SubgraphOptions
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginCacheControlDisabled(),
       ...(o.plugins ?? []),
+      ...(o.readLog ? [o.readLog.plugin as ApolloServerPlugin<C>] : []),
     ],
     includeStacktraceInErrorResponses: false,
     introspection: o.nodeEnv !== 'production',
@@ -62,6 +66,7 @@ export async function startSubgraph<C extends RequestContext>(o: SubgraphOptions
     apollo,
     ready: o.ready,
     routes: o.routes,
+    ...(o.readLog ? { around: <T>(fn: () => Promise<T>) => withReadLog(new ReadLog(o.readLog!.rules), fn) } : {}),
     context: async (req) => {
       const correlationId = correlationIdFrom(req.headers);
       const identity = identityFromSubgraphRequest(req.headers, o.nodeEnv, o.identitySecret);

@@ -16,6 +16,17 @@ export interface HttpServerOptions<C extends BaseContext> {
   maxBodyBytes?: number;
   /** Extra routes by path (e.g. /graphql/stream, /metrics). */
   routes?: Record<string, Route>;
+  /**
+   * Answers a POST /graphql from a cache before Apollo runs (the gateway's response cache):
+   * `lookup` gets the body as sent and the request's context (built once here); `store`
+   * is offered every complete answer Apollo computed for a request `lookup` missed.
+   */
+  responseCache?: {
+    lookup(req: http.IncomingMessage, body: string, context: C): Promise<{ body: string; contentType: string } | null>;
+    store(req: http.IncomingMessage, body: string, context: C, answer: { status: number; contentType: string; body: string }): void;
+  };
+  /** Runs around each GraphQL request's execution (a subgraph's read log: platform/response-cache/reads.ts). */
+  around?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 export interface RunningServer {
@@ -71,21 +82,46 @@ export async function startHttpServer<C extends BaseContext>(o: HttpServerOption
         if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
       }
       let body: unknown = undefined;
+      let text = '';
       if (req.method === 'POST') {
-        const text = await readBody(req, limit);
+        text = await readBody(req, limit);
         try {
           body = text ? JSON.parse(text) : undefined;
         } catch {
           return json(res, 400, { errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
         }
       }
-      const result = await o.apollo.executeHTTPGraphQLRequest({
+      // With a cache, the context is built first (authentication, rate limit): a hit is answered without Apollo.
+      let context = () => o.context(req);
+      let cached: C | undefined;
+      if (o.responseCache && req.method === 'POST' && text) {
+        try {
+          cached = await o.context(req);
+        } catch (err) {
+          // Apollo reports a refused context (UNAUTHENTICATED, RATE_LIMITED) as it always does.
+          context = () => Promise.reject(err);
+        }
+        if (cached) {
+          const ready = cached;
+          context = () => Promise.resolve(ready);
+          const hit = await o.responseCache.lookup(req, text, ready);
+          if (hit) {
+            res.writeHead(200, { 'content-type': hit.contentType });
+            return void res.end(hit.body);
+          }
+        }
+      }
+      const execute = () => o.apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-        context: () => o.context(req),
+        context,
       });
+      const result = await (o.around ? o.around(execute) : execute());
       for (const [k, v] of result.headers) res.setHeader(k, v);
       res.statusCode = result.status ?? 200;
-      if (result.body.kind === 'complete') return void res.end(result.body.string);
+      if (result.body.kind === 'complete') {
+        if (cached) o.responseCache!.store(req, text, cached, { status: res.statusCode, contentType: result.headers.get('content-type') ?? 'application/json', body: result.body.string });
+        return void res.end(result.body.string);
+      }
       for await (const chunk of result.body.asyncIterator) res.write(chunk);
       res.end();
     } catch (err) {

@@ -88,9 +88,24 @@ export class Db {
       const original = client.query.bind(client) as (...args: unknown[]) => unknown;
       (client as { query: unknown }).query = (...args: unknown[]) => {
         this.statements++;
+        this.observer?.(args[0], Array.isArray(args[1]) ? args[1] : (args[0] as { values?: unknown[] })?.values);
         return original(...args);
       };
     });
+    // pool.query hands the statement to a client later, possibly in another request's async
+    // context: the observer sees it here too, in the caller's.
+    const poolQuery = this.pool.query.bind(this.pool) as (...args: unknown[]) => unknown;
+    (this.pool as { query: unknown }).query = (...args: unknown[]) => {
+      this.observer?.(args[0], Array.isArray(args[1]) ? args[1] : (args[0] as { values?: unknown[] })?.values);
+      return poolQuery(...args);
+    };
+  }
+
+  private observer: ((statement: unknown, values: readonly unknown[] | undefined) => void) | undefined;
+
+  /** Calls `fn` with every statement sent through this pool, in the sender's async context (the response cache's read log). */
+  observe(fn: (statement: unknown, values: readonly unknown[] | undefined) => void): void {
+    this.observer = fn;
   }
 
   /** Checks a client out, pinging it first when it sat idle past `idleCheckMs`. */

@@ -6,6 +6,9 @@ import { startSubgraph } from '../graphql/subgraph.ts';
 import type { RunningServer } from '../http/server.ts';
 import type { Logger } from '../logger.ts';
 import type { Booted, Storage, SubgraphDefinition, TxOf } from './definition.ts';
+import { cacheTagsPlugin, recordStatement, wholeReadModel, writtenTags, type ReadRules } from '../response-cache/reads.ts';
+import { RedisTagVersions, type TagVersions } from '../response-cache/versions.ts';
+import { RedisKeyValueStore } from '../redis/ioredis.ts';
 
 /** A domain's parts without an HTTP server: what seeding and tools run commands with. */
 export interface BootedDomain<S extends Storage, P, O> extends Booted<S, O> {
@@ -58,9 +61,10 @@ export async function bootSubgraph<S extends Storage, P, C extends RequestContex
   definition: SubgraphDefinition<S, P, C, O>,
   config: Config,
   log: Logger,
-  options: O & { port?: number } = {} as O,
+  options: O & { port?: number; cacheVersions?: TagVersions | null } = {} as O,
 ): Promise<RunningSubgraph<S, P, O>> {
   const domain = await bootDomain(definition, config, log, options);
+  const cache = await responseCacheOf(definition, domain, options.cacheVersions);
   const endpoint = endpointOf(config, definition.name, { port: definition.defaultPort })!;
   let server: RunningServer;
   try {
@@ -76,8 +80,10 @@ export async function bootSubgraph<S extends Storage, P, C extends RequestContex
       routes: definition.routes?.(domain.parts, domain),
       context: (base, req) => definition.context(base, domain.parts, req),
       ready: () => domain.storage.ready(),
+      readLog: cache?.rules,
     });
   } catch (err) {
+    await cache?.close();
     await domain.close().catch(() => {});
     throw err;
   }
@@ -90,6 +96,53 @@ export async function bootSubgraph<S extends Storage, P, C extends RequestContex
     async stop() {
       await server.stop();
       await domain.close();
+      await cache?.close();
+    },
+  };
+}
+
+/**
+ * The subgraph's part of the response cache, when it opts in (definition.responseCache)
+ * and there are tag versions to keep: passed in (tests: null turns it off), else Redis at
+ * ANGELIS_REDIS_URL under `angelis:`. Statements of its pool go to the request's read
+ * log; each commit bumps the tags of what it wrote before its commands are answered.
+ */
+async function responseCacheOf<S extends Storage, P, C extends RequestContext, O extends object>(
+  definition: SubgraphDefinition<S, P, C, O>,
+  domain: BootedDomain<S, P, O>,
+  given: TagVersions | null | undefined,
+): Promise<{ rules: { rules: ReadRules; plugin: ReturnType<typeof cacheTagsPlugin> }; close(): Promise<void> } | undefined> {
+  const declared = definition.responseCache?.(domain.storage);
+  if (!declared || given === null) return undefined;
+  const { config, log } = domain;
+  let versions = given;
+  let opened: RedisKeyValueStore | undefined;
+  if (!versions) {
+    if (!config.ANGELIS_REDIS_URL) return undefined;
+    opened = await RedisKeyValueStore.connect(config.ANGELIS_REDIS_URL);
+    versions = new RedisTagVersions(opened.client, 'angelis:');
+  }
+  const tagVersions = versions;
+  const { db, rules } = declared;
+  db.observe(recordStatement);
+  domain.handler?.beforeAnswer(async (events) => {
+    const tags = writtenTags(definition.name, rules, events);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await tagVersions.bump(tags);
+      } catch (err) {
+        if (attempt >= 3) return log.error({ err, tags: tags.length }, 'response cache: tags of a committed write could not be bumped (answers cached before it may be served until they are)');
+        await new Promise((r) => setTimeout(r, 50 * 4 ** attempt));
+      }
+    }
+  });
+  // Whatever was cached before this start (a rebuild, a migration, another version of the code) is dropped.
+  await tagVersions.bump([wholeReadModel(definition.name)]);
+  log.info(`${definition.name}: answers may be cached by the gateway (tags bumped after each commit)`);
+  return {
+    rules: { rules, plugin: cacheTagsPlugin(definition.name, tagVersions) },
+    close: async () => {
+      await opened?.close();
     },
   };
 }

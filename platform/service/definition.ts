@@ -7,7 +7,8 @@ import type { RequestContext } from '../graphql/context.ts';
 import type { ResolverTypesConfig } from '../graphql/resolver-types.ts';
 import type { Route } from '../http/server.ts';
 import type { Logger } from '../logger.ts';
-import type { PoolSettings } from '../postgres/pool.ts';
+import type { Db, PoolSettings } from '../postgres/pool.ts';
+import type { ReadRules } from '../response-cache/reads.ts';
 
 /**
  * What a subgraph is, declared once in its folder (`subgraphs/<name>/subgraph.ts`); the kit
@@ -66,6 +67,12 @@ export interface SubgraphDefinition<S extends Storage = Storage, P = unknown, C 
   stop?(parts: P): Promise<void>;
   /** How its commands are batched and retried. */
   handlerOptions?: CommandHandlerOptions;
+  /**
+   * Owned domains on PostgreSQL: lets the gateway cache its answers (gateway/response-cache.ts).
+   * The pool whose statements are tagged, and the rules that tag them and the events'
+   * writes (platform/response-cache/reads.ts). Without it, no answer of it is cached.
+   */
+  responseCache?(storage: S): { db: Db; rules: ReadRules };
   /** Owned domains: where the projector reads its events (only read, never written). */
   eventSource?(config: Config): EventSourceSettings;
   /** Owned domains: truncates the read tables and replays every event; returns how many. */

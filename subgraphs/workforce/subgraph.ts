@@ -12,6 +12,7 @@ import { resolvers, type WorkforceContext } from './resolvers.ts';
 import { seedWorkforce } from './seed.ts';
 import { workforceMigrations } from './store/migrations.ts';
 import { rebuildWorkforce } from './store/rebuild.ts';
+import { workforceCacheRules } from './store/cache-rules.ts';
 
 /** Workforce's own variables. */
 export const workforceConfig = configFragment(['NOTIFICATIONS'], {
@@ -54,6 +55,7 @@ export const workforce = defineSubgraph({
     await parts.notifications.stop();
     if (parts.closePubSub) await parts.pubsub.close();
   },
+  responseCache: (storage) => ({ db: storage.db, rules: workforceCacheRules }),
   context: (base, { db, events, commands }): WorkforceContext => ({ ...base, db, loaders: createLoaders(db, base.identity, events), commands, today: todayUtc(), written: new Map() }),
   resolvers,
   resolverTypes: {

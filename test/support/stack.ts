@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../../gateway/server.ts';
 import { RedisKeyValueStore } from '../../platform/redis/ioredis.ts';
 import { RedisPubSub } from '../../platform/redis/pubsub.ts';
+import { RedisTagVersions } from '../../platform/response-cache/versions.ts';
 import { startCiam, type CiamService } from './subgraphs.ts';
 import { type CiamOptions } from '../../subgraphs/ciam/subgraph.ts';
 import { startWorkforce, type WorkforceService } from './subgraphs.ts';
@@ -82,7 +83,8 @@ export async function startTestStack(
   const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   // Workforce publishes notification wake-ups where the gateway listens: real Redis, the stack's prefix.
   const pubsub = await RedisPubSub.connect(redisUrl);
-  const workforceOptions = { db: database.db, pubsub, keyPrefix };
+  // Workforce keeps its answers' tag versions where the gateway's response cache reads them: real Redis, the stack's prefix.
+  const workforceOptions = { db: database.db, pubsub, keyPrefix, cacheVersions: new RedisTagVersions(store.client, keyPrefix) };
   const workforce = await startWorkforce(config, log, workforceOptions);
   const ciam = await startCiam(config, log, {
     db: ciamDatabase.db,

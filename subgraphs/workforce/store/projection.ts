@@ -263,6 +263,14 @@ const S = {
   ),
 };
 
+/** The read tables each event type's statement writes (from its SQL), for the response cache's invalidation. */
+export const TABLES_WRITTEN: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  Object.entries(S).map(([type, statement]) => [
+    type,
+    [...new Set([...statement.text.matchAll(/\b(?:insert\s+into|update|delete\s+from)\s+([a-z_][a-z0-9_]*)/gi)].map((m) => m[1].toLowerCase()))],
+  ]),
+);
+
 /** Events the fused single statement does not take (they need the transaction id, or are rare): the transaction path projects them. */
 const NOT_FUSED = new Set<string>(['NotificationRaised', 'NotificationsRead']);
 

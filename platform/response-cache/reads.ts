@@ -1,0 +1,150 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { RecordedEvent } from '../event-store/types.ts';
+import type { TagVersions } from './versions.ts';
+
+/**
+ * The subgraph side of the response cache: what an answer read, found out where reads
+ * happen rather than declared by resolvers. Every statement sent to the subgraph's
+ * database during a request is seen (platform/postgres/pool.ts `Db.observe`) and turned
+ * into tags by the domain's rules; a statement the rules cannot vouch for (a table no
+ * event writes, a write, a transaction) and any other I/O (another subgraph's API) make
+ * the answer uncacheable. So a resolver added tomorrow is safe by default: it is either
+ * tagged by what it reads or not cached.
+ *
+ * The answer tells the gateway in `extensions.angelisCache` (only for a query with no
+ * errors): the tags, the count read before any data (versions.ts), whether it read the
+ * caller's personal rows, and until when it holds whatever is written (the date).
+ */
+export interface ReadRules {
+  /** Read tables every write of which is a projection of this domain's events (only these may be read by a cached answer). */
+  tables: ReadonlySet<string>;
+  /** Tables whose rows depend on who the caller is, not only on their role and company (notifications, read markers). */
+  personal: ReadonlySet<string>;
+  /**
+   * Point reads by prepared statement name: the streams whose rows are all they read
+   * (found or not: a row that appears later is written by that stream's events).
+   */
+  points: Readonly<Record<string, (values: readonly unknown[]) => string[]>>;
+  /** Until when an answer holds whatever is written (ms since epoch): e.g. the next midnight, when "today" changes. */
+  validUntil(): number;
+  /** The tags a committed event invalidates: its stream and the tables its projection writes. */
+  written(event: RecordedEvent): string[];
+}
+
+/** What one request read: built as it runs. */
+export class ReadLog {
+  readonly tags = new Set<string>();
+  personal = false;
+  /** Why the answer may not be cached (first reason only); null: cacheable so far. */
+  uncacheable: string | null = null;
+  /** The count read before the data (versions.ts), once the operation is known to be a query. */
+  start: { epoch: string; count: number } | null = null;
+
+  constructor(readonly rules: ReadRules) {}
+
+  refuse(reason: string): void {
+    this.uncacheable ??= reason;
+  }
+}
+
+const logs = new AsyncLocalStorage<ReadLog>();
+
+/** Runs `fn` (one request) with a read log that statements and other I/O report to. */
+export function withReadLog<T>(log: ReadLog, fn: () => T): T {
+  return logs.run(log, fn);
+}
+
+/** I/O the rules cannot tag (another subgraph's API, an external source): the current answer is not cached. */
+export function uncacheableRead(reason: string): void {
+  logs.getStore()?.refuse(reason);
+}
+
+const WRITES = /\b(insert|update|delete|merge|truncate|copy|call|lock)\b/i;
+// A name after FROM or JOIN that is not a function call (unnest(...), jsonb_array_elements(...)).
+const TABLES = /\b(?:from|join)\s+([a-z_][a-z0-9_.]*)\b(?!\s*\()/gi;
+
+/** The tables a statement reads (lower case), or null when it is not a plain read. */
+export function tablesRead(sql: string): string[] | null {
+  const head = sql.trimStart().slice(0, 6).toLowerCase();
+  if (head !== 'select' || WRITES.test(sql)) return null;
+  return [...new Set([...sql.matchAll(TABLES)].map((m) => m[1].toLowerCase()))];
+}
+
+/** Called for every statement the subgraph's pool sends: tags it into the current request's log, if any. */
+export function recordStatement(statement: unknown, values: readonly unknown[] | undefined): void {
+  const log = logs.getStore();
+  if (!log || log.uncacheable) return;
+  const { text, name } = typeof statement === 'string' ? { text: statement, name: undefined } : ((statement ?? {}) as { text?: string; name?: string });
+  if (typeof text !== 'string') return log.refuse('a statement without text');
+  const tables = tablesRead(text);
+  if (!tables) return log.refuse(`not a plain read: ${text.slice(0, 40)}`);
+  const rules = log.rules;
+  for (const table of tables) {
+    if (!rules.tables.has(table)) return log.refuse(`reads ${table}, which no event writes`);
+    if (rules.personal.has(table)) log.personal = true;
+  }
+  const point = name ? rules.points[name] : undefined;
+  if (point) {
+    for (const stream of point(values ?? [])) log.tags.add(`s:${stream}`);
+  } else {
+    for (const table of tables) log.tags.add(`t:${table}`);
+  }
+}
+
+/** The extension a cacheable answer carries to the gateway. */
+export interface CacheExtension {
+  /** Tags, each prefixed with the subgraph's name. */
+  tags: string[];
+  epoch: string;
+  count: number;
+  personal: boolean;
+  validUntil: number;
+}
+
+/** The tag every answer of a subgraph carries: bumped when its read model is rebuilt or migrated. */
+export const wholeReadModel = (subgraph: string) => `${subgraph}/all`;
+
+/**
+ * Reads the count before a query's data (awaited in didResolveOperation, before
+ * execution) and puts the extension on a clean query's answer. Mutations and
+ * subscriptions carry none.
+ */
+export function cacheTagsPlugin<C extends BaseContext>(subgraph: string, versions: TagVersions): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      const log = logs.getStore();
+      if (!log) return;
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation !== 'query') return log.refuse(operation?.operation ?? 'no operation');
+          try {
+            log.start = await versions.start();
+          } catch {
+            log.refuse('Redis unavailable');
+          }
+        },
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single' || !log.start || log.uncacheable) return;
+          const result = response.body.singleResult;
+          if (result.errors?.length) return;
+          const ext: CacheExtension = {
+            tags: [wholeReadModel(subgraph), ...[...log.tags].map((t) => `${subgraph}/${t}`)],
+            epoch: log.start.epoch,
+            count: log.start.count,
+            personal: log.personal,
+            validUntil: log.rules.validUntil(),
+          };
+          result.extensions = { ...result.extensions, angelisCache: ext };
+        },
+      };
+    },
+  };
+}
+
+/** The tags a batch of committed events invalidates, prefixed with the subgraph's name. */
+export function writtenTags(subgraph: string, rules: Pick<ReadRules, 'written'>, events: readonly RecordedEvent[]): string[] {
+  const tags = new Set<string>();
+  for (const e of events) for (const t of rules.written(e)) tags.add(`${subgraph}/${t}`);
+  return [...tags];
+}

@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, type TestStack } from './support/stack.ts';
+import { okAs, role, rut } from './support/workforce.ts';
+import { companyWithProject, raiseAboutProject } from './support/sse.ts';
+import type { RunningGateway } from '../gateway/server.ts';
+
+/**
+ * The gateway's response cache, through the gateway, with two instances on one Redis:
+ * answers are served from the cache (counted, and no subgraph is asked), a write through
+ * either instance is seen by the next read through both (also under concurrent load),
+ * nothing crosses companies, roles or users, and answers it cannot vouch for (another
+ * subgraph without tags, errors, the audit trail, mutations) are never cached.
+ */
+let stack: TestStack;
+let b: RunningGateway;
+const ids: Record<string, string> = {};
+const profileIds: string[] = [];
+
+interface Answer {
+  status: number;
+  data?: any;
+  errors?: { message: string; extensions?: { code?: string } }[];
+  extensions?: Record<string, unknown>;
+}
+
+async function post(url: string, headers: Record<string, string>, query: string, variables: Record<string, unknown> = {}): Promise<Answer> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+  return { status: res.status, ...((await res.json()) as object) };
+}
+
+const BY_ID = `query($id: ID!) { profile(id: $id) { id fullName phone version } }`;
+const UPDATE = `mutation($id: ID!, $phone: String!) { updateProfile(id: $id, input: { phone: $phone }) { id phone version } }`;
+const admin = role.admin();
+const cacheOf = (g: RunningGateway) => g.responseCache!.stats;
+/** Subgraph requests Workforce has answered (its statement counter moves with each). */
+const workforceStatements = () => stack.database.db.statements;
+
+beforeAll(async () => {
+  // The concurrent test sends about a thousand requests as one identity.
+  stack = await startTestStack('response_cache', { env: { ANGELIS_GATEWAY_RATE_LIMIT_PER_IDENTITY: '100000' } });
+  b = await stack.startGateway();
+  const offering = (await okAs(stack, admin, `mutation { createOffering(input: {code: "RC", name: "Cache"}) { id } }`)).createOffering.id;
+  const a = await companyWithProject(stack, 'Alpha', rut(76_600_001), offering);
+  const other = await companyWithProject(stack, 'Beta', rut(76_600_002), offering);
+  Object.assign(ids, { A: a.companyId, PA: a.projectId, B: other.companyId });
+  for (let i = 0; i < 6; i++) {
+    const id = (await okAs(stack, admin, `mutation($r: String!, $n: String!) { createProfile(input: {rut: $r, firstName: $n, lastName: "Cached", phone: "+56 9 1000 0000"}) { id } }`, {
+      r: rut(18_600_000 + i), n: `Worker${i}`,
+    })).createProfile.id as string;
+    profileIds.push(id);
+    // The first four work for Alpha.
+    if (i < 4) await okAs(stack, admin, `mutation($c: ID!, $p: ID!) { hireProfile(input: {companyId: $c, profileId: $p}) { status } }`, { c: ids.A, p: id });
+  }
+}, 60_000);
+afterAll(async () => stack?.stop());
+
+describe('answers from the cache', () => {
+  it('serves a repeated query without asking Workforce, and the client never sees the cache tags', async () => {
+    const before = { ...cacheOf(stack.gateway) };
+    const first = await post(stack.gateway.url, admin, BY_ID, { id: profileIds[0] });
+    expect(first.errors).toBeUndefined();
+    expect(first.extensions?.angelisCache).toBeUndefined();
+    const statements = workforceStatements();
+    const second = await post(stack.gateway.url, admin, BY_ID, { id: profileIds[0] });
+    expect(second).toEqual(first);
+    expect(workforceStatements()).toBe(statements);
+    expect(cacheOf(stack.gateway).hits).toBe(before.hits + 1);
+    // The other instance finds it in Redis.
+    const hitsB = cacheOf(b).hits;
+    expect(await post(b.url, admin, BY_ID, { id: profileIds[0] })).toEqual(first);
+    expect(cacheOf(b).hits).toBe(hitsB + 1);
+    expect(workforceStatements()).toBe(statements);
+  });
+
+  it('a write through one instance is read by the next query through either, and other entries stay cached', async () => {
+    const [p0, p1] = profileIds;
+    for (const g of [stack.gateway, b]) {
+      await post(g.url, admin, BY_ID, { id: p0 });
+      await post(g.url, admin, BY_ID, { id: p1 });
+    }
+    const written = await post(b.url, admin, UPDATE, { id: p0, phone: '+56 9 2222 3333' });
+    expect(written.errors).toBeUndefined();
+    for (const g of [stack.gateway, b]) {
+      const read = await post(g.url, admin, BY_ID, { id: p0 });
+      expect(read.data.profile).toEqual({ id: p0, fullName: 'Worker0 Cached', phone: '+56 9 2222 3333', version: written.data.updateProfile.version });
+    }
+    // p1's stream was not written: still a hit, no statement.
+    const statements = workforceStatements();
+    const hits = cacheOf(stack.gateway).hits;
+    expect((await post(stack.gateway.url, admin, BY_ID, { id: p1 })).data.profile.phone).toBe('+56 9 1000 0000');
+    expect(cacheOf(stack.gateway).hits).toBe(hits + 1);
+    expect(workforceStatements()).toBe(statements);
+  });
+
+  it('lists are dropped by any write to their tables (a hire shows in the next list)', async () => {
+    const LIST = `query($c: ID!) { profiles(first: 10, companyId: $c) { nodes { id } } }`;
+    const before = (await post(stack.gateway.url, admin, LIST, { c: ids.A })).data.profiles.nodes.map((n: { id: string }) => n.id);
+    expect(await post(stack.gateway.url, admin, LIST, { c: ids.A })).toMatchObject({ data: { profiles: { nodes: before.map((id: string) => ({ id })) } } });
+    await okAs(stack, admin, `mutation($c: ID!, $p: ID!) { hireProfile(input: {companyId: $c, profileId: $p}) { status } }`, { c: ids.A, p: profileIds[4] });
+    const after = (await post(b.url, admin, LIST, { c: ids.A })).data.profiles.nodes.map((n: { id: string }) => n.id);
+    expect(after).toEqual([...before, profileIds[4]].sort((x, y) => profileIds.indexOf(x) - profileIds.indexOf(y)));
+  });
+
+  it('under concurrent writes and reads through two instances, no read is older than a write already answered', async () => {
+    const working = profileIds.slice(0, 3);
+    const acked = new Map<string, number>();
+    const stale: string[] = [];
+    let reads = 0;
+    let phone = 0;
+    const hitsBefore = cacheOf(stack.gateway).hits + cacheOf(b).hits;
+    const deadline = Date.now() + 4_000;
+    const client = async (n: number) => {
+      for (let i = 0; Date.now() < deadline && i < 400; i++) {
+        const id = working[(n + i) % working.length];
+        const g = (n + i) % 2 ? stack.gateway : b;
+        if (Math.random() < 0.2) {
+          const res = await post(g.url, admin, UPDATE, { id, phone: `+56 9 3${String(++phone).padStart(3, '0')} 0000` });
+          if (res.errors) throw new Error(JSON.stringify(res.errors));
+          const v = res.data.updateProfile.version as number;
+          if (v > (acked.get(id) ?? 0)) acked.set(id, v);
+        } else {
+          const atLeast = acked.get(id) ?? 0;
+          const res = await post(g.url, admin, BY_ID, { id });
+          reads++;
+          if (!res.data) throw new Error(JSON.stringify(res));
+          if (res.data.profile.version < atLeast) stale.push(`${id}: read version ${res.data.profile.version} after ${atLeast} was answered`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, n) => client(n)));
+    expect(stale).toEqual([]);
+    expect(reads).toBeGreaterThan(50);
+    // The cache was in play: some reads were hits.
+    expect(cacheOf(stack.gateway).hits + cacheOf(b).hits).toBeGreaterThan(hitsBefore);
+  }, 20_000);
+});
+
+describe('scopes', () => {
+  const PROFILE = `query($id: ID!) { profile(id: $id) { id fullName } }`;
+
+  it('a manager of another company does not get the answer a manager of Alpha was given', async () => {
+    const alpha = await post(stack.gateway.url, role.manager(ids.A), PROFILE, { id: profileIds[1] });
+    expect(alpha.data.profile).toEqual({ id: profileIds[1], fullName: 'Worker1 Cached' });
+    expect((await post(stack.gateway.url, role.manager(ids.A), PROFILE, { id: profileIds[1] })).data).toEqual(alpha.data);
+    const beta = await post(stack.gateway.url, role.manager(ids.B), PROFILE, { id: profileIds[1] });
+    expect(beta.data?.profile ?? null).toBeNull();
+    expect(beta.errors).toBeUndefined();
+    // A worker asking about someone else: not visible either.
+    const worker = await post(b.url, role.worker(profileIds[2]), PROFILE, { id: profileIds[1] });
+    expect(worker.data?.profile ?? null).toBeNull();
+  });
+
+  it('managers of one company share answers, but each user has their own notifications and read state', async () => {
+    const ann = role.manager(ids.A, 'ann@alpha.example');
+    const bob = role.manager(ids.A, 'bob@alpha.example');
+    const COMPANY = `query($id: ID!) { company(id: $id) { id name } }`;
+    await post(stack.gateway.url, ann, COMPANY, { id: ids.A });
+    const hits = cacheOf(stack.gateway).hits;
+    await post(stack.gateway.url, bob, COMPANY, { id: ids.A });
+    expect(cacheOf(stack.gateway).hits).toBe(hits + 1);
+
+    const id = await raiseAboutProject(stack, ids.PA, 'For the managers');
+    const UNREAD = `query { unreadNotificationCount notifications(first: 5) { nodes { id readAt } } }`;
+    const annBefore = await post(stack.gateway.url, ann, UNREAD);
+    const bobBefore = await post(stack.gateway.url, bob, UNREAD);
+    expect(annBefore.data.notifications.nodes).toContainEqual({ id, readAt: null });
+    expect(bobBefore.data).toEqual(annBefore.data);
+    await post(b.url, ann, `mutation($id: ID!) { markNotificationRead(id: $id) { id } }`, { id });
+    const annAfter = await post(stack.gateway.url, ann, UNREAD);
+    const bobAfter = await post(stack.gateway.url, bob, UNREAD);
+    expect(annAfter.data.unreadNotificationCount).toBe(annBefore.data.unreadNotificationCount - 1);
+    expect(annAfter.data.notifications.nodes.find((n: { id: string }) => n.id === id).readAt).not.toBeNull();
+    expect(bobAfter.data).toEqual(bobBefore.data);
+  });
+});
+
+describe('answers never cached', () => {
+  /** Runs the operation twice: nothing stored, no hit, and the refusal counted. */
+  async function neverCached(query: string, variables: Record<string, unknown> = {}) {
+    const g = stack.gateway;
+    const before = { ...cacheOf(g), refused: { ...cacheOf(g).refused } };
+    const answers = [await post(g.url, admin, query, variables), await post(g.url, admin, query, variables)];
+    const after = cacheOf(g);
+    expect(after.stored).toBe(before.stored);
+    expect(after.hits).toBe(before.hits);
+    const refusals = (r: Record<string, number>) => Object.values(r).reduce((n, x) => n + x, 0);
+    expect(refusals(after.refused)).toBe(refusals(before.refused) + 2);
+    return answers[1];
+  }
+
+  it('a query that also asks a subgraph without cache tags (Safety)', async () => {
+    const res = await neverCached(`query($id: ID!) { project(id: $id) { id name anomalies(first: 1) { nodes { id } } } }`, { id: ids.PA });
+    expect(res.errors).toBeUndefined();
+  });
+
+  it('an answer with an error', async () => {
+    const res = await neverCached(`query { profiles(first: -1) { nodes { id } } }`);
+    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('a mutation', async () => {
+    const res = await neverCached(UPDATE, { id: profileIds[3], phone: '+56 9 4444 5555' });
+    expect(res.data.updateProfile.phone).toBe('+56 9 4444 5555');
+  });
+
+  it('the audit trail (it reads the event log, which the tags do not cover)', async () => {
+    const res = await neverCached(`query($id: ID!) { profile(id: $id) { id auditTrail(first: 5) { nodes { action } } } }`, { id: profileIds[3] });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.profile.auditTrail.nodes.length).toBeGreaterThan(0);
+  });
+});
