@@ -1,6 +1,7 @@
 /**
- * Gateway benchmark: ours against its peers on the same supergraph and the same running
- * subgraphs — bare @apollo/gateway + @apollo/server, Hive Gateway, Hive Gateway on its
+ * Gateway benchmark: ours (as shipped, response cache on; and `ours-nocache`, the same with
+ * ANGELIS_GATEWAY_RESPONSE_CACHE=off) against its peers on the same supergraph and the same
+ * running subgraphs — bare @apollo/gateway + @apollo/server, Hive Gateway, Hive Gateway on its
  * Rust planner (@graphql-hive/router-runtime), Hive Gateway with its response cache — and
  * Workforce called directly. Operations and variable generators: bench/operations/.
  *
@@ -30,6 +31,8 @@ import { startBenchStack } from './support/stack.ts';
 import { startService, type ServiceProcess } from './support/services.ts';
 import { PEER_KINDS } from './support/peers.ts';
 import { operations, type Operation } from './operations/index.ts';
+import { randomBytes } from 'node:crypto';
+import { RedisKeyValueStore } from '../platform/redis/ioredis.ts';
 
 const env = process.env;
 const QUICK = process.argv.includes('--quick');
@@ -96,7 +99,16 @@ await runBench('bench:gateway', 20 * 60_000, async (scope) => {
   const extraCompanyIds = await mapLimit(Array.from({ length: EXTRA_COMPANIES }, (_, i) => i), 4, (i) =>
     bench.commands.registerCompany(ctx, { name: `Bench Services ${i} Ltda`, taxRut: rutFor(98_000_000 + i) }));
   const companyIds = [...seeded.companyIds, ...extraCompanyIds];
-  const stack = await startBenchStack(scope, bench, { gateway: true });
+  // Real Redis under a prefix of this run's own (deleted at the end): ours keeps its response
+  // cache's answers and versions there, as in production, and rate-limits through it.
+  const redisUrl = env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const keyPrefix = `angelis:bench:${randomBytes(6).toString('hex')}:`;
+  const redis = await RedisKeyValueStore.connect(redisUrl);
+  scope.defer(async () => {
+    await redis.deleteByPrefix(keyPrefix);
+    await redis.close();
+  });
+  const stack = await startBenchStack(scope, bench, { gateway: true, env: { ANGELIS_REDIS_URL: redisUrl, ANGELIS_REDIS_KEY_PREFIX: keyPrefix } });
   const { workforce } = stack;
   const ciam = stack.ciam!;
   const ours = stack.gateway!;
@@ -118,8 +130,11 @@ await runBench('bench:gateway', 20 * 60_000, async (scope) => {
   for (const kind of PEER_KINDS.filter((k) => !ONLY_TARGETS || ONLY_TARGETS.has(k))) {
     peers.push({ kind, process: await startService(scope, kind, { env: subgraphEnv, startTimeoutMs: 90_000 }) });
   }
+  // Ours as shipped (response cache on) and with the cache off: what the cache adds, and what the gateway does without it.
+  const uncached = !ONLY_TARGETS || ONLY_TARGETS.has('ours-nocache') ? await stack.startGateway!({ ANGELIS_GATEWAY_RESPONSE_CACHE: 'off' }) : undefined;
   const targets: Target[] = [
     { label: 'ours', url: ours.url, gateway: ours },
+    ...(uncached ? [{ label: 'ours-nocache', url: uncached.url, gateway: uncached }] : []),
     ...peers.map((p) => ({ label: p.kind, url: p.process.url, gateway: p.process })),
     { label: 'workforce direct', url: workforce.url, direct: true },
   ].filter((t) => t.label === 'ours' || !ONLY_TARGETS || ONLY_TARGETS.has(t.label) || (t.direct && ONLY_TARGETS.has('direct')));
@@ -225,8 +240,17 @@ function printTargets(results: Map<Operation, Row[]>): void {
     x(op, 'hive', 2.5);
     x(op, 'hive-router', 2);
   }
+  // The same without our response cache (the two-subgraph query is never cached: CIAM does not tag its answers).
+  const xNoCache = (op: string, peer: string, min: number) => {
+    const r = rps(find(op, 'ours-nocache')) / rps(find(op, peer));
+    add(`${op}: ours-nocache / ${peer}`, `>= ${min}x`, r, r >= min);
+  };
+  xNoCache('by-id lookup', 'hive', 2.5);
+  xNoCache('by-id lookup', 'hive-router', 2);
   const byIdCpu = cpu(find('by-id lookup', 'ours'), 'gateway');
   add('by-id lookup: gateway CPU ms per request', '<= 0.35', byIdCpu, byIdCpu <= 0.35);
+  const byIdCpuNoCache = cpu(find('by-id lookup', 'ours-nocache'), 'gateway');
+  add('by-id lookup: gateway CPU ms per request, cache off', '<= 0.35', byIdCpuNoCache, byIdCpuNoCache <= 0.35);
   for (const op of ['80/20 read/write mix', 'by-id lookup']) x(op, 'hive-cache', 1.5);
   const stale = find('80/20 read/write mix', 'ours')?.stale;
   if (stale !== undefined) add('80/20 mix: stale reads through ours', '0', stale, stale === 0, 0);

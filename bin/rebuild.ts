@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
 import { withEmbeddedDefaults } from '../platform/postgres/embedded.ts';
 import { configFragments, SERVICES } from '../services/registry.ts';
+import { dropCachedAnswers } from '../platform/service/boot.ts';
 
 /** `npm run rebuild -- <domain>`: truncates a domain's read tables and replays its events (appends wait meanwhile). */
 const rebuildable = SERVICES.filter((s) => s.kind === 'domain' && s.subgraph);
@@ -23,6 +24,7 @@ try {
     const replayed = await definition.rebuild(storage, (n) => process.stderr.write(`\rreplayed ${n} events`));
     process.stderr.write('\n');
     log.info({ domain: name, replayed, ms: Date.now() - started }, 'read tables rebuilt');
+    await dropCachedAnswers(definition, config, log);
   } finally {
     await storage.close();
   }

@@ -21,7 +21,7 @@ try {
   const log = createLogger('safelist', config.ANGELIS_LOG_LEVEL);
   const store = await openKeyValueStore(config, log);
   try {
-    const hashes = await persistedStore(store, 'angelis:', 'safelist', config.ANGELIS_GATEWAY_APQ_TTL_MS).register(files.map((f) => readFileSync(f, 'utf8')));
+    const hashes = await persistedStore(store, config.ANGELIS_REDIS_KEY_PREFIX, 'safelist', config.ANGELIS_GATEWAY_APQ_TTL_MS).register(files.map((f) => readFileSync(f, 'utf8')));
     files.forEach((f, i) => console.log(`${hashes[i]}  ${f}`));
   } finally {
     await store.close();

@@ -243,6 +243,11 @@ export class ResponseCache {
     return null;
   }
 
+  /** What this instance holds in memory. */
+  inMemory(): { entries: number; bytes: number } {
+    return { entries: this.memory.size, bytes: this.bytes };
+  }
+
   /** Forgets what this instance holds in memory (tests). */
   clearMemory(): void {
     this.memory.clear();

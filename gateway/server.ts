@@ -35,7 +35,7 @@ export interface GatewayOptions {
   auth?: Partial<Pick<AuthenticatorOptions, 'jwks' | 'sessionActive'>>;
   /** Shared store for rate limits (and sessions); default from ANGELIS_REDIS_URL. */
   store?: KeyValueStore;
-  /** Prefix of the keys read and written in the store (CIAM's must match); default `angelis:`. */
+  /** Prefix of the keys read and written in the store (CIAM's and the subgraphs' must match); default ANGELIS_REDIS_KEY_PREFIX. */
   keyPrefix?: string;
   /** Wake-ups for notification streams; default from ANGELIS_REDIS_URL (Redis, else in-process). */
   pubsub?: PubSub;
@@ -77,7 +77,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     },
   });
   const store = options.store ?? (await openKeyValueStore(config, log));
-  const prefix = options.keyPrefix ?? 'angelis:';
+  const prefix = options.keyPrefix ?? config.ANGELIS_REDIS_KEY_PREFIX;
   const persistedMode = config.ANGELIS_GATEWAY_PERSISTED_OPERATIONS;
   const persisted = persistedStore(store, prefix, persistedMode, config.ANGELIS_GATEWAY_APQ_TTL_MS, config.ANGELIS_GATEWAY_APQ_MAX);
   // The identity provider: CIAM signs the tokens (JWKS) and keeps the sessions.

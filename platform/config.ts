@@ -94,6 +94,8 @@ const base = z.object({
   // Identity & Access (CIAM).
   /** Redis for one-time codes, sessions and rate limits; unset = in-process stand-ins (one instance only). */
   ANGELIS_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
+  /** Prefix of every key and channel the platform keeps in Redis (several platforms, or a benchmark, may share one Redis). */
+  ANGELIS_REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" or "-"').default('angelis:'),
   ANGELIS_JWT_ISSUER: z.string().min(1).default('angelis-ciam'),
   ANGELIS_JWT_AUDIENCE: z.string().min(1).default('angelis'),
   ANGELIS_ACCESS_TOKEN_TTL_S: positiveInt.max(3600).default(600),

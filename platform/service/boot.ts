@@ -104,7 +104,7 @@ export async function bootSubgraph<S extends Storage, P, C extends RequestContex
 /**
  * The subgraph's part of the response cache, when it opts in (definition.responseCache)
  * and there are tag versions to keep: passed in (tests: null turns it off), else Redis at
- * ANGELIS_REDIS_URL under `angelis:`. Statements of its pool go to the request's read
+ * ANGELIS_REDIS_URL under ANGELIS_REDIS_KEY_PREFIX. Statements of its pool go to the request's read
  * log; each commit bumps the tags of what it wrote before its commands are answered.
  */
 async function responseCacheOf<S extends Storage, P, C extends RequestContext, O extends object>(
@@ -120,7 +120,7 @@ async function responseCacheOf<S extends Storage, P, C extends RequestContext, O
   if (!versions) {
     if (!config.ANGELIS_REDIS_URL) return undefined;
     opened = await RedisKeyValueStore.connect(config.ANGELIS_REDIS_URL);
-    versions = new RedisTagVersions(opened.client, 'angelis:');
+    versions = new RedisTagVersions(opened.client, config.ANGELIS_REDIS_KEY_PREFIX);
   }
   const tagVersions = versions;
   const { db, rules } = declared;
@@ -145,4 +145,19 @@ async function responseCacheOf<S extends Storage, P, C extends RequestContext, O
       await opened?.close();
     },
   };
+}
+
+/**
+ * After its read tables were rebuilt outside a running subgraph (`npm run rebuild`): every
+ * answer the gateway cached from them is dropped (their subgraph's whole-read-model tag).
+ */
+export async function dropCachedAnswers(definition: Pick<SubgraphDefinition, 'name' | 'responseCache'>, config: Config, log: Logger): Promise<void> {
+  if (!definition.responseCache || !config.ANGELIS_REDIS_URL) return;
+  const redis = await RedisKeyValueStore.connect(config.ANGELIS_REDIS_URL);
+  try {
+    await new RedisTagVersions(redis.client, config.ANGELIS_REDIS_KEY_PREFIX).bump([wholeReadModel(definition.name)]);
+    log.info({ domain: definition.name }, 'cached answers of the rebuilt read model dropped');
+  } finally {
+    await redis.close();
+  }
 }

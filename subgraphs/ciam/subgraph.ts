@@ -79,7 +79,7 @@ export const ciam = defineSubgraph({
   async setup({ config, log, storage, handler, options }) {
     const db = storage.db;
     const store = options.store ?? (await openKeyValueStore(config, log));
-    const prefix = options.keyPrefix ?? 'angelis:';
+    const prefix = options.keyPrefix ?? config.ANGELIS_REDIS_KEY_PREFIX;
     const { ANGELIS_CIAM_KEY_SECRET: keySecret } = fragmentOf(config, ciamConfig);
     if (!keySecret) log.warn('ANGELIS_CIAM_KEY_SECRET is unset: using the development secret for signing keys');
     const secrets = new CiamSecrets(keySecret ?? DEV_CIAM_KEY_SECRET);

@@ -44,7 +44,7 @@ export const workforce = defineSubgraph({
     const commands = new WorkforceCommands(handler!, storage.db);
     const pubsub = options.pubsub ?? (await openPubSub(config, log));
     const notifications = new WorkforceNotifications({
-      commands, db: storage.db, log, pubsub, prefix: options.keyPrefix ?? 'angelis:', now: options.now ?? (() => new Date()),
+      commands, db: storage.db, log, pubsub, prefix: options.keyPrefix ?? config.ANGELIS_REDIS_KEY_PREFIX, now: options.now ?? (() => new Date()),
     });
     // After commit only: a wake-up for notifications that may still roll back would be a lie.
     handler!.onCommit(notifications.onCommit);

@@ -263,11 +263,11 @@ const S = {
   ),
 };
 
-/** The read tables each event type's statement writes (from its SQL), for the response cache's invalidation. */
+/** The read tables each event type's statement writes (from its SQL: INSERT INTO, UPDATE, DELETE FROM; not ON CONFLICT's DO UPDATE), for the response cache's invalidation. */
 export const TABLES_WRITTEN: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
   Object.entries(S).map(([type, statement]) => [
     type,
-    [...new Set([...statement.text.matchAll(/\b(?:insert\s+into|update|delete\s+from)\s+([a-z_][a-z0-9_]*)/gi)].map((m) => m[1].toLowerCase()))],
+    [...new Set([...statement.text.matchAll(/\b(?:insert\s+into|(?<!\bdo\s+)update|delete\s+from)\s+([a-z_][a-z0-9_]*)/gi)].map((m) => m[1].toLowerCase()))],
   ]),
 );
 
