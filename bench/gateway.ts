@@ -124,7 +124,7 @@ await runBench('bench:gateway', 20 * 60_000, async (scope) => {
     })
   );
 
-  const subgraphEnv = { ANGELIS_WORKFORCE_URL: workforce.url, ANGELIS_CIAM_URL: ciam.url };
+  const subgraphEnv = { ANGELIS_WORKFORCE_URL: workforce.url, ANGELIS_CIAM_URL: ciam.url, ANGELIS_SUPERGRAPH_PATH: stack.supergraphPath! };
   // One after another: loading a gateway's modules takes a core for seconds.
   const peers: { kind: string; process: ServiceProcess }[] = [];
   for (const kind of PEER_KINDS.filter((k) => !ONLY_TARGETS || ONLY_TARGETS.has(k))) {

@@ -255,9 +255,10 @@ export class ResponseCache {
   }
 }
 
-/** What subgraphs decide visibility by: answers are shared within it. */
+/** What subgraphs decide visibility by: answers are shared within it. A service identity (`system:<name>`) is a scope of its own. */
 export function sharedScope(i: Identity): string {
-  return `${i.kind}|${i.role}|${i.companyId ?? ''}|${i.profileId ?? ''}|${i.dev ? 'dev' : ''}`;
+  const service = i.userId.startsWith('system:') ? i.userId : '';
+  return `${i.kind}|${i.role}|${i.companyId ?? ''}|${i.profileId ?? ''}|${i.dev ? 'dev' : ''}|${service}`;
 }
 
 /** A user's own scope, for answers that read personal rows. */

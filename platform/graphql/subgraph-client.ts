@@ -3,6 +3,7 @@ import { IDENTITY_HEADER, signIdentity, type Identity } from '../auth/identity.t
 import { SourceUnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { CORRELATION_HEADER } from './context.ts';
+import { uncacheableRead } from '../response-cache/reads.ts';
 
 /** A GraphQL answer as another subgraph gave it. */
 export interface SubgraphAnswer<T> {
@@ -20,6 +21,8 @@ export interface SubgraphAnswer<T> {
 export function subgraphClient(o: { name: string; url: string; identitySecret: string; log: Logger; timeoutMs?: number }) {
   const { name, url, identitySecret, log, timeoutMs = 5_000 } = o;
   return async function query<T>(caller: Identity, document: string, variables: Record<string, unknown>, correlationId: string): Promise<SubgraphAnswer<T>> {
+    // What another subgraph answers carries no tags of this one's: an answer built on it is not cached.
+    uncacheableRead(`asks ${name}`);
     try {
       const res = await request(url, {
         method: 'POST',
