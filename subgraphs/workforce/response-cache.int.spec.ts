@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../platform/config.ts';
+import { createLogger } from '../../platform/logger.ts';
+import { IDENTITY_HEADER, identitySecret, signIdentity, type Identity } from '../../platform/auth/identity.ts';
+import { createTestDatabase, type TestDatabase } from '../../platform/testing/postgres.ts';
+import { MemoryPubSub } from '../../platform/redis/pubsub.ts';
+import type { TagVersions } from '../../platform/response-cache/versions.ts';
+import { checkDigit } from '../../platform/domain/rut.ts';
+import { bootSubgraph } from '../../platform/service/boot.ts';
+import { workforce, workforceConfig } from './subgraph.ts';
+
+/**
+ * Workforce's side of the response cache, at the subgraph: which answers carry tags and
+ * which do not, and that a write's tags are bumped before its mutation is answered, even
+ * when bumping takes retries (and that the write stands when it never succeeds).
+ */
+const rut = (body: number) => `${body}-${checkDigit(String(body))}`;
+const config = loadConfig({ NODE_ENV: 'test', ANGELIS_NOTIFICATIONS_SCAN_MS: '0' }, [workforceConfig]);
+const admin: Identity = { userId: 'admin@test', kind: 'internal-user', role: 'ADMIN', companyId: null, profileId: null, sessionId: 's' };
+
+/** Tag versions kept in memory that record each bump (a test double for Redis), and can be told to fail. */
+class RecordingVersions implements TagVersions {
+  count = 0;
+  bumps: { tags: readonly string[]; at: number }[] = [];
+  failures = 0;
+  async start() {
+    return { epoch: 'e', count: this.count };
+  }
+  async read(tags: readonly string[]) {
+    return { epoch: 'e', versions: tags.map(() => 0) };
+  }
+  async bump(tags: readonly string[]) {
+    if (this.failures > 0) {
+      this.failures--;
+      throw new Error('Redis is down');
+    }
+    this.count++;
+    this.bumps.push({ tags, at: Date.now() });
+  }
+}
+
+let t: TestDatabase;
+let service: Awaited<ReturnType<typeof bootSubgraph<any, any, any, any>>>;
+const versions = new RecordingVersions();
+
+async function ask(query: string, variables: Record<string, unknown> = {}) {
+  const res = await fetch(service.server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: signIdentity(admin, identitySecret(config)) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { at: Date.now(), ...((await res.json()) as { data?: any; errors?: unknown[]; extensions?: { angelisCache?: { tags: string[]; count: number; personal: boolean } } }) };
+}
+const REGISTER = `mutation($n: String!, $r: String!) { registerCompany(input: {name: $n, taxRut: $r}) { id } }`;
+
+beforeAll(async () => {
+  t = await createTestDatabase('wf_cache_tags', [], 5);
+  service = await bootSubgraph(workforce, config, createLogger('test', 'silent'), { db: t.db, port: 0, pubsub: new MemoryPubSub(), cacheVersions: versions });
+});
+afterAll(async () => {
+  await service?.stop();
+  await t?.drop();
+});
+
+describe("Workforce's answers and writes", () => {
+  it('drops every answer cached before it started (its whole read model)', () => {
+    expect(versions.bumps[0].tags).toEqual(['workforce/all']);
+  });
+
+  it('a by-id read is tagged with its stream, a list with its tables, each with the count read before it', async () => {
+    const id = (await ask(REGISTER, { n: 'Tagged Ltda', r: rut(77_100_001) })).data.registerCompany.id;
+    const byId = await ask(`query($id: ID!) { company(id: $id) { id name } }`, { id });
+    expect(byId.extensions?.angelisCache).toEqual({ tags: ['workforce/all', `workforce/s:company-${id}`], epoch: 'e', count: versions.count, personal: false, validUntil: expect.any(Number) });
+    const list = await ask(`query { companies(first: 5) { nodes { id } } }`);
+    expect(list.extensions?.angelisCache?.tags).toEqual(expect.arrayContaining(['workforce/all', 'workforce/t:companies']));
+  });
+
+  it('mutations, errors and reads of the event log carry no tags', async () => {
+    expect((await ask(REGISTER, { n: 'Untagged Ltda', r: rut(77_100_002) })).extensions?.angelisCache).toBeUndefined();
+    expect((await ask(`query { profiles(first: -1) { nodes { id } } }`)).extensions?.angelisCache).toBeUndefined();
+    const id = (await ask(`query { companies(first: 1) { nodes { id } } }`)).data.companies.nodes[0].id;
+    const audit = await ask(`query($id: ID!) { company(id: $id) { auditTrail { nodes { action } } } }`, { id });
+    expect(audit.errors).toBeUndefined();
+    expect(audit.extensions?.angelisCache).toBeUndefined();
+  });
+
+  it("bumps a write's stream and tables before answering it, retrying while Redis fails, and the write stands when it never succeeds", async () => {
+    versions.failures = 2;
+    const before = versions.bumps.length;
+    const answered = await ask(REGISTER, { n: 'Retried Ltda', r: rut(77_100_003) });
+    const id = answered.data.registerCompany.id;
+    const bump = versions.bumps.slice(before).find((b) => b.tags.includes(`workforce/s:company-${id}`));
+    expect(bump?.tags).toEqual(expect.arrayContaining(['workforce/t:companies']));
+    expect(bump!.at).toBeLessThanOrEqual(answered.at);
+
+    versions.failures = 100;
+    const unbumped = await ask(REGISTER, { n: 'Unbumped Ltda', r: rut(77_100_004) });
+    versions.failures = 0;
+    expect(unbumped.errors).toBeUndefined();
+    const lost = unbumped.data.registerCompany.id;
+    expect(versions.bumps.some((b) => b.tags.includes(`workforce/s:company-${lost}`))).toBe(false);
+    expect((await ask(`query($id: ID!) { company(id: $id) { name } }`, { id: lost })).data.company.name).toBe('Unbumped Ltda');
+  }, 20_000);
+});
