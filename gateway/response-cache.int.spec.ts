@@ -41,16 +41,16 @@ const answer = (body: string) => ({ status: 200, contentType: 'application/json'
 describe('ResponseCache', () => {
   it('serves a stored answer until one of its tags is written, then computes it again', async () => {
     const { versions, cache: c } = cache();
-    c.store(req, 'q1', manager('ann'), await readNow(versions, ['w/s:a', 'w/t:x']), answer('{"data":1}'));
+    c.store(req, 'q1', 'q1', manager('ann'), await readNow(versions, ['w/s:a', 'w/t:x']), answer('{"data":1}'));
     await new Promise((r) => setTimeout(r, 50)); // the Redis write is not awaited by store
-    expect(await c.lookup(req, 'q1', manager('ann'))).toEqual({ body: '{"data":1}', contentType: 'application/json' });
+    expect(await c.lookup(req, 'q1', 'q1', manager('ann'))).toEqual({ body: '{"data":1}', contentType: 'application/json' });
     // Another user of the same scope shares it; another instance finds it in Redis.
-    expect(await c.lookup(req, 'q1', manager('bob'))).not.toBeNull();
+    expect(await c.lookup(req, 'q1', 'q1', manager('bob'))).not.toBeNull();
     const other = cache().cache;
-    expect(await other.lookup(req, 'q1', manager('bob'))).not.toBeNull();
+    expect(await other.lookup(req, 'q1', 'q1', manager('bob'))).not.toBeNull();
     await versions.bump(['w/t:x']);
-    expect(await c.lookup(req, 'q1', manager('ann'))).toBeNull();
-    expect(await other.lookup(req, 'q1', manager('ann'))).toBeNull();
+    expect(await c.lookup(req, 'q1', 'q1', manager('ann'))).toBeNull();
+    expect(await other.lookup(req, 'q1', 'q1', manager('ann'))).toBeNull();
     expect(c.stats.stale).toBe(1);
   });
 
@@ -58,36 +58,51 @@ describe('ResponseCache', () => {
     const { versions, cache: c } = cache();
     const collected = await readNow(versions, ['w/s:b']);
     await versions.bump(['w/s:b']);
-    c.store(req, 'q2', manager('ann'), collected, answer('{"data":"old"}'));
-    expect(await c.lookup(req, 'q2', manager('ann'))).toBeNull();
+    c.store(req, 'q2', 'q2', manager('ann'), collected, answer('{"data":"old"}'));
+    expect(await c.lookup(req, 'q2', 'q2', manager('ann'))).toBeNull();
   });
 
   it('keeps an answer that read personal rows per user; the shared key only says so', async () => {
     const { versions, cache: c } = cache();
-    c.store(req, 'q3', manager('ann'), await readNow(versions, ['w/t:notifications'], true), answer('{"data":"ann"}'));
-    expect((await c.lookup(req, 'q3', manager('ann')))?.body).toBe('{"data":"ann"}');
-    expect(await c.lookup(req, 'q3', manager('bob'))).toBeNull();
+    c.store(req, 'q3', 'q3', manager('ann'), await readNow(versions, ['w/t:notifications'], true), answer('{"data":"ann"}'));
+    expect((await c.lookup(req, 'q3', 'q3', manager('ann')))?.body).toBe('{"data":"ann"}');
+    expect(await c.lookup(req, 'q3', 'q3', manager('bob'))).toBeNull();
     // Bob's own answer does not replace Ann's.
-    c.store(req, 'q3', manager('bob'), await readNow(versions, ['w/t:notifications'], true), answer('{"data":"bob"}'));
-    expect((await c.lookup(req, 'q3', manager('bob')))?.body).toBe('{"data":"bob"}');
-    expect((await c.lookup(req, 'q3', manager('ann')))?.body).toBe('{"data":"ann"}');
+    c.store(req, 'q3', 'q3', manager('bob'), await readNow(versions, ['w/t:notifications'], true), answer('{"data":"bob"}'));
+    expect((await c.lookup(req, 'q3', 'q3', manager('bob')))?.body).toBe('{"data":"bob"}');
+    expect((await c.lookup(req, 'q3', 'q3', manager('ann')))?.body).toBe('{"data":"ann"}');
     // A manager of another company never sees either.
-    expect(await c.lookup(req, 'q3', { ...manager('ann'), companyId: 'c2' })).toBeNull();
+    expect(await c.lookup(req, 'q3', 'q3', { ...manager('ann'), companyId: 'c2' })).toBeNull();
   });
 
   it('does not store errors, mutations, untagged fetches, oversized or expired answers, or anonymous callers', async () => {
     const { versions, cache: c } = cache();
     const ok = () => readNow(versions, ['w/s:c']);
-    c.store(req, 'e1', manager('ann'), await ok(), { ...answer('{"errors":[],"data":null}') });
-    c.store(req, 'e2', manager('ann'), { ...(await ok()), operation: 'mutation' }, answer('{}'));
+    c.store(req, 'e1', 'e1', manager('ann'), await ok(), { ...answer('{"errors":[],"data":null}') });
+    c.store(req, 'e2', 'e2', manager('ann'), { ...(await ok()), operation: 'mutation' }, answer('{}'));
     const untagged = await ok();
     collectFetch(untagged, undefined, true);
-    c.store(req, 'e3', manager('ann'), untagged, answer('{}'));
-    c.store(req, 'e4', manager('ann'), await ok(), answer(`{"data":"${'x'.repeat(20_000)}"}`));
-    c.store(req, 'e5', manager('ann'), { ...(await ok()), validUntil: Date.now() - 1 }, answer('{}'));
-    c.store(req, 'e6', null, await ok(), answer('{}'));
+    c.store(req, 'e3', 'e3', manager('ann'), untagged, answer('{}'));
+    c.store(req, 'e4', 'e4', manager('ann'), await ok(), answer(`{"data":"${'x'.repeat(20_000)}"}`));
+    c.store(req, 'e5', 'e5', manager('ann'), { ...(await ok()), validUntil: Date.now() - 1 }, answer('{}'));
+    c.store(req, 'e6', 'e6', null, await ok(), answer('{}'));
     expect(c.stats.stored).toBe(0);
-    expect(c.stats.refused).toEqual({ 'an error': 1, mutation: 1, 'a subgraph answer without cache tags': 1, 'too large': 1, expired: 1, anonymous: 1 });
+    expect(c.stats.refused).toEqual({ 'an error': 1, mutation: 1, 'a subgraph that does not tag its answers': 1, 'too large': 1, expired: 1, anonymous: 1 });
+  });
+
+  it('skips looking up an operation recently found never cacheable (a mutation, a subgraph that does not tag)', async () => {
+    const { versions, cache: c } = cache();
+    const untagged = await readNow(versions, ['w/s:n']);
+    collectFetch(untagged, undefined, true);
+    c.store(req, 'n1', 'op-n', manager('ann'), untagged, answer('{}'));
+    expect(await c.lookup(req, 'n2', 'op-n', manager('ann'))).toBeNull();
+    expect(c.stats.skipped).toBe(1);
+    // A passing refusal (an error) does not: the next request is looked up.
+    const failed = await readNow(versions, ['w/s:n']);
+    collectFetch(failed, { angelisCache: { refused: 'an error' } }, true);
+    c.store(req, 'f1', 'op-f', manager('ann'), failed, answer('{}'));
+    await c.lookup(req, 'f2', 'op-f', manager('ann'));
+    expect(c.stats.skipped).toBe(1);
   });
 
   it('merges fetches: the lowest count, every tag, personal if any is; different Redis refuses', async () => {
@@ -101,11 +116,11 @@ describe('ResponseCache', () => {
 
   it('drops what memory cannot hold (least recently used first) and still finds it in Redis', async () => {
     const { versions, cache: c } = cache({ memoryBytes: 1_500 });
-    for (let i = 0; i < 5; i++) c.store(req, `m${i}`, manager('ann'), await readNow(versions, ['w/s:m']), answer(`{"data":"${'y'.repeat(400)}"}`));
+    for (let i = 0; i < 5; i++) c.store(req, `m${i}`, `m${i}`, manager('ann'), await readNow(versions, ['w/s:m']), answer(`{"data":"${'y'.repeat(400)}"}`));
     await new Promise((r) => setTimeout(r, 50));
     expect(c.inMemory().entries).toBeLessThan(5);
     expect(c.inMemory().bytes).toBeLessThanOrEqual(1_500);
-    for (let i = 0; i < 5; i++) expect(await c.lookup(req, `m${i}`, manager('ann'))).not.toBeNull();
+    for (let i = 0; i < 5; i++) expect(await c.lookup(req, `m${i}`, `m${i}`, manager('ann'))).not.toBeNull();
   });
 
   it('answers a lookup with a miss, quickly, when Redis does not answer', async () => {
@@ -114,11 +129,11 @@ describe('ResponseCache', () => {
     try {
       const versions = new RedisTagVersions(cut.client, prefix);
       const c = new ResponseCache({ versions, redis: cut.client, prefix, namespace: 'n', memoryBytes: 1 << 20, maxEntryBytes: 10_000, ttlMs: 60_000, log, timeoutMs: 200 });
-      c.store(req, 'r1', manager('ann'), await readNow(versions, ['w/s:r']), answer('{"data":1}'));
-      expect(await c.lookup(req, 'r1', manager('ann'))).not.toBeNull();
+      c.store(req, 'r1', 'r1', manager('ann'), await readNow(versions, ['w/s:r']), answer('{"data":1}'));
+      expect(await c.lookup(req, 'r1', 'r1', manager('ann'))).not.toBeNull();
       await relay.cut();
       const started = Date.now();
-      expect(await c.lookup(req, 'r1', manager('ann'))).toBeNull();
+      expect(await c.lookup(req, 'r1', 'r1', manager('ann'))).toBeNull();
       expect(Date.now() - started).toBeLessThan(2_000);
     } finally {
       cut.client.disconnect();

@@ -39,6 +39,13 @@ export interface CacheCollector {
   validUntil: number;
 }
 
+/** A subgraph that does not tag its answers at all (not opted in): the same operation will not be cacheable next time either. */
+const UNTAGGED = 'a subgraph that does not tag its answers';
+/** Refusals that follow from the operation itself, whatever its variables: its next requests skip the lookup for a while. */
+const STRUCTURAL = new Set([UNTAGGED, 'mutation', 'subscription']);
+const NEVER_MS = 60_000;
+const NEVER_MAX = 5_000;
+
 export function newCollector(): CacheCollector {
   return { operation: null, fetches: 0, refused: null, tags: new Set(), epoch: null, count: Number.MAX_SAFE_INTEGER, personal: false, validUntil: Number.MAX_SAFE_INTEGER };
 }
@@ -48,9 +55,11 @@ export function collectFetch(c: CacheCollector | undefined, extensions: Record<s
   if (!c) return;
   c.fetches++;
   if (c.refused) return;
-  const ext = extensions?.angelisCache as CacheExtension | undefined;
+  const ext = extensions?.angelisCache as (CacheExtension & { refused?: string }) | undefined;
   if (!isQuery) return void (c.refused = 'a mutation');
-  if (!ext || !Array.isArray(ext.tags) || typeof ext.epoch !== 'string' || typeof ext.count !== 'number') return void (c.refused = 'a subgraph answer without cache tags');
+  if (!ext) return void (c.refused = UNTAGGED);
+  if (typeof ext.refused === 'string') return void (c.refused = `refused by the subgraph: ${ext.refused}`);
+  if (!Array.isArray(ext.tags) || typeof ext.epoch !== 'string' || typeof ext.count !== 'number') return void (c.refused = 'malformed cache tags');
   if (c.epoch !== null && c.epoch !== ext.epoch) return void (c.refused = 'subgraphs on different Redis');
   c.epoch = ext.epoch;
   // Read at several counts: current only while no tag passes the lowest.
@@ -108,6 +117,8 @@ export interface CacheStats {
   stored: number;
   /** Entries found but written since (dropped). */
   stale: number;
+  /** Lookups skipped: the operation was recently found never cacheable. */
+  skipped: number;
   /** Answers not cached, by reason. */
   refused: Record<string, number>;
 }
@@ -117,7 +128,9 @@ const sha = (s: string) => createHash('sha256').update(s).digest('base64url');
 export class ResponseCache {
   private readonly memory = new Map<string, { stored: Stored; bytes: number }>();
   private bytes = 0;
-  readonly stats: CacheStats = { hits: 0, misses: 0, stored: 0, stale: 0, refused: {} };
+  readonly stats: CacheStats = { hits: 0, misses: 0, stored: 0, stale: 0, skipped: 0, refused: {} };
+  /** Operations found never cacheable (a mutation, a subgraph that does not tag), until when their lookups are skipped. */
+  private readonly never = new Map<string, number>();
 
   constructor(private readonly o: ResponseCacheOptions) {}
 
@@ -171,9 +184,21 @@ export class ResponseCache {
     return stored;
   }
 
-  /** A current cached answer for this request, or null (the collector then gathers the answer's tags). */
-  async lookup(req: http.IncomingMessage, body: string, identity: Identity | null): Promise<{ body: string; contentType: string } | null> {
+  /**
+   * A current cached answer for this request, or null (the collector then gathers the
+   * answer's tags). `operation` names the operation whatever its variables (text or
+   * persisted hash, and name): one recently found never cacheable is not looked up.
+   */
+  async lookup(req: http.IncomingMessage, body: string, operation: string, identity: Identity | null): Promise<{ body: string; contentType: string } | null> {
     if (!identity) return null;
+    const never = this.never.get(operation);
+    if (never !== undefined) {
+      if (never > Date.now()) {
+        this.stats.skipped++;
+        return null;
+      }
+      this.never.delete(operation);
+    }
     try {
       const shared = this.key(req, body, sharedScope(identity));
       let key = shared;
@@ -205,10 +230,14 @@ export class ResponseCache {
   }
 
   /** Keeps a computed answer when everything behind it was tagged and it holds no error. */
-  store(req: http.IncomingMessage, body: string, identity: Identity | null, c: CacheCollector, answer: { status: number; contentType: string; body: string }): void {
+  store(req: http.IncomingMessage, body: string, operation: string, identity: Identity | null, c: CacheCollector, answer: { status: number; contentType: string; body: string }): void {
     const refused = this.refusal(identity, c, answer);
     if (refused) {
       this.stats.refused[refused] = (this.stats.refused[refused] ?? 0) + 1;
+      if (STRUCTURAL.has(refused)) {
+        if (this.never.size >= NEVER_MAX) this.never.delete(this.never.keys().next().value!);
+        this.never.set(operation, Date.now() + NEVER_MS);
+      }
       return;
     }
     const entry: Entry = { epoch: c.epoch!, count: c.count, tags: [...c.tags], validUntil: c.validUntil, contentType: answer.contentType, body: answer.body };
@@ -253,6 +282,13 @@ export class ResponseCache {
     this.memory.clear();
     this.bytes = 0;
   }
+}
+
+/** An operation whatever its variables: its text or persisted hash, and the name chosen in it. */
+export function operationOf(parsed: unknown): string {
+  const b = (parsed ?? {}) as { query?: unknown; operationName?: unknown; extensions?: { persistedQuery?: { sha256Hash?: unknown } } };
+  const text = typeof b.query === 'string' ? b.query : `#${String(b.extensions?.persistedQuery?.sha256Hash ?? '')}`;
+  return `${text}\u0000${typeof b.operationName === 'string' ? b.operationName : ''}`;
 }
 
 /** What subgraphs decide visibility by: answers are shared within it. A service identity (`system:<name>`) is a scope of its own. */

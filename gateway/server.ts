@@ -22,7 +22,7 @@ import { notificationStreams, STREAM_PATH, type NotificationStreams } from './no
 import { createHash } from 'node:crypto';
 import { RedisKeyValueStore } from '../platform/redis/ioredis.ts';
 import { RedisTagVersions } from '../platform/response-cache/versions.ts';
-import { cacheOperationPlugin, newCollector, ResponseCache, type CacheCollector } from './response-cache.ts';
+import { cacheOperationPlugin, newCollector, operationOf, ResponseCache, type CacheCollector } from './response-cache.ts';
 import { apqRegistrationPlugin, persistedErrorsPlugin, persistedStore, safelistPlugin, warmUp, type GatewayOwnOperation, type PersistedStore } from './persisted-operations.ts';
 
 export interface GatewayOptions {
@@ -140,11 +140,11 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     ...(responseCache
       ? {
           responseCache: {
-            lookup: (req, body, ctx) => {
+            lookup: (req, body, parsed, ctx) => {
               ctx.cache = newCollector();
-              return responseCache.lookup(req, body, ctx.identity);
+              return responseCache.lookup(req, body, operationOf(parsed), ctx.identity);
             },
-            store: (req, body, ctx, answer) => responseCache.store(req, body, ctx.identity, ctx.cache!, answer),
+            store: (req, body, parsed, ctx, answer) => responseCache.store(req, body, operationOf(parsed), ctx.identity, ctx.cache!, answer),
           },
         }
       : {}),

@@ -22,8 +22,8 @@ export interface HttpServerOptions<C extends BaseContext> {
    * is offered every complete answer Apollo computed for a request `lookup` missed.
    */
   responseCache?: {
-    lookup(req: http.IncomingMessage, body: string, context: C): Promise<{ body: string; contentType: string } | null>;
-    store(req: http.IncomingMessage, body: string, context: C, answer: { status: number; contentType: string; body: string }): void;
+    lookup(req: http.IncomingMessage, body: string, parsed: unknown, context: C): Promise<{ body: string; contentType: string } | null>;
+    store(req: http.IncomingMessage, body: string, parsed: unknown, context: C, answer: { status: number; contentType: string; body: string }): void;
   };
   /** Runs around each GraphQL request's execution (a subgraph's read log: platform/response-cache/reads.ts). */
   around?: <T>(fn: () => Promise<T>) => Promise<T>;
@@ -104,7 +104,7 @@ export async function startHttpServer<C extends BaseContext>(o: HttpServerOption
         if (cached) {
           const ready = cached;
           context = () => Promise.resolve(ready);
-          const hit = await o.responseCache.lookup(req, text, ready);
+          const hit = await o.responseCache.lookup(req, text, body, ready);
           if (hit) {
             res.writeHead(200, { 'content-type': hit.contentType });
             return void res.end(hit.body);
@@ -119,7 +119,7 @@ export async function startHttpServer<C extends BaseContext>(o: HttpServerOption
       for (const [k, v] of result.headers) res.setHeader(k, v);
       res.statusCode = result.status ?? 200;
       if (result.body.kind === 'complete') {
-        if (cached) o.responseCache!.store(req, text, cached, { status: res.statusCode, contentType: result.headers.get('content-type') ?? 'application/json', body: result.body.string });
+        if (cached) o.responseCache!.store(req, text, body, cached, { status: res.statusCode, contentType: result.headers.get('content-type') ?? 'application/json', body: result.body.string });
         return void res.end(result.body.string);
       }
       for await (const chunk of result.body.asyncIterator) res.write(chunk);

@@ -124,14 +124,19 @@ export function cacheTagsPlugin<C extends BaseContext>(subgraph: string, version
             log.refuse('Redis unavailable');
           }
         },
-        async willSendResponse({ response }) {
-          if (response.body.kind !== 'single' || !log.start || log.uncacheable) return;
+        async willSendResponse({ response, operation }) {
+          if (response.body.kind !== 'single' || operation?.operation !== 'query') return;
           const result = response.body.singleResult;
-          if (result.errors?.length) return;
+          // Why not, so the gateway tells a passing refusal from a subgraph that never tags.
+          const refused = log.uncacheable ?? (result.errors?.length ? 'an error' : !log.start ? 'no count' : null);
+          if (refused) {
+            result.extensions = { ...result.extensions, angelisCache: { refused } };
+            return;
+          }
           const ext: CacheExtension = {
             tags: [wholeReadModel(subgraph), ...[...log.tags].map((t) => `${subgraph}/${t}`)],
-            epoch: log.start.epoch,
-            count: log.start.count,
+            epoch: log.start!.epoch,
+            count: log.start!.count,
             personal: log.personal,
             validUntil: log.rules.validUntil(),
           };

@@ -75,13 +75,13 @@ describe("Workforce's answers and writes", () => {
     expect(list.extensions?.angelisCache?.tags).toEqual(expect.arrayContaining(['workforce/all', 'workforce/t:companies']));
   });
 
-  it('mutations, errors and reads of the event log carry no tags', async () => {
+  it('mutations carry nothing; errors and reads of the event log say why they carry no tags', async () => {
     expect((await ask(REGISTER, { n: 'Untagged Ltda', r: rut(77_100_002) })).extensions?.angelisCache).toBeUndefined();
-    expect((await ask(`query { profiles(first: -1) { nodes { id } } }`)).extensions?.angelisCache).toBeUndefined();
+    expect((await ask(`query { profiles(first: -1) { nodes { id } } }`)).extensions?.angelisCache).toEqual({ refused: 'an error' });
     const id = (await ask(`query { companies(first: 1) { nodes { id } } }`)).data.companies.nodes[0].id;
     const audit = await ask(`query($id: ID!) { company(id: $id) { auditTrail { nodes { action } } } }`, { id });
     expect(audit.errors).toBeUndefined();
-    expect(audit.extensions?.angelisCache).toBeUndefined();
+    expect(audit.extensions?.angelisCache).toEqual({ refused: 'reads events, which no event writes' });
   });
 
   it("bumps a write's stream and tables before answering it, retrying while Redis fails, and the write stands when it never succeeds", async () => {
