@@ -105,6 +105,7 @@ export class CommandHandler<Tx = pg.PoolClient> {
   private readonly retry: RetryPolicy;
   private readonly listeners: CommitListener[] = [];
   private readonly hooks: CommitHook[] = [];
+  private readonly uncertainHooks: (() => Promise<void>)[] = [];
 
   constructor(
     readonly store: EventStore<Tx, unknown>,
@@ -128,6 +129,15 @@ export class CommandHandler<Tx = pg.PoolClient> {
   /** Registers a hook awaited after each commit, before the committed commands are answered. */
   beforeAnswer(hook: CommitHook): void {
     this.hooks.push(hook);
+  }
+
+  /** Registers a hook awaited when a commit may or may not have happened (the connection broke during COMMIT), before its commands fail. */
+  onUncertainCommit(hook: () => Promise<void>): void {
+    this.uncertainHooks.push(hook);
+  }
+
+  private async uncertain(): Promise<void> {
+    await Promise.all(this.uncertainHooks.map((hook) => hook().catch(() => {})));
   }
 
   /** Forgets every cached aggregate (after a rebuild or in tests). */
@@ -157,6 +167,7 @@ export class CommandHandler<Tx = pg.PoolClient> {
       await uow?.abort(err);
       // A commit that may or may not have happened: nothing is re-run.
       if (uow?.committing && this.store.isConnectionError(err)) {
+        await this.uncertain();
         for (const p of batch) p.reject(err);
         return;
       }
@@ -202,6 +213,7 @@ export class CommandHandler<Tx = pg.PoolClient> {
         await uow.commit();
       } catch (err) {
         await uow?.abort(err);
+        if (uow?.committing && this.store.isConnectionError(err)) await this.uncertain();
         // A concurrent writer raced past the version check (unique index): a conflict too.
         if (!(err instanceof StreamVersionConflict)) return p.reject(err);
         decision = { kind: 'conflict', p, err };

@@ -128,4 +128,43 @@ describe('command handler on PostgreSQL: group commit saves statements', () => {
     const { rows } = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM events WHERE stream_id LIKE 'g-%'`);
     expect(rows[0].n).toBe(40);
   });
+
+  it('awaits beforeAnswer hooks (cache invalidation) after the commit and before any command of the batch is answered', async () => {
+    const handler = new CommandHandler(new PostgresEventStore(t.db));
+    const seen: string[] = [];
+    handler.beforeAnswer(async (events) => {
+      // Committed already: another connection reads the events.
+      const { rows } = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM events WHERE stream_id = ANY($1)`, [events.map((e) => e.streamId)]);
+      await new Promise((r) => setTimeout(r, 50));
+      seen.push(`hook:${rows[0].n}`);
+    });
+    const results = await Promise.all(['h-1', 'h-2', 'h-3'].map((id) => handler.handle(tick(id)).then((r) => (seen.push(`answer:${r.events[0].streamId}`), r))));
+    expect(results).toHaveLength(3);
+    expect(seen[0]).toMatch(/^hook:[1-3]$/);
+    const hooks = seen.filter((s) => s.startsWith('hook:'));
+    // Every answer came after a hook that saw its events committed.
+    for (const r of results) expect(seen.indexOf(`answer:${r.events[0].streamId}`)).toBeGreaterThan(seen.indexOf(hooks[0]));
+  });
+
+  it('calls onUncertainCommit hooks when the connection breaks during COMMIT, before the command fails', async () => {
+    const store = new PostgresEventStore(t.db);
+    const begin = store.begin.bind(store);
+    // The unit of work loses its connection while committing (the outcome is unknown).
+    store.begin = async () => {
+      const uow = await begin();
+      return Object.assign(uow, {
+        commit: async () => {
+          // COMMIT sent, then the connection is gone: PostgreSQL may or may not have committed.
+          (uow as { committing: boolean }).committing = true;
+          throw new Error('Connection terminated unexpectedly');
+        },
+      });
+    };
+    const handler = new CommandHandler(store);
+    const order: string[] = [];
+    handler.onUncertainCommit(async () => void order.push('uncertain'));
+    handler.beforeAnswer(async () => void order.push('answered'));
+    await expect(handler.handle(tick('u-1'))).rejects.toThrow(/Connection terminated/);
+    expect(order).toEqual(['uncertain']);
+  });
 });

@@ -136,6 +136,10 @@ async function responseCacheOf<S extends Storage, P, C extends RequestContext, O
       }
     }
   });
+  // A commit that may have happened (the connection broke during COMMIT) wrote who knows what: drop everything.
+  domain.handler?.onUncertainCommit(async () => {
+    await tagVersions.bump([wholeReadModel(definition.name)]).catch((err) => log.error({ err }, 'response cache: could not drop answers after an uncertain commit'));
+  });
   // Whatever was cached before this start (a rebuild, a migration, another version of the code) is dropped.
   await tagVersions.bump([wholeReadModel(definition.name)]);
   log.info(`${definition.name}: answers may be cached by the gateway (tags bumped after each commit)`);
