@@ -22,6 +22,7 @@ import { notificationStreams, STREAM_PATH, type NotificationStreams } from './no
 import { createHash } from 'node:crypto';
 import { RedisKeyValueStore } from '../platform/redis/ioredis.ts';
 import { RedisTagVersions } from '../platform/response-cache/versions.ts';
+import { passthroughGateway, type PassthroughStats } from './passthrough.ts';
 import { cacheOperationPlugin, newCollector, operationOf, ResponseCache, type CacheCollector } from './response-cache.ts';
 import { apqRegistrationPlugin, persistedErrorsPlugin, persistedStore, safelistPlugin, warmUp, type GatewayOwnOperation, type PersistedStore } from './persisted-operations.ts';
 
@@ -59,6 +60,8 @@ export interface RunningGateway extends RunningServer {
   warmed: number;
   /** The response cache (null: off, or no Redis). */
   responseCache: ResponseCache | null;
+  /** Queries sent to their one subgraph as written, and those planned (null: passthrough off). */
+  passthrough: PassthroughStats | null;
 }
 
 /** Starts the federated gateway on the static supergraph. */
@@ -67,15 +70,17 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   const urls = subgraphUrls(supergraphSdl, config, options.subgraphUrls);
   const { fetcher, close } = keepAliveFetcher(config.ANGELIS_GATEWAY_SUBGRAPH_TIMEOUT_MS);
   const secret = identitySecret(config);
-  const sources: SubgraphSource[] = [];
+  const sources = new Map<string, SubgraphSource>();
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => {
       const source = new SubgraphSource({ url: urls[name] ?? url, fetcher }, secret, name);
-      sources.push(source);
+      sources.set(name, source);
       return source;
     },
   });
+  // Single-subgraph queries go to their subgraph as the client wrote them (gateway/passthrough.ts).
+  const served = config.ANGELIS_GATEWAY_PASSTHROUGH === 'on' ? passthroughGateway(gateway, supergraphSdl, () => sources) : null;
   const store = options.store ?? (await openKeyValueStore(config, log));
   const prefix = options.keyPrefix ?? config.ANGELIS_REDIS_KEY_PREFIX;
   const persistedMode = config.ANGELIS_GATEWAY_PERSISTED_OPERATIONS;
@@ -99,7 +104,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   }, `${prefix}gateway:rate:`);
   const responseCache = await openResponseCache(config, log, store, prefix, supergraphSdl);
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: served ?? gateway,
     plugins: [
       ...(responseCache ? [cacheOperationPlugin<GatewayContext>()] : []),
       persistedErrorsPlugin<GatewayContext>(),
@@ -163,7 +168,8 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     persisted,
     warmed,
     responseCache,
-    mergedFetches: () => sources.reduce((n, s) => n + s.inflight.merged, 0),
+    mergedFetches: () => [...sources.values()].reduce((n, s) => n + s.inflight.merged, 0),
+    passthrough: served?.stats ?? null,
     async stop() {
       // Streams first: they end with a retry hint instead of being cut when the server closes.
       await notifications.stop();

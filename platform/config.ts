@@ -88,6 +88,12 @@ const base = z.object({
   ANGELIS_GATEWAY_RESPONSE_CACHE_MAX_BYTES: positiveInt.default(256 * 1024),
   /** How long a cached answer is kept in Redis unused (memory only: writes, not time, decide what is current). */
   ANGELIS_GATEWAY_RESPONSE_CACHE_TTL_MS: positiveInt.default(10 * 60_000),
+  /**
+   * `on` (default): a query whose plan is one fetch from one subgraph is sent to it as the
+   * client wrote it and its answer passed on without result shaping (gateway/passthrough.ts);
+   * `off`: every query runs through the planned path.
+   */
+  ANGELIS_GATEWAY_PASSTHROUGH: z.enum(['on', 'off']).default('on'),
   /** Set by `npm start` for the services it runs: they stop when that process is gone. */
   ANGELIS_SUPERVISOR_PID: positiveInt.optional(),
 

@@ -1,0 +1,202 @@
+import type { ApolloGateway, GraphQLDataSource } from '@apollo/gateway';
+import { Supergraph, baseType, operationFromDocument, type InterfaceType, type ObjectType, type Schema } from '@apollo/federation-internals';
+import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
+import type { GatewayExecutionResult, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
+import { createRequire } from 'node:module';
+import { Kind, print, visit, type DefinitionNode, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+
+/**
+ * Single-subgraph operations sent as the client wrote them.
+ *
+ * When the query planner's plan for a query is one fetch from one subgraph (no entity
+ * jump, no second subgraph), Apollo's gateway still rewrites the operation for that
+ * subgraph, then walks the whole answer again to shape it for the client (result
+ * shaping), which for a 30 kB answer costs as much CPU as the subgraph spends producing
+ * it. Sending the client's own operation (its fragments, aliases and directives) to that
+ * subgraph gives an answer already in the client's shape, so the gateway only passes it on.
+ *
+ * Only when it is the same answer: the plan is a single fetch (decided by the same query
+ * planner the gateway uses, on the same supergraph), the operation is a query with no
+ * introspection and no directive but @skip/@include, and every field it selects has, in
+ * that subgraph, exactly the type and argument defaults the API schema gives it (a field
+ * shared with a different nullability would propagate nulls differently). Anything else
+ * runs through the planned path. The subgraph call is the same data source (identity,
+ * in-flight merging, the response cache's tags, SOURCE_UNAVAILABLE), and its errors are
+ * reported as the planned path reports a subgraph's errors.
+ */
+export interface PassthroughStats {
+  passed: number;
+  planned: number;
+}
+
+type Decision = { subgraph: string; query: string; document: DocumentNode } | null;
+
+export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string, sources: () => Map<string, GraphQLDataSource>): GatewayInterface & { stats: PassthroughStats } {
+  const supergraph = Supergraph.build(supergraphSdl);
+  const apiSchema = supergraph.apiSchema();
+  const planner = new QueryPlanner(supergraph);
+  const subgraphSchemas = new Map<string, Schema>();
+  for (const subgraph of supergraph.subgraphs()) subgraphSchemas.set(subgraph.name, subgraph.schema);
+  // Per parsed document (Apollo keeps one per query text) and operation name.
+  const decisions = new WeakMap<DocumentNode, Map<string, Decision>>();
+  const stats: PassthroughStats = { passed: 0, planned: 0 };
+
+  function decide(ctx: GatewayGraphQLRequestContext): Decision {
+    let byName = decisions.get(ctx.document);
+    if (!byName) decisions.set(ctx.document, (byName = new Map()));
+    const name = ctx.operationName ?? '';
+    if (byName.has(name)) return byName.get(name)!;
+    let decision: Decision = null;
+    try {
+      decision = eligible(ctx);
+    } catch {
+      decision = null;
+    }
+    byName.set(name, decision);
+    return decision;
+  }
+
+  function eligible(ctx: GatewayGraphQLRequestContext): Decision {
+    const op = ctx.operation;
+    if (op.operation !== 'query') return null;
+    const fragments = usedFragments(ctx.document, op);
+    if (!fragments) return null;
+    const document: DocumentNode = { kind: Kind.DOCUMENT, definitions: [op, ...fragments] };
+    const plan: QueryPlan = planner.buildQueryPlan(operationFromDocument(apiSchema, document, { operationName: op.name?.value, validate: false }));
+    const node = plan.node;
+    if (!node || node.kind !== 'Fetch' || node.requires || node.inputRewrites?.length || node.outputRewrites?.length) return null;
+    const subgraph = node.serviceName;
+    const own = subgraphSchemas.get(subgraph);
+    if (!own || !sameFields(apiSchema, own, op, fragments)) return null;
+    return { subgraph, query: print(document), document };
+  }
+
+  /** The subgraph's answer to the client's operation, or null when it gave none to pass on (down, or refused the request): the planned path then answers. */
+  async function pass(ctx: GatewayGraphQLRequestContext, decision: NonNullable<Decision>): Promise<GatewayExecutionResult | null> {
+    const source = sources().get(decision.subgraph);
+    if (!source) return null;
+    let response: Awaited<ReturnType<GraphQLDataSource['process']>>;
+    try {
+      response = await source.process({
+        // GraphQLDataSourceRequestKind.INCOMING_OPERATION (the enum is not exported).
+        kind: 'incoming operation',
+        request: { query: decision.query, variables: ctx.request.variables, operationName: ctx.operation.name?.value },
+        incomingRequestContext: ctx,
+        context: ctx.context,
+        document: decision.document,
+        pathInIncomingRequest: [],
+      } as never);
+    } catch {
+      return null;
+    }
+    if (!response.data || typeof response.data !== 'object') return null;
+    const errors = response.errors?.map((e) => downstreamError(e, decision.subgraph));
+    return errors?.length ? { data: response.data, errors } : { data: response.data };
+  }
+
+  return {
+    stats,
+    async load(options) {
+      const loaded = await gateway.load(options);
+      const planned = loaded.executor;
+      return {
+        schema: loaded.schema,
+        executor: async (ctx) => {
+          const decision = decide(ctx);
+          if (!decision) {
+            stats.planned++;
+            return planned(ctx);
+          }
+          const passed = await pass(ctx, decision);
+          if (passed) {
+            stats.passed++;
+            return passed;
+          }
+          stats.planned++;
+          return planned(ctx);
+        },
+      };
+    },
+    onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
+    stop: () => gateway.stop(),
+  };
+}
+
+/** The fragments `op` uses (transitively), or null when the document is one the subgraph should not be sent as is. */
+function usedFragments(document: DocumentNode, op: OperationDefinitionNode): FragmentDefinitionNode[] | null {
+  const all = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions as DefinitionNode[]) if (d.kind === Kind.FRAGMENT_DEFINITION) all.set(d.name.value, d);
+  const used = new Map<string, FragmentDefinitionNode>();
+  let refused = false;
+  const walk = (node: OperationDefinitionNode | FragmentDefinitionNode) =>
+    visit(node, {
+      FragmentSpread(spread) {
+        const f = all.get(spread.name.value);
+        if (!f) return void (refused = true);
+        if (!used.has(f.name.value)) {
+          used.set(f.name.value, f);
+          walk(f);
+        }
+      },
+      Directive(d) {
+        if (d.name.value !== 'skip' && d.name.value !== 'include') refused = true;
+      },
+      Field(f) {
+        if (f.name.value === '__schema' || f.name.value === '__type') refused = true;
+      },
+    });
+  walk(op);
+  return refused ? null : [...used.values()];
+}
+
+/**
+ * Every field the operation selects has the same type and argument defaults in the
+ * subgraph as in the API schema, and every type condition is a type the subgraph has.
+ * Walked on federation's own schema objects (the graphql-js ones of another module
+ * instance would fail its instanceof checks).
+ */
+function sameFields(api: Schema, own: Schema, op: OperationDefinitionNode, fragments: FragmentDefinitionNode[]): boolean {
+  const byName = new Map(fragments.map((f) => [f.name.value, f]));
+  const root = api.schemaDefinition.rootType(op.operation)?.name;
+  const fieldsOf = (schema: Schema, type: string) => {
+    const t = schema.type(type);
+    return t && 'field' in t ? (t as ObjectType | InterfaceType) : undefined;
+  };
+  const walk = (selections: SelectionSetNode, parent: string): boolean => {
+    for (const sel of selections.selections) {
+      if (sel.kind === Kind.FIELD) {
+        if (sel.name.value === '__typename') continue;
+        const field = fieldsOf(api, parent)?.field(sel.name.value);
+        const ownField = fieldsOf(own, parent)?.field(sel.name.value);
+        if (!field || !ownField || String(field.type) !== String(ownField.type)) return false;
+        for (const arg of field.arguments()) {
+          const ownArg = ownField.argument(arg.name);
+          if (!ownArg || String(ownArg.type) !== String(arg.type) || JSON.stringify(ownArg.defaultValue) !== JSON.stringify(arg.defaultValue)) return false;
+        }
+        if (sel.selectionSet && !walk(sel.selectionSet, baseType(field.type!).name)) return false;
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        const type = sel.typeCondition?.name.value ?? parent;
+        if (!own.type(type) || !walk(sel.selectionSet, type)) return false;
+      } else {
+        const f = byName.get(sel.name.value);
+        if (!f || !own.type(f.typeCondition.name.value) || !walk(f.selectionSet, f.typeCondition.name.value)) return false;
+      }
+    }
+    return true;
+  };
+  return root !== undefined && walk(op.selectionSet, root);
+}
+
+/**
+ * graphql as @apollo/gateway and @apollo/server load it (CommonJS): errors built with
+ * another instance (a test runner may load the ES module) fail Apollo's instanceof check
+ * and lose their path.
+ */
+const { GraphQLError } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
+
+/** A subgraph's error as the planned path reports it (@apollo/gateway's downstreamServiceError): its message, path and extensions, and the subgraph's name. */
+function downstreamError(e: { message?: string; path?: readonly (string | number)[]; extensions?: Record<string, unknown> }, subgraph: string) {
+  const message = e.message || `Error while fetching subquery from service "${subgraph}"`;
+  const code = e.extensions?.code ?? 'DOWNSTREAM_SERVICE_ERROR';
+  return new GraphQLError(message, { path: e.path, extensions: { ...e.extensions, code, serviceName: subgraph } });
+}

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, type TestStack } from './support/stack.ts';
+import { okAs, role, rut } from './support/workforce.ts';
+import { companyWithProject, raiseAboutProject } from './support/sse.ts';
+import type { RunningGateway } from '../gateway/server.ts';
+
+/**
+ * Single-subgraph queries sent as written (gateway/passthrough.ts) answer exactly what the
+ * planned path answers: every operation below runs through a gateway with passthrough and
+ * one without, as several roles, and the whole responses (data, errors with their paths and
+ * codes) must be equal; the counters show which path each took. The response cache is off
+ * here, so both gateways compute every answer.
+ */
+let stack: TestStack;
+let planned: RunningGateway;
+const ids: Record<string, string> = {};
+
+async function post(url: string, headers: Record<string, string>, query: string, variables: Record<string, unknown> = {}) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+  return { status: res.status, body: await res.json() };
+}
+
+beforeAll(async () => {
+  // The notification feed reader (its own queries go through the executor too) polls only hourly here.
+  stack = await startTestStack('passthrough', { env: { ANGELIS_GATEWAY_RESPONSE_CACHE: 'off', ANGELIS_GATEWAY_SSE_POLL_MS: '3600000' } });
+  planned = await stack.startGateway({}, { ANGELIS_GATEWAY_PASSTHROUGH: 'off' });
+  const admin = role.admin();
+  const offering = (await okAs(stack, admin, `mutation { createOffering(input: {code: "PT", name: "Pass"}) { id } }`)).createOffering.id;
+  const a = await companyWithProject(stack, 'Alpha', rut(76_700_001), offering);
+  const b = await companyWithProject(stack, 'Beta', rut(76_700_002), offering);
+  Object.assign(ids, { A: a.companyId, PA: a.projectId, B: b.companyId });
+  const p = (await okAs(stack, admin, `mutation($r: String!) { createProfile(input: {rut: $r, firstName: "Pía", lastName: "Passthrough", phone: "+56 9 5555 0000"}) { id } }`, { r: rut(18_700_001) })).createProfile.id;
+  ids.P = p;
+  await okAs(stack, admin, `mutation($c: ID!, $p: ID!) { hireProfile(input: {companyId: $c, profileId: $p}) { status } }`, { c: ids.A, p });
+  await okAs(stack, admin, `mutation($p: ID!) { grantLicense(input: {profileId: $p, type: "CLASS_B", number: "PT-1", issuedOn: "2024-01-01", expiresOn: "2030-01-01"}) { id } }`, { p }).catch(() => undefined);
+  await raiseAboutProject(stack, ids.PA, 'About Alpha');
+  // Let the wake-up's feed read finish before counting.
+  await new Promise((r) => setTimeout(r, 500));
+}, 60_000);
+afterAll(async () => stack?.stop());
+
+const callers = () => ({
+  admin: role.admin(),
+  managerA: role.manager(ids.A, 'ann@alpha.example'),
+  managerB: role.manager(ids.B, 'bob@beta.example'),
+  worker: role.worker(ids.P),
+});
+
+/** Each operation, as each caller: identical responses from both gateways. */
+const operations: { name: string; query: string; variables?: () => Record<string, unknown>; passes: boolean }[] = [
+  {
+    name: 'by id, with aliases, a named fragment, an inline fragment and __typename',
+    query: `query One($id: ID!) { first: profile(id: $id) { ...Names phoneNumber: phone __typename } again: profile(id: $id) { ... on Profile { id rut } } }
+            fragment Names on Profile { id fullName firstName lastName }`,
+    variables: () => ({ id: ids.P }),
+    passes: true,
+  },
+  {
+    name: 'a nested read (company, projects, assignments, employees, licences)',
+    query: `query Nested($id: ID!) { company(id: $id) { id name projects(first: 5) { nodes { id name status assignments { nodes { id name } } } pageInfo { hasNextPage endCursor } }
+             employees(first: 5) { nodes { status profile { id fullName licenses { id type status expiresInDays } } } } } }`,
+    variables: () => ({ id: ids.A }),
+    passes: true,
+  },
+  {
+    name: '@skip and @include on variables',
+    query: `query Flags($id: ID!, $yes: Boolean!, $no: Boolean!) { profile(id: $id) { id rut @include(if: $yes) phone @skip(if: $yes) fullName @include(if: $no) } }`,
+    variables: () => ({ id: ids.P, yes: true, no: false }),
+    passes: true,
+  },
+  {
+    name: 'a field error (BAD_USER_INPUT) with a path',
+    query: `query Bad { profiles(first: -1) { nodes { id } } companies(first: 1) { nodes { id } } }`,
+    passes: true,
+  },
+  {
+    name: 'a union (notification subjects, one of them from Safety)',
+    query: `query Mine { notifications(first: 5) { nodes { title subject { __typename ... on Project { id name } } } } }`,
+    passes: true,
+  },
+  {
+    name: 'two subgraphs (Workforce and Safety): planned',
+    query: `query Both($id: ID!) { project(id: $id) { id name anomalies(first: 1) { nodes { id } } } }`,
+    variables: () => ({ id: ids.PA }),
+    passes: false,
+  },
+  {
+    name: 'introspection: planned',
+    query: `query Types { __type(name: "Profile") { name fields { name } } profile(id: "00000000-0000-4000-8000-000000000000") { id } }`,
+    passes: false,
+  },
+];
+
+describe('passthrough answers what the planned path answers', () => {
+  for (const op of operations) {
+    it(op.name, async () => {
+      const before = { ...stack.gateway.passthrough! };
+      let asked = 0;
+      for (const [who, headers] of Object.entries(callers())) {
+        const variables = op.variables?.() ?? {};
+        const viaPassthrough = await post(stack.gateway.url, headers, op.query, variables);
+        const viaPlan = await post(planned.url, headers, op.query, variables);
+        expect(viaPassthrough, `${op.name} as ${who}`).toEqual(viaPlan);
+        asked++;
+      }
+      const after = stack.gateway.passthrough!;
+      if (op.passes) expect(after.passed - before.passed).toBe(asked);
+      else expect(after.passed).toBe(before.passed);
+    });
+  }
+
+  it('a subgraph that is down: the planned path answers (SOURCE_UNAVAILABLE per field)', async () => {
+    // A gateway whose Workforce address answers nothing.
+    const down = await stack.startGateway({ subgraphUrls: { workforce: 'http://127.0.0.1:9/graphql', ciam: stack.ciam.server.url, safety: stack.safety.server.url, saferapp: stack.saferapp.server.url, fit2000: stack.fit2000.server.url } });
+    const res = await post(down.url, role.admin(), `query { profile(id: "00000000-0000-4000-8000-000000000000") { id } }`);
+    expect(res.body.data).toEqual({ profile: null });
+    expect(res.body.errors[0].extensions.code).toBe('SOURCE_UNAVAILABLE');
+    expect(down.passthrough!.passed).toBe(0);
+  });
+});
