@@ -27,6 +27,8 @@ import { Kind, print, visit, type DefinitionNode, type DocumentNode, type Fragme
 export interface PassthroughStats {
   passed: number;
   planned: number;
+  /** Passed, by operation name (the first 1,000 names seen). */
+  passedByName: Map<string, number>;
 }
 
 type Decision = { subgraph: string; query: string; document: DocumentNode } | null;
@@ -39,7 +41,7 @@ export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string
   for (const subgraph of supergraph.subgraphs()) subgraphSchemas.set(subgraph.name, subgraph.schema);
   // Per parsed document (Apollo keeps one per query text) and operation name.
   const decisions = new WeakMap<DocumentNode, Map<string, Decision>>();
-  const stats: PassthroughStats = { passed: 0, planned: 0 };
+  const stats: PassthroughStats = { passed: 0, planned: 0, passedByName: new Map() };
 
   function decide(ctx: GatewayGraphQLRequestContext): Decision {
     let byName = decisions.get(ctx.document);
@@ -110,6 +112,8 @@ export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string
           const passed = await pass(ctx, decision);
           if (passed) {
             stats.passed++;
+            const name = ctx.operation.name?.value ?? '';
+            if (stats.passedByName.has(name) || stats.passedByName.size < 1_000) stats.passedByName.set(name, (stats.passedByName.get(name) ?? 0) + 1);
             return passed;
           }
           stats.planned++;
