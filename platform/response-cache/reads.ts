@@ -40,8 +40,16 @@ export class ReadLog {
   uncacheable: string | null = null;
   /** The count read before the data (versions.ts), once the operation is known to be a query. */
   start: { epoch: string; count: number } | null = null;
+  /**
+   * Until when the answer holds, taken when the request starts: before the subgraph
+   * decides what "today" is, so an answer begun before midnight and sent after it is not
+   * kept through the next day.
+   */
+  readonly validUntil: number;
 
-  constructor(readonly rules: ReadRules) {}
+  constructor(readonly rules: ReadRules) {
+    this.validUntil = rules.validUntil();
+  }
 
   refuse(reason: string): void {
     this.uncacheable ??= reason;
@@ -60,14 +68,36 @@ export function uncacheableRead(reason: string): void {
   logs.getStore()?.refuse(reason);
 }
 
-const WRITES = /\b(insert|update|delete|merge|truncate|copy|call|lock)\b/i;
+const WRITES = /\b(insert|update|delete|merge|truncate|copy|call|lock|pg_advisory\w*)\b/i;
+/**
+ * What makes an answer depend on more than the rows read: the clock, randomness,
+ * sequences, and which transactions are running (a commit-order horizon such as
+ * `pg_snapshot_xmin(pg_current_snapshot())` hides rows until older transactions end).
+ */
+const VOLATILE = /\b(now|clock_timestamp|statement_timestamp|transaction_timestamp|timeofday|random|nextval|setval|currval|lastval|gen_random_uuid|uuid_generate_\w+|pg_current_snapshot|pg_snapshot_\w+|txid_\w+|pg_current_xact_id\w*)\s*\(|\b(current_date|current_time|current_timestamp|localtime|localtimestamp)\b/i;
 // A name after FROM or JOIN that is not a function call (unnest(...), jsonb_array_elements(...)).
 const TABLES = /\b(?:from|join)\s+([a-z_][a-z0-9_.]*)\b(?!\s*\()/gi;
+/** Forms the table finder would not see through: a quoted name, LATERAL (comma joins: commaJoin). */
+const HIDDEN = /\b(?:from|join)\s+"|\blateral\b/i;
+const FROM_CLAUSE = /\bfrom\b((?:(?!\b(?:where|group|order|limit|offset|having|union|intersect|except|window|for)\b)[\s\S])*)/gi;
 
-/** The tables a statement reads (lower case), or null when it is not a plain read. */
+/** Whether any FROM clause, at any depth of parentheses, lists tables with commas. */
+function commaJoin(sql: string): boolean {
+  const levels: string[] = [];
+  let text = sql;
+  for (;;) {
+    const next = text.replace(/\(([^()]*)\)/g, (_, inner: string) => (levels.push(inner), ' _ '));
+    if (next === text) break;
+    text = next;
+  }
+  levels.push(text);
+  return levels.some((level) => [...level.matchAll(FROM_CLAUSE)].some((m) => m[1].includes(',')));
+}
+
+/** The tables a statement reads (lower case), or null when it is not a plain read of rows alone. */
 export function tablesRead(sql: string): string[] | null {
   const head = sql.trimStart().slice(0, 6).toLowerCase();
-  if (head !== 'select' || WRITES.test(sql)) return null;
+  if (head !== 'select' || WRITES.test(sql) || VOLATILE.test(sql) || HIDDEN.test(sql) || commaJoin(sql)) return null;
   return [...new Set([...sql.matchAll(TABLES)].map((m) => m[1].toLowerCase()))];
 }
 
@@ -102,6 +132,17 @@ export interface CacheExtension {
   validUntil: number;
 }
 
+/** A query does not wait longer than this for the count: it is then answered, uncached. */
+const START_TIMEOUT_MS = 250;
+
+/** `p`, or a rejection after `ms`. */
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+    p.then((v) => (clearTimeout(t), resolve(v)), (e) => (clearTimeout(t), reject(e)));
+  });
+}
+
 /** The tag every answer of a subgraph carries: bumped when its read model is rebuilt or migrated. */
 export const wholeReadModel = (subgraph: string) => `${subgraph}/all`;
 
@@ -119,7 +160,7 @@ export function cacheTagsPlugin<C extends BaseContext>(subgraph: string, version
         async didResolveOperation({ operation }) {
           if (operation?.operation !== 'query') return log.refuse(operation?.operation ?? 'no operation');
           try {
-            log.start = await versions.start();
+            log.start = await withTimeout(versions.start(), START_TIMEOUT_MS);
           } catch {
             log.refuse('Redis unavailable');
           }
@@ -138,7 +179,7 @@ export function cacheTagsPlugin<C extends BaseContext>(subgraph: string, version
             epoch: log.start!.epoch,
             count: log.start!.count,
             personal: log.personal,
-            validUntil: log.rules.validUntil(),
+            validUntil: log.validUntil,
           };
           result.extensions = { ...result.extensions, angelisCache: ext };
         },

@@ -38,6 +38,22 @@ describe('tablesRead', () => {
     expect(tablesRead('SELECT updated_at, deleted_flag FROM profiles')).toEqual(['profiles']);
   });
 
+  it('is null for what depends on more than the rows: the clock, randomness, sequences, running transactions', () => {
+    for (const sql of ['SELECT now()', 'SELECT * FROM profiles WHERE updated_at > current_date', 'SELECT random() FROM profiles', "SELECT nextval('s')",
+      'SELECT * FROM notifications WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())', 'SELECT txid_current()', 'SELECT pg_advisory_lock(1)']) {
+      expect(tablesRead(sql), sql).toBeNull();
+    }
+  });
+
+  it('is null for forms whose tables it could miss: comma joins at any depth, quoted names, LATERAL', () => {
+    for (const sql of ['SELECT * FROM profiles p, events e', 'SELECT * FROM profiles p JOIN licenses l ON l.profile_id = p.id, events e',
+      'SELECT * FROM (SELECT 1 FROM profiles, events) x', 'SELECT * FROM "events"', 'SELECT * FROM profiles p JOIN LATERAL (SELECT 1) x ON true']) {
+      expect(tablesRead(sql), sql).toBeNull();
+    }
+    // Commas elsewhere are fine: select lists, IN lists, function arguments.
+    expect(tablesRead('SELECT a, b FROM profiles WHERE id IN (1, 2) AND x = coalesce($1, $2)')).toEqual(['profiles']);
+  });
+
   it('never reports a table that the text does not name after FROM or JOIN (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.constantFrom('profiles', 'profile_companies', 'licenses'), { minLength: 1, maxLength: 3 }), (tables) => {
@@ -65,6 +81,13 @@ describe('the read log', () => {
     const log = new ReadLog(rules);
     withReadLog(log, () => uncacheableRead('another subgraph'));
     expect(log.uncacheable).toBe('another subgraph');
+  });
+
+  it('takes "valid until" when the request starts, before the subgraph decides what today is', () => {
+    let now = 1_000;
+    const log = new ReadLog({ ...rules, validUntil: () => now });
+    now = 2_000;
+    expect(log.validUntil).toBe(1_000);
   });
 
   it('marks reads of personal tables', () => {
