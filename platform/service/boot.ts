@@ -6,7 +6,10 @@ import { startSubgraph } from '../graphql/subgraph.ts';
 import type { RunningServer } from '../http/server.ts';
 import type { Logger } from '../logger.ts';
 import type { Booted, Storage, SubgraphDefinition, TxOf } from './definition.ts';
-import { cacheTagsPlugin, recordStatement, wholeReadModel, writtenTags, type ReadRules } from '../response-cache/reads.ts';
+import { cacheTagsPlugin, recordStatement, wholeReadModel, withTimeout, writtenTags, type ReadRules } from '../response-cache/reads.ts';
+
+/** A bump that has not answered in this long counts as failed (and is retried). */
+const BUMP_TIMEOUT_MS = 500;
 import { RedisTagVersions, type TagVersions } from '../response-cache/versions.ts';
 import { RedisKeyValueStore } from '../redis/ioredis.ts';
 
@@ -129,10 +132,17 @@ async function responseCacheOf<S extends Storage, P, C extends RequestContext, O
     const tags = writtenTags(definition.name, rules, events);
     for (let attempt = 0; ; attempt++) {
       try {
-        return await tagVersions.bump(tags);
+        return await withTimeout(tagVersions.bump(tags), BUMP_TIMEOUT_MS);
       } catch (err) {
-        if (attempt >= 3) return log.error({ err, tags: tags.length }, 'response cache: tags of a committed write could not be bumped (answers cached before it may be served until they are)');
-        await new Promise((r) => setTimeout(r, 50 * 4 ** attempt));
+        if (attempt < 3) {
+          await new Promise((r) => setTimeout(r, 50 * 4 ** attempt));
+          continue;
+        }
+        // Last resort: a new epoch, so nothing cached before this write is served by anyone.
+        const dropped = await withTimeout(tagVersions.dropEverything(), BUMP_TIMEOUT_MS).then(() => true, () => false);
+        return log.error({ err, tags: tags.length, dropped }, dropped
+          ? 'response cache: tags of a committed write could not be bumped; every cached answer was dropped instead'
+          : 'response cache: tags of a committed write could not be bumped and Redis cannot be reached (gateways that still reach it may serve answers from before this write until it can)');
       }
     }
   });

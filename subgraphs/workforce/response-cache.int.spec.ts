@@ -29,7 +29,14 @@ class RecordingVersions implements TagVersions {
   async read(tags: readonly string[]) {
     return { epoch: 'e', versions: tags.map(() => 0) };
   }
+  dropped = 0;
+  /** While set, bumps wait for it. */
+  gate: Promise<void> | null = null;
+  async dropEverything() {
+    this.dropped++;
+  }
   async bump(tags: readonly string[]) {
+    if (this.gate) await this.gate;
     if (this.failures > 0) {
       this.failures--;
       throw new Error('Redis is down');
@@ -94,6 +101,36 @@ describe("Workforce's answers and writes", () => {
     expect(audit.extensions?.angelisCache).toEqual({ refused: expect.stringMatching(/not a plain read|reads events/) });
   });
 
+  it('does not answer a mutation until its bump is done', async () => {
+    let open!: () => void;
+    versions.gate = new Promise((r) => (open = r));
+    let answered = false;
+    const pending = ask(REGISTER, { n: 'Gated Ltda', r: rut(77_100_005) }).then((a) => ((answered = true), a));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(answered).toBe(false);
+    versions.gate = null;
+    open();
+    expect((await pending).errors).toBeUndefined();
+  });
+
+  it('reads the count before the first statement of the answer', async () => {
+    const id = (await ask(`query { companies(first: 1) { nodes { id } } }`)).data.companies.nodes[0].id;
+    const start = versions.start.bind(versions);
+    const order: string[] = [];
+    const statements = t.db.statements;
+    versions.start = async () => {
+      order.push(`count read after ${t.db.statements - statements} statements`);
+      return start();
+    };
+    try {
+      await ask(`query($id: ID!) { company(id: $id) { name projects { nodes { id } } } }`, { id });
+    } finally {
+      versions.start = start;
+    }
+    expect(order).toEqual(['count read after 0 statements']);
+    expect(t.db.statements - statements).toBeGreaterThan(0);
+  });
+
   it("bumps a write's stream and tables before answering it, retrying while Redis fails, and the write stands when it never succeeds", async () => {
     versions.failures = 2;
     const before = versions.bumps.length;
@@ -107,6 +144,8 @@ describe("Workforce's answers and writes", () => {
     const unbumped = await ask(REGISTER, { n: 'Unbumped Ltda', r: rut(77_100_004) });
     versions.failures = 0;
     expect(unbumped.errors).toBeUndefined();
+    // Every cached answer was dropped instead (a new epoch).
+    expect(versions.dropped).toBe(1);
     const lost = unbumped.data.registerCompany.id;
     expect(versions.bumps.some((b) => b.tags.includes(`workforce/s:company-${lost}`))).toBe(false);
     expect((await ask(`query($id: ID!) { company(id: $id) { name } }`, { id: lost })).data.company.name).toBe('Unbumped Ltda');
