@@ -12,8 +12,9 @@ import type { Identity } from '../platform/auth/identity.ts';
  * Read-your-writes: once a mutation's response has come back through this gateway (any
  * subgraph), no later query joins a fetch that was already on its way (it may have read
  * before the write committed): `mutationDone` starts a new epoch and only fetches of the
- * current epoch are joined. (Through another gateway instance the window is one subgraph
- * round trip, as for any request sent just before a write commits.)
+ * current epoch are joined. A write answered through another gateway instance is not seen
+ * here: the data source checks a joined answer's cache tags (gateway/subgraph-source.ts)
+ * and fetches again when one was written since it was read.
  */
 let epoch = 0;
 export function mutationDone(): void {
@@ -38,11 +39,16 @@ export class InflightFetches<R> {
   constructor(private readonly copy: (response: R) => R) {}
 
   run(key: string, fetch: () => Promise<R>): Promise<R> {
+    return this.runJoined(key, fetch).then((r) => r.value);
+  }
+
+  /** Like run, saying whether the answer is another caller's fetch (joined) or this one's. */
+  runJoined(key: string, fetch: () => Promise<R>): Promise<{ value: R; joined: boolean }> {
     const current = this.pending.get(key);
     if (current && current.epoch === epoch) {
       this.merged++;
       current.waiting++;
-      return current.promise.then(this.copy);
+      return current.promise.then((r) => ({ value: this.copy(r), joined: true }));
     }
     const entry = { promise: fetch(), waiting: 0, epoch };
     this.pending.set(key, entry);
@@ -51,6 +57,6 @@ export class InflightFetches<R> {
     };
     entry.promise.then(done, done);
     // The first caller's copy is the original unless others wait for it too (they clone it after).
-    return entry.promise.then((r) => (entry.waiting > 0 ? this.copy(r) : r));
+    return entry.promise.then((r) => ({ value: entry.waiting > 0 ? this.copy(r) : r, joined: false }));
   }
 }

@@ -11,7 +11,7 @@ import { redisTarget, tcpRelay } from '../platform/testing/tcp-relay.ts';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 let redis: RedisKeyValueStore;
 const prefix = `angelis:test:${randomBytes(6).toString('hex')}:`;
-const req = { headers: { accept: 'application/json' } } as never;
+const req = { headers: { accept: 'application/json', 'content-type': 'application/json' } } as never;
 const manager = (userId: string): Identity => ({ userId, kind: 'internal-user', role: 'MANAGER', companyId: 'c1', profileId: null, sessionId: 's' });
 const log = createLogger('test', 'silent');
 
@@ -103,6 +103,13 @@ describe('ResponseCache', () => {
     c.store(req, 'f1', 'op-f', manager('ann'), failed, answer('{}'));
     await c.lookup(req, 'f2', 'op-f', manager('ann'));
     expect(c.stats.skipped).toBe(1);
+  });
+
+  it('answers nothing from the cache to a request that is not JSON (Apollo would refuse it)', async () => {
+    const { versions, cache: c } = cache();
+    c.store(req, 'j1', 'j1', manager('ann'), await readNow(versions, ['w/s:j']), answer('{"data":1}'));
+    expect(await c.lookup(req, 'j1', 'j1', manager('ann'))).not.toBeNull();
+    expect(await c.lookup({ headers: { accept: 'application/json', 'content-type': 'text/plain' } } as never, 'j1', 'j1', manager('ann'))).toBeNull();
   });
 
   it('merges fetches: the lowest count, every tag, personal if any is; different Redis refuses', async () => {

@@ -189,8 +189,11 @@ export class ResponseCache {
    * answer's tags). `operation` names the operation whatever its variables (text or
    * persisted hash, and name): one recently found never cacheable is not looked up.
    */
-  async lookup(req: http.IncomingMessage, body: string, operation: string, identity: Identity | null): Promise<{ body: string; contentType: string } | null> {
+  async lookup(req: http.IncomingMessage, body: string, operationText: string, identity: Identity | null): Promise<{ body: string; contentType: string } | null> {
     if (!identity) return null;
+    // Apollo refuses a POST that is not JSON (CSRF prevention): so does a hit.
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return null;
+    const operation = sha(operationText);
     const never = this.never.get(operation);
     if (never !== undefined) {
       if (never > Date.now()) {
@@ -230,11 +233,13 @@ export class ResponseCache {
   }
 
   /** Keeps a computed answer when everything behind it was tagged and it holds no error. */
-  store(req: http.IncomingMessage, body: string, operation: string, identity: Identity | null, c: CacheCollector, answer: { status: number; contentType: string; body: string }): void {
+  store(req: http.IncomingMessage, body: string, operationText: string, identity: Identity | null, c: CacheCollector, answer: { status: number; contentType: string; body: string }): void {
     const refused = this.refusal(identity, c, answer);
     if (refused) {
       this.stats.refused[refused] = (this.stats.refused[refused] ?? 0) + 1;
       if (STRUCTURAL.has(refused)) {
+        // By hash: an operation text may be as large as a request body.
+        const operation = sha(operationText);
         if (this.never.size >= NEVER_MAX) this.never.delete(this.never.keys().next().value!);
         this.never.set(operation, Date.now() + NEVER_MS);
       }

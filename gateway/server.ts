@@ -71,10 +71,13 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   const { fetcher, close } = keepAliveFetcher(config.ANGELIS_GATEWAY_SUBGRAPH_TIMEOUT_MS);
   const secret = identitySecret(config);
   const sources = new Map<string, SubgraphSource>();
+  // Tag versions in Redis (the response cache's): joined in-flight answers are checked against them.
+  let tagVersions: RedisTagVersions | undefined;
   const gateway = new ApolloGateway({
     supergraphSdl,
+    // Called when Apollo starts, after the store below is open.
     buildService: ({ name, url }) => {
-      const source = new SubgraphSource({ url: urls[name] ?? url, fetcher }, secret, name);
+      const source = new SubgraphSource({ url: urls[name] ?? url, fetcher }, secret, name, tagVersions);
       sources.set(name, source);
       return source;
     },
@@ -83,6 +86,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   const served = config.ANGELIS_GATEWAY_PASSTHROUGH === 'on' ? passthroughGateway(gateway, supergraphSdl, () => sources) : null;
   const store = options.store ?? (await openKeyValueStore(config, log));
   const prefix = options.keyPrefix ?? config.ANGELIS_REDIS_KEY_PREFIX;
+  if (store instanceof RedisKeyValueStore) tagVersions = new RedisTagVersions(store.client, prefix);
   const persistedMode = config.ANGELIS_GATEWAY_PERSISTED_OPERATIONS;
   const persisted = persistedStore(store, prefix, persistedMode, config.ANGELIS_GATEWAY_APQ_TTL_MS, config.ANGELIS_GATEWAY_APQ_MAX);
   // The identity provider: CIAM signs the tokens (JWKS) and keeps the sessions.

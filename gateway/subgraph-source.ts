@@ -8,6 +8,8 @@ import { CLIENT_ADDRESS_HEADER, signClientAddress } from '../platform/http/clien
 import { isUnreachable, UNAVAILABLE_STATUSES, unavailableResponse } from './unavailable-response.ts';
 import { InflightFetches, mutationDone } from './inflight.ts';
 import { collectFetch, type CacheCollector } from './response-cache.ts';
+import { stillCurrent, type TagVersions } from '../platform/response-cache/versions.ts';
+import { withTimeout } from '../platform/response-cache/reads.ts';
 
 /**
  * Keep-alive HTTP to subgraphs. The gateway's default fetcher opens a connection per
@@ -56,6 +58,8 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RequestContext> {
     config: ConstructorParameters<typeof RemoteGraphQLDataSource<RequestContext>>[0],
     private readonly identitySecret: string,
     private readonly subgraphName: string,
+    /** Tag versions (the response cache's), to check answers joined in flight; none without Redis. */
+    private readonly versions?: TagVersions,
   ) {
     super(config);
   }
@@ -70,10 +74,27 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RequestContext> {
       return this.send(options).finally(mutationDone);
     }
     const scope = InflightFetches.scopeOf((options.context as Partial<RequestContext>).identity);
-    const response = await this.inflight.run(JSON.stringify([query, options.request.variables ?? null, scope]), () => this.send(options));
+    let { value: response, joined } = await this.inflight.runJoined(JSON.stringify([query, options.request.variables ?? null, scope]), () => this.send(options));
+    // Another caller's fetch may have read before a write answered through another gateway instance: its tags tell.
+    if (joined && !(await this.stillCurrent(response.extensions as Record<string, unknown> | undefined))) response = await this.send(options);
     // The subgraph's cache tags (platform/response-cache/reads.ts), if it gave any.
     collectFetch(cache, response.extensions as Record<string, unknown> | undefined, true);
     return response;
+  }
+
+  /**
+   * Whether a joined answer is still current: its cache tags (platform/response-cache/reads.ts)
+   * show no write since it was read. Without tags (a subgraph that does not tag) or tag
+   * versions to ask (no Redis), only this instance's mutations are known (inflight.ts).
+   */
+  private async stillCurrent(extensions: Record<string, unknown> | undefined): Promise<boolean> {
+    const ext = extensions?.angelisCache as { tags?: string[]; epoch?: string; count?: number } | undefined;
+    if (!this.versions || !ext?.tags || typeof ext.epoch !== 'string' || typeof ext.count !== 'number') return true;
+    try {
+      return stillCurrent({ epoch: ext.epoch, count: ext.count }, await withTimeout(this.versions.read(ext.tags), 250));
+    } catch {
+      return false;
+    }
   }
 
   private async send(options: GraphQLDataSourceProcessOptions<RequestContext>): ReturnType<RemoteGraphQLDataSource['process']> {
