@@ -7,17 +7,25 @@ import type { RunningServer } from '../http/server.ts';
 import type { Logger } from '../logger.ts';
 import type { Booted, Storage, SubgraphDefinition, TxOf } from './definition.ts';
 import { cacheTagsPlugin, recordStatement, wholeReadModel, withTimeout, writtenTags, type ReadRules } from '../response-cache/reads.ts';
+import { RedisTagVersions, type TagVersions } from '../response-cache/versions.ts';
+import { RedisKeyValueStore } from '../redis/ioredis.ts';
 
 /** A bump that has not answered in this long counts as failed (and is retried). */
 const BUMP_TIMEOUT_MS = 500;
-import { RedisTagVersions, type TagVersions } from '../response-cache/versions.ts';
-import { RedisKeyValueStore } from '../redis/ioredis.ts';
 
 /** A domain's parts without an HTTP server: what seeding and tools run commands with. */
 export interface BootedDomain<S extends Storage, P, O> extends Booted<S, O> {
   parts: P;
+  /** Its part of the response cache, when its answers may be cached: every commit, seeds and tools' included, bumps its tags. */
+  responseCache?: { rules: ReadRules; plugin: ReturnType<typeof cacheTagsPlugin> };
   /** Stops the parts, then closes the storage. */
   close(): Promise<void>;
+}
+
+/** What the kit takes besides the definition's own options. */
+export interface KitOptions {
+  /** Tag versions for the response cache (tests); null turns it off; default: Redis at ANGELIS_REDIS_URL. */
+  cacheVersions?: TagVersions | null;
 }
 
 /** A running subgraph: the domain's parts (also spread at the top, for tools and tests) behind its HTTP server. */
@@ -34,22 +42,27 @@ export async function bootDomain<S extends Storage, P, C extends RequestContext,
   definition: SubgraphDefinition<S, P, C, O>,
   config: Config,
   log: Logger,
-  options: O,
+  options: O & KitOptions,
 ): Promise<BootedDomain<S, P, O>> {
   const storage = await definition.open(config, log, options);
+  let cache: Awaited<ReturnType<typeof responseCacheOf>>;
   try {
     const handler = storage.store ? new CommandHandler<TxOf<S>>(storage.store as never, definition.handlerOptions) : null;
     const booted: Booted<S, O> = { config, log, storage, handler, options };
+    cache = await responseCacheOf(definition, booted, options.cacheVersions);
     const parts = await definition.setup(booted);
     return {
       ...booted,
       parts,
+      responseCache: cache?.rules,
       async close() {
         await definition.stop?.(parts);
         await storage.close();
+        await cache?.close();
       },
     };
   } catch (err) {
+    await cache?.close().catch(() => {});
     await storage.close().catch(() => {});
     throw err;
   }
@@ -64,10 +77,9 @@ export async function bootSubgraph<S extends Storage, P, C extends RequestContex
   definition: SubgraphDefinition<S, P, C, O>,
   config: Config,
   log: Logger,
-  options: O & { port?: number; cacheVersions?: TagVersions | null } = {} as O,
+  options: O & KitOptions & { port?: number } = {} as O,
 ): Promise<RunningSubgraph<S, P, O>> {
   const domain = await bootDomain(definition, config, log, options);
-  const cache = await responseCacheOf(definition, domain, options.cacheVersions);
   const endpoint = endpointOf(config, definition.name, { port: definition.defaultPort })!;
   let server: RunningServer;
   try {
@@ -83,10 +95,9 @@ export async function bootSubgraph<S extends Storage, P, C extends RequestContex
       routes: definition.routes?.(domain.parts, domain),
       context: (base, req) => definition.context(base, domain.parts, req),
       ready: () => domain.storage.ready(),
-      readLog: cache?.rules,
+      readLog: domain.responseCache,
     });
   } catch (err) {
-    await cache?.close();
     await domain.close().catch(() => {});
     throw err;
   }
@@ -99,7 +110,6 @@ export async function bootSubgraph<S extends Storage, P, C extends RequestContex
     async stop() {
       await server.stop();
       await domain.close();
-      await cache?.close();
     },
   };
 }
@@ -112,7 +122,7 @@ export async function bootSubgraph<S extends Storage, P, C extends RequestContex
  */
 async function responseCacheOf<S extends Storage, P, C extends RequestContext, O extends object>(
   definition: SubgraphDefinition<S, P, C, O>,
-  domain: BootedDomain<S, P, O>,
+  domain: Booted<S, O>,
   given: TagVersions | null | undefined,
 ): Promise<{ rules: { rules: ReadRules; plugin: ReturnType<typeof cacheTagsPlugin> }; close(): Promise<void> } | undefined> {
   const declared = definition.responseCache?.(domain.storage);
