@@ -174,6 +174,29 @@ describe('scopes', () => {
   });
 });
 
+describe('a hit is still a request', () => {
+  it('an anonymous caller gets no cached answer, and a rate limit still counts hits', async () => {
+    await post(stack.gateway.url, admin, BY_ID, { id: profileIds[1] });
+    const anonymous = await post(stack.gateway.url, {}, BY_ID, { id: profileIds[1] });
+    expect(anonymous.data?.profile ?? null).toBeNull();
+    expect(anonymous.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+
+    const limited = await stack.startGateway({}, { ANGELIS_GATEWAY_RATE_LIMIT_PER_IDENTITY: 3 });
+    const caller = role.admin('limited@angelis.test');
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await post(limited.url, caller, BY_ID, { id: profileIds[1] })).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    expect(limited.responseCache!.stats.hits).toBeGreaterThanOrEqual(2);
+  });
+
+  it('two workers of one company each get their own view (a worker is a scope of its own)', async () => {
+    const mine = await post(stack.gateway.url, role.worker(profileIds[0]), BY_ID, { id: profileIds[0] });
+    expect(mine.data.profile.id).toBe(profileIds[0]);
+    const theirs = await post(stack.gateway.url, role.worker(profileIds[2]), BY_ID, { id: profileIds[0] });
+    expect(theirs.data?.profile ?? null).toBeNull();
+  });
+});
+
 describe('answers never cached', () => {
   /** Runs the operation twice: nothing stored, no hit, and the refusal counted. */
   async function neverCached(query: string, variables: Record<string, unknown> = {}) {
