@@ -12,7 +12,9 @@ let stack: TestStack;
 let companyId: string;
 
 beforeAll(async () => {
-  stack = await startTestStack('batching');
+  // The gateway's notification feed reader polls Workforce on its own timer: hourly here, so
+  // its statements never land inside a measured request.
+  stack = await startTestStack('batching', { env: { ANGELIS_GATEWAY_SSE_POLL_MS: '3600000' } });
   const seeded = await seedWorkforce(stack.workforce.commands, createLogger('test', 'silent'), { companies: 1, projectsPerCompany: [3], profiles: 100 });
   companyId = seeded.companyIds[0];
   // Let the seed's background work settle (the post-commit NOTIFY uses the same pool).
