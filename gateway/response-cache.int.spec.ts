@@ -37,11 +37,16 @@ async function readNow(versions: RedisTagVersions, tags: string[], personal = fa
   return c;
 }
 const answer = (body: string) => ({ status: 200, contentType: 'application/json', body });
+/** Stores an answer as a second computation does (the first is only noted: admission). */
+function keep(c: ResponseCache, ...args: Parameters<ResponseCache['store']>): void {
+  c.store(...args);
+  c.store(...args);
+}
 
 describe('ResponseCache', () => {
   it('serves a stored answer until one of its tags is written, then computes it again', async () => {
     const { versions, cache: c } = cache();
-    c.store(req, 'q1', 'q1', manager('ann'), await readNow(versions, ['w/s:a', 'w/t:x']), answer('{"data":1}'));
+    keep(c, req, 'q1', 'q1', manager('ann'), await readNow(versions, ['w/s:a', 'w/t:x']), answer('{"data":1}'));
     await new Promise((r) => setTimeout(r, 50)); // the Redis write is not awaited by store
     expect(await c.lookup(req, 'q1', 'q1', manager('ann'))).toEqual({ body: '{"data":1}', contentType: 'application/json' });
     // Another user of the same scope shares it; another instance finds it in Redis.
@@ -54,21 +59,31 @@ describe('ResponseCache', () => {
     expect(c.stats.stale).toBe(1);
   });
 
+  it('keeps an answer the second time it is computed, not the first (admission)', async () => {
+    const { versions, cache: c } = cache();
+    c.store(req, 'a1', 'a1', manager('ann'), await readNow(versions, ['w/s:a']), answer('{"data":1}'));
+    expect(await c.lookup(req, 'a1', 'a1', manager('ann'))).toBeNull();
+    expect(c.stats.refused['first sight']).toBe(1);
+    expect(c.stats.stored).toBe(0);
+    c.store(req, 'a1', 'a1', manager('ann'), await readNow(versions, ['w/s:a']), answer('{"data":1}'));
+    expect(await c.lookup(req, 'a1', 'a1', manager('ann'))).not.toBeNull();
+  });
+
   it('a write between the count being read and the answer being stored leaves it unserved', async () => {
     const { versions, cache: c } = cache();
     const collected = await readNow(versions, ['w/s:b']);
     await versions.bump(['w/s:b']);
-    c.store(req, 'q2', 'q2', manager('ann'), collected, answer('{"data":"old"}'));
+    keep(c, req, 'q2', 'q2', manager('ann'), collected, answer('{"data":"old"}'));
     expect(await c.lookup(req, 'q2', 'q2', manager('ann'))).toBeNull();
   });
 
   it('keeps an answer that read personal rows per user; the shared key only says so', async () => {
     const { versions, cache: c } = cache();
-    c.store(req, 'q3', 'q3', manager('ann'), await readNow(versions, ['w/t:notifications'], true), answer('{"data":"ann"}'));
+    keep(c, req, 'q3', 'q3', manager('ann'), await readNow(versions, ['w/t:notifications'], true), answer('{"data":"ann"}'));
     expect((await c.lookup(req, 'q3', 'q3', manager('ann')))?.body).toBe('{"data":"ann"}');
     expect(await c.lookup(req, 'q3', 'q3', manager('bob'))).toBeNull();
     // Bob's own answer does not replace Ann's.
-    c.store(req, 'q3', 'q3', manager('bob'), await readNow(versions, ['w/t:notifications'], true), answer('{"data":"bob"}'));
+    keep(c, req, 'q3', 'q3', manager('bob'), await readNow(versions, ['w/t:notifications'], true), answer('{"data":"bob"}'));
     expect((await c.lookup(req, 'q3', 'q3', manager('bob')))?.body).toBe('{"data":"bob"}');
     expect((await c.lookup(req, 'q3', 'q3', manager('ann')))?.body).toBe('{"data":"ann"}');
     // A manager of another company never sees either.
@@ -107,7 +122,7 @@ describe('ResponseCache', () => {
 
   it('answers nothing from the cache to a request that is not JSON (Apollo would refuse it)', async () => {
     const { versions, cache: c } = cache();
-    c.store(req, 'j1', 'j1', manager('ann'), await readNow(versions, ['w/s:j']), answer('{"data":1}'));
+    keep(c, req, 'j1', 'j1', manager('ann'), await readNow(versions, ['w/s:j']), answer('{"data":1}'));
     expect(await c.lookup(req, 'j1', 'j1', manager('ann'))).not.toBeNull();
     expect(await c.lookup({ headers: { accept: 'application/json', 'content-type': 'text/plain' } } as never, 'j1', 'j1', manager('ann'))).toBeNull();
   });
@@ -123,7 +138,7 @@ describe('ResponseCache', () => {
 
   it('drops what memory cannot hold (least recently used first) and still finds it in Redis', async () => {
     const { versions, cache: c } = cache({ memoryBytes: 1_500 });
-    for (let i = 0; i < 5; i++) c.store(req, `m${i}`, `m${i}`, manager('ann'), await readNow(versions, ['w/s:m']), answer(`{"data":"${'y'.repeat(400)}"}`));
+    for (let i = 0; i < 5; i++) keep(c, req, `m${i}`, `m${i}`, manager('ann'), await readNow(versions, ['w/s:m']), answer(`{"data":"${'y'.repeat(400)}"}`));
     await new Promise((r) => setTimeout(r, 50));
     expect(c.inMemory().entries).toBeLessThan(5);
     expect(c.inMemory().bytes).toBeLessThanOrEqual(1_500);
@@ -136,7 +151,7 @@ describe('ResponseCache', () => {
     try {
       const versions = new RedisTagVersions(cut.client, prefix);
       const c = new ResponseCache({ versions, redis: cut.client, prefix, namespace: 'n', memoryBytes: 1 << 20, maxEntryBytes: 10_000, ttlMs: 60_000, log, timeoutMs: 200 });
-      c.store(req, 'r1', 'r1', manager('ann'), await readNow(versions, ['w/s:r']), answer('{"data":1}'));
+      keep(c, req, 'r1', 'r1', manager('ann'), await readNow(versions, ['w/s:r']), answer('{"data":1}'));
       expect(await c.lookup(req, 'r1', 'r1', manager('ann'))).not.toBeNull();
       await relay.cut();
       const started = Date.now();

@@ -44,6 +44,7 @@ const UNTAGGED = 'a subgraph that does not tag its answers';
 /** Refusals that follow from the operation itself, whatever its variables: its next requests skip the lookup for a while. */
 const STRUCTURAL = new Set([UNTAGGED, 'mutation', 'subscription']);
 const NEVER_MS = 60_000;
+const SEEN_MAX = 50_000;
 const NEVER_MAX = 5_000;
 
 export function newCollector(): CacheCollector {
@@ -131,6 +132,8 @@ export class ResponseCache {
   readonly stats: CacheStats = { hits: 0, misses: 0, stored: 0, stale: 0, skipped: 0, refused: {} };
   /** Operations found never cacheable (a mutation, a subgraph that does not tag), until when their lookups are skipped. */
   private readonly never = new Map<string, number>();
+  /** Keys (hashed) computed once already: the next computation is kept (admission). */
+  private readonly seen = new Set<string>();
 
   constructor(private readonly o: ResponseCacheOptions) {}
 
@@ -245,8 +248,18 @@ export class ResponseCache {
       }
       return;
     }
-    const entry: Entry = { epoch: c.epoch!, count: c.count, tags: [...c.tags], validUntil: c.validUntil, contentType: answer.contentType, body: answer.body };
     const shared = this.key(req, body, sharedScope(identity!));
+    // Admission: an answer is kept the second time this instance computes it, so bodies
+    // asked once (a search, a page size never repeated) cost no copy in memory or Redis and
+    // cannot push out the ones that are asked again.
+    const sighting = sha(shared);
+    if (!this.seen.has(sighting)) {
+      if (this.seen.size >= SEEN_MAX) this.seen.delete(this.seen.keys().next().value!);
+      this.seen.add(sighting);
+      this.stats.refused['first sight'] = (this.stats.refused['first sight'] ?? 0) + 1;
+      return;
+    }
+    const entry: Entry = { epoch: c.epoch!, count: c.count, tags: [...c.tags], validUntil: c.validUntil, contentType: answer.contentType, body: answer.body };
     const ttl = this.o.ttlMs;
     const redis = this.o.redis;
     const writes: Promise<unknown>[] = [];

@@ -149,6 +149,11 @@ const base = z.object({
   /** How often external sources (SaferApp, Fit2000) are read for changed test results. */
   ANGELIS_PROJECTOR_EXTRACT_INTERVAL_MS: positiveInt.default(60_000),
   /** Each extraction starts this long before its watermark: rows committed late with an earlier change time are still read (and written once). */
+  /**
+   * Sources read by id only (no change column): each pass starts this many ids below the
+   * last one extracted, so a row committed after a greater id still lands (once).
+   */
+  ANGELIS_PROJECTOR_EXTRACT_OVERLAP_IDS: z.coerce.number().int().min(0).default(1_000),
   ANGELIS_PROJECTOR_EXTRACT_OVERLAP_MS: z.coerce.number().int().min(0).default(300_000),
   /** Rows per extraction read (and per lake commit at most). */
   ANGELIS_PROJECTOR_EXTRACT_BATCH_SIZE: positiveInt.max(100_000).default(5_000),

@@ -109,6 +109,7 @@ export async function startProjector(options: StartProjectorOptions): Promise<Ru
         intervalMs: config.ANGELIS_PROJECTOR_EXTRACT_INTERVAL_MS,
         batchSize: config.ANGELIS_PROJECTOR_EXTRACT_BATCH_SIZE,
         overlapMs: config.ANGELIS_PROJECTOR_EXTRACT_OVERLAP_MS,
+        overlapIds: config.ANGELIS_PROJECTOR_EXTRACT_OVERLAP_IDS,
         untilCaughtUp: options.untilCaughtUp,
       }),
     );
