@@ -178,6 +178,44 @@ describe('scopes', () => {
   });
 });
 
+describe('two subgraphs (CIAM and Workforce)', () => {
+  const USER = `query($id: ID!) { internalUser(id: $id) { id name role company { id name activeProfileCount } } }`;
+  let userId: string;
+  beforeAll(async () => {
+    userId = (await okAs(stack, admin, `mutation($c: ID!) { inviteUser(input: {email: "cached.manager@alpha.example", name: "Cached Manager", role: MANAGER, companyId: $c}) { user { id } } }`, { c: ids.A })).inviteUser.user.id;
+  });
+
+  it('an answer across both is cached, and a write in either subgraph is seen by the next read', async () => {
+    const first = await post(stack.gateway.url, admin, USER, { id: userId });
+    expect(first.data.internalUser).toMatchObject({ id: userId, role: 'MANAGER', company: { id: ids.A, name: 'Alpha' } });
+    await post(stack.gateway.url, admin, USER, { id: userId });
+    const hits = cacheOf(stack.gateway).hits;
+    expect(await post(b.url, admin, USER, { id: userId })).toEqual(first);
+    expect(cacheOf(b).hits).toBeGreaterThan(0);
+    expect(await post(stack.gateway.url, admin, USER, { id: userId })).toEqual(first);
+    expect(cacheOf(stack.gateway).hits).toBe(hits + 1);
+
+    // A Workforce write (a hire changes the company's active count) ...
+    await okAs(stack, admin, `mutation($c: ID!, $p: ID!) { hireProfile(input: {companyId: $c, profileId: $p}) { status } }`, { c: ids.A, p: profileIds[5] });
+    const afterHire = await post(b.url, admin, USER, { id: userId });
+    expect(afterHire.data.internalUser.company.activeProfileCount).toBe(first.data.internalUser.company.activeProfileCount + 1);
+    // ... and a CIAM write (the role) are both read at once.
+    await okAs(stack, admin, `mutation($u: ID!) { changeRole(userId: $u, role: ADMIN) { id } }`, { u: userId });
+    const afterRole = await post(stack.gateway.url, admin, USER, { id: userId });
+    expect(afterRole.data.internalUser.role).toBe('ADMIN');
+  });
+
+  it('me is answered per user, even for two managers of one company', async () => {
+    const ME = `query { me { userId role company { id } } }`;
+    const ann = role.manager(ids.A, 'ann.me@alpha.example');
+    const bob = role.manager(ids.A, 'bob.me@alpha.example');
+    for (let i = 0; i < 3; i++) {
+      expect((await post(stack.gateway.url, ann, ME)).data.me.userId).toBe('ann.me@alpha.example');
+      expect((await post(stack.gateway.url, bob, ME)).data.me.userId).toBe('bob.me@alpha.example');
+    }
+  });
+});
+
 describe('a hit is still a request', () => {
   it('an anonymous caller gets no cached answer, and a rate limit still counts hits', async () => {
     await post(stack.gateway.url, admin, BY_ID, { id: profileIds[1] });

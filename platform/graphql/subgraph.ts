@@ -11,7 +11,7 @@ import { actorOf, correlationIdFrom, identityFromSubgraphRequest, type RequestCo
 import { maskErrorsPlugin } from './plugins/mask-errors.ts';
 import { serviceSdlPlugin } from './plugins/service-sdl.ts';
 import { unsafeTextPlugin } from './plugins/unsafe-text.ts';
-import { ReadLog, withReadLog, type ReadRules } from '../response-cache/reads.ts';
+import { ReadLog, trackedCaller, withReadLog, type ReadRules } from '../response-cache/reads.ts';
 
 /** Reads a subgraph's SDL from `schema/subgraphs/<name>.graphql`. */
 export function loadSubgraphSdl(name: string): DocumentNode {
@@ -76,7 +76,13 @@ export async function startSubgraph<C extends RequestContext>(o: SubgraphOptions
         correlationId,
         log: o.log.child({ correlationId }),
       };
-      return o.context(base, req);
+      const ctx = await o.context(base, req);
+      // Resolvers reading who the caller is make the answer personal (platform/response-cache/reads.ts).
+      if (o.readLog?.rules.trackCaller) {
+        ctx.identity = trackedCaller(ctx.identity, ['userId', 'sessionId']);
+        ctx.actor = trackedCaller(ctx.actor, ['id']);
+      }
+      return ctx;
     },
   });
 }

@@ -30,6 +30,12 @@ export interface ReadRules {
   validUntil(): number;
   /** The tags a committed event invalidates: its stream and the tables its projection writes. */
   written(event: RecordedEvent): string[];
+  /**
+   * Whether resolvers may use who the caller is beyond their role, company and profile (the
+   * user id: "my own record", `me`): reading the caller's user id, session or actor id then
+   * keeps the answer per user (trackedCaller).
+   */
+  trackCaller?: boolean;
 }
 
 /** What one request read: built as it runs. */
@@ -61,6 +67,24 @@ const logs = new AsyncLocalStorage<ReadLog>();
 /** Runs `fn` (one request) with a read log that statements and other I/O report to. */
 export function withReadLog<T>(log: ReadLog, fn: () => T): T {
   return logs.run(log, fn);
+}
+
+/**
+ * The caller as resolvers see it when the rules track it: reading the user id or session
+ * (or the actor's id) marks the current answer personal. Other fields (role, company,
+ * profile) are the scope every answer is already keyed by.
+ */
+export function trackedCaller<T extends object | null>(value: T, personalKeys: readonly string[]): T {
+  if (!value) return value;
+  return new Proxy(value, {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && personalKeys.includes(key)) {
+        const log = logs.getStore();
+        if (log) log.personal = true;
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
 }
 
 /** I/O the rules cannot tag (another subgraph's API, an external source): the current answer is not cached. */

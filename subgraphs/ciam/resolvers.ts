@@ -19,6 +19,7 @@ import type { CiamLoaders } from './loaders.ts';
 import type { KeyRotation } from './subgraph.ts';
 import { escapeLike } from '../../platform/postgres/like.ts';
 import { readModel, type InternalUserRow, type WorkerAccountRow } from './store/read-model.ts';
+import { uncacheableRead } from '../../platform/response-cache/reads.ts';
 
 /** What CIAM resolvers get: the platform context plus the caller's identity and this subgraph's parts. */
 export interface CiamContext extends RequestContext {
@@ -55,6 +56,13 @@ function visibleWorker(ctx: Ctx, row: WorkerAccountRow | null): WorkerAccountRow
   const id = ctx.identity;
   if (!row || !id) return null;
   return canManageCompany(id, row.companyId) || (id.kind === 'profile' && id.profileId === row.profileId) ? row : null;
+}
+
+/** A lock still in force, or null. One in force ends by time alone: the answer is not cached. */
+function lockInForce(until: Date | null): Date | null {
+  if (!until || until <= new Date()) return null;
+  uncacheableRead('a lock in force ends by time');
+  return until;
 }
 
 function me(identity: Identity) {
@@ -110,8 +118,7 @@ export const resolvers = {
     company: (u) => (u.companyId ? { id: u.companyId } : null),
     email: (u, _a, ctx) => (seesUserDetails(ctx.identity, u) ? u.email : null),
     status: (u, _a, ctx) => (seesUserDetails(ctx.identity, u) ? u.status : null),
-    lockedUntil: (u, _a, ctx) =>
-      seesUserDetails(ctx.identity, u) && u.lockedUntil && u.lockedUntil > new Date() ? u.lockedUntil : null,
+    lockedUntil: (u, _a, ctx) => (seesUserDetails(ctx.identity, u) ? lockInForce(u.lockedUntil) : null),
     lastLoginAt: (u, _a, ctx) => (seesUserDetails(ctx.identity, u) ? u.lastLoginAt : null),
     // An account's trail is all about the account: readers who see its details see every entry.
     auditTrail: (u, a, ctx) => (seesUserDetails(ctx.identity, u) ? auditTrailPage(ctx.loaders.auditTrail, u.id, a, null) : null),
@@ -120,7 +127,7 @@ export const resolvers = {
   WorkerAccount: {
     profile: (w) => ({ id: w.profileId }),
     company: (w) => ({ id: w.companyId }),
-    lockedUntil: (w) => (w.lockedUntil && w.lockedUntil > new Date() ? w.lockedUntil : null),
+    lockedUntil: (w) => lockInForce(w.lockedUntil),
   },
 
   // Secrets stay out of the audit view.

@@ -6,6 +6,7 @@ import type { Db } from '../../platform/postgres/pool.ts';
 import { clientAddress } from '../../platform/http/client-address.ts';
 import { openKeyValueStore } from '../../platform/redis/open.ts';
 import type { KeyValueStore } from '../../platform/redis/store.ts';
+import { ciamCacheRules } from './store/cache-rules.ts';
 import { defineSubgraph, type SeedPeers } from '../../platform/service/definition.ts';
 import { postgresStorage } from '../../platform/service/postgres-storage.ts';
 import { logCodeSender, type CodeSender } from './auth/code-sender.ts';
@@ -152,6 +153,7 @@ export const ciam = defineSubgraph({
       trustProxy: config.ANGELIS_SUBGRAPH_TRUST_PROXY,
     };
   },
+  responseCache: (storage) => ({ db: storage.db, rules: ciamCacheRules }),
   context: (base, p, req): CiamContext => ({
     ...base,
     // The client's address as the gateway signed it (login limits count it).

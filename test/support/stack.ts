@@ -88,6 +88,7 @@ export async function startTestStack(
   const workforce = await startWorkforce(config, log, workforceOptions);
   const ciam = await startCiam(config, log, {
     db: ciamDatabase.db,
+    cacheVersions: new RedisTagVersions(store.client, keyPrefix),
     port: 0,
     store,
     keyPrefix,

@@ -13,7 +13,7 @@ import { workforce, type WorkforceOptions } from '../../subgraphs/workforce/subg
 export const startWorkforce = (config: Config, log: Logger, options: WorkforceOptions & { port?: number; cacheVersions?: TagVersions | null } = {}) => bootSubgraph(workforce, config, log, options);
 
 /** CIAM booted by the kit in this process (tests inject its store, clock-bound settings and mailbox). */
-export const startCiam = (config: Config, log: Logger, options: CiamOptions & { port?: number } = {}) => bootSubgraph(ciam, config, log, options);
+export const startCiam = (config: Config, log: Logger, options: CiamOptions & { port?: number; cacheVersions?: TagVersions | null } = {}) => bootSubgraph(ciam, config, log, options);
 
 /** Safety booted by the kit in this process (tests pass its PostgreSQL database, Workforce's URL, the relay's settings). */
 export const startSafety = (config: Config, log: Logger, options: SafetyOptions & { port?: number } = {}) => bootSubgraph(safety, config, log, options);

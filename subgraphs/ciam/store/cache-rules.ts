@@ -1,0 +1,27 @@
+import type { ReadRules } from '../../../platform/response-cache/reads.ts';
+import { internalUserStream } from '../domain/internal-user.ts';
+import { workerAccountStream } from '../domain/worker-account.ts';
+
+const ids = (values: readonly unknown[]) => (Array.isArray(values[0]) ? (values[0] as unknown[]).map(String) : []);
+/** Every table CIAM's projection writes (store/projection.ts). */
+export const CIAM_TABLES = ['internal_users', 'worker_accounts', 'signing_keys'] as const;
+
+/**
+ * What CIAM's answers may be cached by (platform/response-cache/reads.ts). An account's
+ * row belongs to the account's stream (logins, locks and revocations included), so a read
+ * by id is tagged with the stream; lists with their tables, which every CIAM event bumps.
+ * Resolvers decide "my own record" and `me` by the caller's user id: reading it keeps the
+ * answer per user (trackCaller). A lock in force ends by time: such answers are not cached
+ * (resolvers.ts). Nothing else depends on the date.
+ */
+export const ciamCacheRules: ReadRules = {
+  tables: new Set(CIAM_TABLES),
+  personal: new Set(),
+  points: {
+    ciam_users: (v) => ids(v).map(internalUserStream),
+    ciam_workers: (v) => ids(v).map(workerAccountStream),
+  },
+  validUntil: () => Number.MAX_SAFE_INTEGER,
+  written: (event) => [`s:${event.streamId}`, ...CIAM_TABLES.map((t) => `t:${t}`)],
+  trackCaller: true,
+};
