@@ -195,14 +195,23 @@ describe('two subgraphs (CIAM and Workforce)', () => {
     expect(await post(stack.gateway.url, admin, USER, { id: userId })).toEqual(first);
     expect(cacheOf(stack.gateway).hits).toBe(hits + 1);
 
-    // A Workforce write (a hire changes the company's active count) ...
-    await okAs(stack, admin, `mutation($c: ID!, $p: ID!) { hireProfile(input: {companyId: $c, profileId: $p}) { status } }`, { c: ids.A, p: profileIds[5] });
-    const afterHire = await post(b.url, admin, USER, { id: userId });
-    expect(afterHire.data.internalUser.company.activeProfileCount).toBe(first.data.internalUser.company.activeProfileCount + 1);
-    // ... and a CIAM write (the role) are both read at once.
-    await okAs(stack, admin, `mutation($u: ID!) { changeRole(userId: $u, role: ADMIN) { id } }`, { u: userId });
-    const afterRole = await post(stack.gateway.url, admin, USER, { id: userId });
-    expect(afterRole.data.internalUser.role).toBe('ADMIN');
+    // A CIAM write alone (the role), on a cache still warm: read at once through both instances.
+    await okAs(stack, admin, `mutation($u: ID!, $c: ID!) { changeRole(userId: $u, role: MANAGER, companyId: $c) { id } }`, { u: userId, c: ids.B });
+    for (const g of [stack.gateway, b]) {
+      const afterRole = await post(g.url, admin, USER, { id: userId });
+      expect(afterRole.data.internalUser.company.id).toBe(ids.B);
+    }
+    // Warm again (one instance computes it twice: kept), then a Workforce write alone (a hire changes Beta's active count).
+    await post(stack.gateway.url, admin, USER, { id: userId });
+    const warm = await post(stack.gateway.url, admin, USER, { id: userId });
+    const hitsBefore = cacheOf(stack.gateway).hits;
+    expect(await post(stack.gateway.url, admin, USER, { id: userId })).toEqual(warm);
+    expect(cacheOf(stack.gateway).hits).toBe(hitsBefore + 1);
+    await okAs(stack, admin, `mutation($c: ID!, $p: ID!) { hireProfile(input: {companyId: $c, profileId: $p}) { status } }`, { c: ids.B, p: profileIds[5] });
+    for (const g of [stack.gateway, b]) {
+      const afterHire = await post(g.url, admin, USER, { id: userId });
+      expect(afterHire.data.internalUser.company.activeProfileCount).toBe(warm.data.internalUser.company.activeProfileCount + 1);
+    }
   });
 
   it('me is answered per user, even for two managers of one company', async () => {

@@ -79,8 +79,8 @@ export async function startSubgraph<C extends RequestContext>(o: SubgraphOptions
       const ctx = await o.context(base, req);
       // Resolvers reading who the caller is make the answer personal (platform/response-cache/reads.ts).
       if (o.readLog?.rules.trackCaller) {
-        ctx.identity = trackedCaller(ctx.identity, ['userId', 'sessionId']);
-        ctx.actor = trackedCaller(ctx.actor, ['id']);
+        ctx.identity = trackedCaller(ctx.identity, { personal: ['userId'], uncacheable: ['sessionId'] });
+        ctx.actor = trackedCaller(ctx.actor, { personal: ['id'] });
       }
       return ctx;
     },

@@ -70,17 +70,19 @@ export function withReadLog<T>(log: ReadLog, fn: () => T): T {
 }
 
 /**
- * The caller as resolvers see it when the rules track it: reading the user id or session
- * (or the actor's id) marks the current answer personal. Other fields (role, company,
- * profile) are the scope every answer is already keyed by.
+ * The caller as resolvers see it when the rules track it: reading the user id (or the
+ * actor's id) marks the current answer personal, reading the session makes it uncacheable.
+ * Other fields (role, company, profile) are the scope every answer is already keyed by.
  */
-export function trackedCaller<T extends object | null>(value: T, personalKeys: readonly string[]): T {
+export function trackedCaller<T extends object | null>(value: T, keys: { personal: readonly string[]; uncacheable?: readonly string[] }): T {
   if (!value) return value;
   return new Proxy(value, {
     get(target, key, receiver) {
-      if (typeof key === 'string' && personalKeys.includes(key)) {
+      if (typeof key === 'string') {
         const log = logs.getStore();
-        if (log) log.personal = true;
+        if (log && keys.personal.includes(key)) log.personal = true;
+        // Answers are kept per user at most: one that depends on the session is not kept.
+        if (log && keys.uncacheable?.includes(key)) log.refuse(`reads the caller's ${key}`);
       }
       return Reflect.get(target, key, receiver);
     },

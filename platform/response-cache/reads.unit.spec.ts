@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ReadLog, recordStatement, tablesRead, uncacheableRead, withReadLog, writtenTags, type ReadRules } from './reads.ts';
+import { ReadLog, recordStatement, tablesRead, trackedCaller, uncacheableRead, withReadLog, writtenTags, type ReadRules } from './reads.ts';
 import { stillCurrent } from './versions.ts';
 import type { RecordedEvent } from '../event-store/types.ts';
 
@@ -88,6 +88,19 @@ describe('the read log', () => {
     const log = new ReadLog({ ...rules, validUntil: () => now });
     now = 2_000;
     expect(log.validUntil).toBe(1_000);
+  });
+
+  it('a tracked caller: reading the user id keeps the answer per user, the session makes it uncacheable, the scope neither', () => {
+    const identity = { userId: 'u', sessionId: 's', role: 'MANAGER', companyId: 'c' };
+    const read = (keys: (keyof typeof identity)[]) => {
+      const log = new ReadLog(rules);
+      const caller = trackedCaller(identity, { personal: ['userId'], uncacheable: ['sessionId'] });
+      withReadLog(log, () => keys.forEach((k) => caller[k]));
+      return { personal: log.personal, uncacheable: log.uncacheable };
+    };
+    expect(read(['role', 'companyId'])).toEqual({ personal: false, uncacheable: null });
+    expect(read(['userId'])).toEqual({ personal: true, uncacheable: null });
+    expect(read(['sessionId']).uncacheable).toMatch(/sessionId/);
   });
 
   it('marks reads of personal tables', () => {

@@ -18,7 +18,8 @@ export function canManageCompany(identity: Identity, companyId: string | null): 
 /** Whether the caller sees a user's private details (email, status, logins, audit). */
 export function seesUserDetails(identity: Identity | null, user: { id: string; companyId: string | null }): boolean {
   if (!identity) return false;
-  return (identity.kind === 'internal-user' && identity.userId === user.id) || canManageCompany(identity, user.companyId);
+  // The company first: when it decides, the answer does not depend on who the caller is (response cache: shared, not per user).
+  return canManageCompany(identity, user.companyId) || (identity.kind === 'internal-user' && identity.userId === user.id);
 }
 
 /** The company a list may cover: ADMIN any (or all), MANAGER only theirs; others are refused. */

@@ -28,7 +28,16 @@ describe("CIAM's cache rules", () => {
     for (const call of [(q: never) => readModel.listUsers(q, page, null, 'x'), (q: never) => readModel.listWorkers(q, page, null), (q: never) => readModel.userByEmail(q, 'a@b.c')]) {
       for (const t of tablesRead((await statementOf(call)).text)!) expect(rules.tables.has(t), t).toBe(true);
     }
-    expect(rules.written({ type: 'LoginSucceeded', streamId: 'internal-user-1' } as RecordedEvent).sort()).toEqual(['s:internal-user-1', ...CIAM_TABLES.map((t) => `t:${t}`)].sort());
+    const event = (type: string, streamId: string, data: object = {}) => ({ type, streamId, data }) as RecordedEvent;
+    // Each event bumps its stream and the table its projection statement writes.
+    expect(rules.written(event('LoginSucceeded', 'internal-user-1', { accountKind: 'internal-user' }))).toEqual(['s:internal-user-1', 't:internal_users']);
+    expect(rules.written(event('AccountLocked', 'worker-account-1', { accountKind: 'profile' }))).toEqual(['s:worker-account-1', 't:worker_accounts']);
+    expect(rules.written(event('RoleChanged', 'internal-user-1'))).toEqual(['s:internal-user-1', 't:internal_users']);
+    expect(rules.written(event('SigningKeyCreated', 'signing-keys'))).toEqual(['s:signing-keys', 't:signing_keys']);
+    // A failed login to no account writes no row: anonymous traffic cannot drop cached lists.
+    expect(rules.written(event('LoginFailed', 'unknown-login-x', { accountId: null, accountKind: null }))).toEqual(['s:unknown-login-x']);
+    // An event type the rules do not know bumps every table.
+    expect(rules.written(event('Unknown', 's'))).toEqual(['s:s', ...CIAM_TABLES.map((t) => `t:${t}`)]);
     expect(rules.trackCaller).toBe(true);
   });
 });
