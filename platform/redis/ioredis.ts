@@ -1,15 +1,24 @@
 import { Redis } from 'ioredis';
+import { luaScript } from './scripts.ts';
 import type { KeyValueStore } from './store.ts';
 
 // Each script is one atomic step on the server: no other client runs between its commands.
-const INCR = `local n = redis.call('INCR', KEYS[1])
+const INCR = luaScript<number>(`local n = redis.call('INCR', KEYS[1])
 if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n`;
-const COMPARE_AND_SET = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+return n`);
+// Counters in order; the first over its limit stops the charge: {its 1-based index, PTTL}, or {0, 0}.
+const CHARGE = luaScript<[number, number]>(`for i = 1, #KEYS do
+  local n = redis.call('INCR', KEYS[i])
+  local ttl = redis.call('PTTL', KEYS[i])
+  if ttl == -1 then redis.call('PEXPIRE', KEYS[i], ARGV[1]) ttl = tonumber(ARGV[1]) end
+  if n > tonumber(ARGV[i + 1]) then return {i, ttl} end
+end
+return {0, 0}`);
+const COMPARE_AND_SET = luaScript<number>(`if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end
-return 0`;
-const TAKE = `local v = redis.call('GET', KEYS[1]) if v then redis.call('DEL', KEYS[1]) end return v`;
-const SET_ADD = `redis.call('SADD', KEYS[1], ARGV[1]) redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1`;
+return 0`);
+const TAKE = luaScript<string | null>(`local v = redis.call('GET', KEYS[1]) if v then redis.call('DEL', KEYS[1]) end return v`);
+const SET_ADD = luaScript<number>(`redis.call('SADD', KEYS[1], ARGV[1]) redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1`);
 
 /** The Redis adapter (ioredis): shared by every instance of every service. */
 export class RedisKeyValueStore implements KeyValueStore {
@@ -17,9 +26,15 @@ export class RedisKeyValueStore implements KeyValueStore {
 
   constructor(readonly client: Redis) {}
 
-  /** Connects to `url` (redis:// or rediss://); fails fast when Redis is unreachable. */
+  /**
+   * Connects to `url` (redis:// or rediss://); fails fast when Redis is unreachable.
+   * Auto-pipelining: the commands concurrent requests issue in one tick of the event loop
+   * (a rate-limit step, a cache lookup, a version read each) go out in one socket write
+   * instead of one write (a system call) each, which was the gateway's largest CPU cost
+   * under load.
+   */
   static async connect(url: string): Promise<RedisKeyValueStore> {
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, enableAutoPipelining: true });
     // Reconnects are ioredis's job; an 'error' without a listener would crash the process.
     client.on('error', () => {});
     await client.connect();
@@ -40,11 +55,11 @@ export class RedisKeyValueStore implements KeyValueStore {
   }
 
   async compareAndSet(key: string, expected: string, next: string, ttlMs: number) {
-    return (await this.client.eval(COMPARE_AND_SET, 1, key, expected, next, ttlMs)) === 1;
+    return (await COMPARE_AND_SET(this.client, [key], [expected, next, ttlMs])) === 1;
   }
 
   async take(key: string) {
-    return (await this.client.eval(TAKE, 1, key)) as string | null;
+    return TAKE(this.client, [key]);
   }
 
   async del(...keys: string[]) {
@@ -56,7 +71,13 @@ export class RedisKeyValueStore implements KeyValueStore {
   }
 
   async incr(key: string, ttlMs: number) {
-    return Number(await this.client.eval(INCR, 1, key, ttlMs));
+    return Number(await INCR(this.client, [key], [ttlMs]));
+  }
+
+  async charge(counters: readonly { key: string; limit: number }[], windowMs: number) {
+    if (counters.length === 0) return null;
+    const [index, ttlMs] = await CHARGE(this.client, counters.map((c) => c.key), [windowMs, ...counters.map((c) => c.limit)]);
+    return index === 0 ? null : { refused: index - 1, ttlMs };
   }
 
   ttl(key: string) {
@@ -64,7 +85,7 @@ export class RedisKeyValueStore implements KeyValueStore {
   }
 
   async setAdd(key: string, member: string, ttlMs: number) {
-    await this.client.eval(SET_ADD, 1, key, member, ttlMs);
+    await SET_ADD(this.client, [key], [member, ttlMs]);
   }
 
   setMembers(key: string) {

@@ -93,6 +93,13 @@ export class MemoryKeyValueStore implements KeyValueStore {
     return n;
   }
 
+  async charge(counters: readonly { key: string; limit: number }[], windowMs: number) {
+    for (const [i, { key, limit }] of counters.entries()) {
+      if ((await this.incr(key, windowMs)) > limit) return { refused: i, ttlMs: await this.ttl(key) };
+    }
+    return null;
+  }
+
   async ttl(key: string) {
     const e = this.live(key);
     if (!e) return -2;

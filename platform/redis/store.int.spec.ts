@@ -42,6 +42,34 @@ function contract(name: string, open: () => Promise<KeyValueStore>) {
       await expect(charge([counters[0]])).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
     });
 
+    it('charges counters in one step: in order, stopping at the first over its limit, atomically under concurrency', async () => {
+      const a = k('charge-a');
+      const b = k('charge-b');
+      const counters = [{ key: a, limit: 100 }, { key: b, limit: 5 }];
+      const results = await Promise.all(Array.from({ length: 8 }, () => store.charge(counters, 300)));
+      // Eight concurrent charges: both counters took every hit; the sixth to eighth went over b's limit.
+      expect(await store.get(a)).toBe('8');
+      expect(await store.get(b)).toBe('8');
+      const refused = results.filter((r) => r !== null);
+      expect(refused).toHaveLength(3);
+      for (const r of refused) {
+        expect(r.refused).toBe(1);
+        expect(r.ttlMs).toBeGreaterThan(0);
+        expect(r.ttlMs).toBeLessThanOrEqual(300);
+      }
+      // Over the first counter's limit: the second is not charged.
+      const c = k('charge-c');
+      const d = k('charge-d');
+      expect(await store.charge([{ key: c, limit: 0 }, { key: d, limit: 10 }], 60_000)).toMatchObject({ refused: 0 });
+      expect(await store.get(c)).toBe('1');
+      expect(await store.get(d)).toBeNull();
+      expect(await store.charge([], 1_000)).toBeNull();
+      // The window ends: counts start again.
+      await sleep(400);
+      expect(await store.charge(counters, 300)).toBeNull();
+      expect(await store.get(b)).toBe('1');
+    });
+
     it('sets, gets, deletes and reports existence', async () => {
       const key = k('plain');
       expect(await store.get(key)).toBeNull();
@@ -119,3 +147,32 @@ function contract(name: string, open: () => Promise<KeyValueStore>) {
 
 contract('in-process', async () => new MemoryKeyValueStore());
 contract('Redis (ioredis)', () => RedisKeyValueStore.connect(REDIS_URL));
+
+describe('Redis scripts', () => {
+  it('are sent as EVALSHA and sent again when the server has lost them (SCRIPT FLUSH, a restart)', async () => {
+    const store = await RedisKeyValueStore.connect(REDIS_URL);
+    const key = `angelis:test:${randomBytes(6).toString('hex')}:flushed`;
+    try {
+      const sent: string[] = [];
+      const monitor = await store.client.monitor();
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (args[3] === key || args[2] === key) sent.push(String(args[0]).toLowerCase());
+      });
+      expect(await store.incr(key, 60_000)).toBe(1);
+      expect(await store.incr(key, 60_000)).toBe(2);
+      await store.client.script('FLUSH');
+      expect(await store.incr(key, 60_000)).toBe(3);
+      expect(await store.incr(key, 60_000)).toBe(4);
+      await sleep(100);
+      monitor.disconnect();
+      // Once per connection as text, then by digest; after the flush, NOSCRIPT, then the text again.
+      expect(sent[0]).toBe('eval');
+      expect(sent[1]).toBe('evalsha');
+      expect(sent.filter((c) => c === 'eval').length).toBeGreaterThanOrEqual(2);
+      expect(sent.at(-1)).toBe('evalsha');
+    } finally {
+      await store.del(key);
+      await store.close();
+    }
+  });
+});

@@ -20,6 +20,13 @@ export interface KeyValueStore {
   exists(key: string): Promise<boolean>;
   /** Adds 1 and returns the new count; a new counter expires after `ttlMs` (a fixed window). */
   incr(key: string, ttlMs: number): Promise<number>;
+  /**
+   * Fixed-window counters charged in one step: one hit to each in order, stopping at the
+   * first whose count passes its limit (those after it are not charged). Null when every
+   * counter is within its limit, else which one refused and the milliseconds its window
+   * has left. A new counter expires after `windowMs`.
+   */
+  charge(counters: readonly { key: string; limit: number }[], windowMs: number): Promise<{ refused: number; ttlMs: number } | null>;
   /** Milliseconds left: -2 when the key is absent, -1 when it never expires. */
   ttl(key: string): Promise<number>;
   /** Adds a member to a set and (re)sets the set's expiry. */

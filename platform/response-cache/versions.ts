@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { luaScript } from '../redis/scripts.ts';
 
 /**
  * Tag versions in Redis: what makes cached answers safe to serve (gateway/response-cache.ts).
@@ -41,15 +42,15 @@ export function stillCurrent(entry: { epoch: string; count: number }, now: { epo
 }
 
 // The epoch is created by whoever first needs it (SET NX inside the script: one winner).
-const START = `local e = redis.call('GET', KEYS[1])
+const START = luaScript<[string, string]>(`local e = redis.call('GET', KEYS[1])
 if not e then redis.call('SET', KEYS[1], ARGV[1]) e = ARGV[1] end
-return {e, redis.call('GET', KEYS[2]) or '0'}`;
+return {e, redis.call('GET', KEYS[2]) or '0'}`);
 // allow-oom: a Redis at maxmemory still takes bumps (they are what keeps answers honest);
 // it refuses new answers instead.
-const BUMP = `#!lua flags=allow-oom
+const BUMP = luaScript<number>(`#!lua flags=allow-oom
 local n = redis.call('INCR', KEYS[1])
 for i = 2, #KEYS do redis.call('SET', KEYS[i], n) end
-return n`;
+return n`);
 
 /**
  * The Redis adapter; keys under `<prefix>cache:`.
@@ -108,7 +109,7 @@ export class RedisTagVersions implements TagVersions {
   }
 
   async start() {
-    const { value, server } = await this.onOneConnection(() => this.client.eval(START, 2, this.epochKey, this.countKey, randomUUID()) as Promise<[string, string]>);
+    const { value, server } = await this.onOneConnection(() => START(this.client, [this.epochKey, this.countKey], [randomUUID()]));
     return { epoch: `${value[0]}:${server}`, count: Number(value[1]) };
   }
 
@@ -124,7 +125,7 @@ export class RedisTagVersions implements TagVersions {
 
   async bump(tags: readonly string[]) {
     if (tags.length === 0) return;
-    await this.client.eval(BUMP, 1 + tags.length, this.countKey, ...tags.map((t) => this.tagKey(t)));
+    await BUMP(this.client, [this.countKey, ...tags.map((t) => this.tagKey(t))]);
   }
 
   /**
