@@ -60,3 +60,24 @@ export function coresUsed(a: CpuSnapshot, b: CpuSnapshot, groups: Record<string,
   const machine = ((b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total)) * cpus().length;
   return { ...out, machine, others: Math.max(0, machine - ours) };
 }
+
+/**
+ * Waits until the processes `pids` gives together use under `cores` over two 1-second
+ * windows in a row (at most `maxMs`): work left from seeding or start-up (projections,
+ * lazily compiled modules, a gateway's first schema processing) would otherwise be charged
+ * to whichever target is timed first. Returns the last reading and how long it took.
+ */
+export async function untilQuiet(pids: () => Promise<number[]>, o: { cores: number; maxMs: number }): Promise<{ cores: number; waitedMs: number }> {
+  const started = performance.now();
+  let calm = 0;
+  let used = Infinity;
+  while (performance.now() - started < o.maxMs) {
+    const group = await pids();
+    const before = cpuSnapshot(group);
+    await new Promise((r) => setTimeout(r, 1_000));
+    used = coresUsed(before, cpuSnapshot(group), { all: group }).all;
+    calm = used < o.cores ? calm + 1 : 0;
+    if (calm === 2) break;
+  }
+  return { cores: used, waitedMs: performance.now() - started };
+}
