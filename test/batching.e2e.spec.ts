@@ -17,8 +17,13 @@ beforeAll(async () => {
   stack = await startTestStack('batching', { env: { ANGELIS_GATEWAY_SSE_POLL_MS: '3600000' } });
   const seeded = await seedWorkforce(stack.workforce.commands, createLogger('test', 'silent'), { companies: 1, projectsPerCompany: [3], profiles: 100 });
   companyId = seeded.companyIds[0];
-  // Let the seed's background work settle (the post-commit NOTIFY uses the same pool).
-  await new Promise((r) => setTimeout(r, 200));
+  // Let the seed's background work settle (the post-commit NOTIFY uses the same pool): until
+  // the pool's statement counter stops moving (a loaded machine may take longer than a fixed wait).
+  let last = -1;
+  for (let i = 0; i < 50 && stack.database.db.statements !== last; i++) {
+    last = stack.database.db.statements;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 });
 afterAll(async () => stack?.stop());
 

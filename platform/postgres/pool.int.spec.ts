@@ -23,6 +23,24 @@ describe('Db pool', () => {
     }
   });
 
+  it('counts the statements requests send, not the pre-ping of an idle connection', async () => {
+    const db = new Db({ ...t.settings, size: 1, overflow: 0, idleCheckMs: 0 });
+    const sent: unknown[] = [];
+    db.observe((statement) => sent.push(statement));
+    try {
+      await db.query('SELECT 1 AS one');
+      // Idle past 0 ms: every later checkout pings the connection first.
+      await new Promise((r) => setTimeout(r, 5));
+      await db.query('SELECT 2 AS two');
+      await db.query('SELECT 3 AS three');
+      expect(db.statements).toBe(3);
+      // The pings did go to the server (the observer sees every statement).
+      expect(sent.filter((s) => typeof s === 'string' && s.includes('pre-ping')).length).toBeGreaterThanOrEqual(1);
+    } finally {
+      await db.end();
+    }
+  });
+
   it('applies the statement timeout', async () => {
     const db = new Db({ ...t.settings, size: 1, overflow: 0, statementTimeoutMs: 100 });
     try {

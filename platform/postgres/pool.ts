@@ -62,9 +62,16 @@ const lastUsed = new WeakMap<pg.PoolClient, number>();
  * overflow connections close after `idleTimeoutMillis` (pg-pool only closes clients
  * above `min`).
  */
+/** The check of a connection that sat idle past `idleCheckMs` (a plain read: the response cache's read log takes it as reading nothing). */
+const PRE_PING = 'SELECT 1 /* pre-ping */';
+
 export class Db {
   readonly pool: pg.Pool;
-  /** Statements sent to the server through this pool, BEGIN/COMMIT included. */
+  /**
+   * Statements sent to the server through this pool, BEGIN/COMMIT included; not the
+   * pre-ping of a connection that sat idle (the pool's housekeeping, which lands in
+   * whichever request happens to check that connection out).
+   */
   statements = 0;
 
   constructor(readonly settings: PoolSettings) {
@@ -87,7 +94,7 @@ export class Db {
     this.pool.on('connect', (client) => {
       const original = client.query.bind(client) as (...args: unknown[]) => unknown;
       (client as { query: unknown }).query = (...args: unknown[]) => {
-        this.statements++;
+        if (args[0] !== PRE_PING) this.statements++;
         this.observer?.(args[0], Array.isArray(args[1]) ? args[1] : (args[0] as { values?: unknown[] })?.values);
         return original(...args);
       };
@@ -115,7 +122,7 @@ export class Db {
       const used = lastUsed.get(client);
       if (used === undefined || Date.now() - used < this.settings.idleCheckMs) return client;
       try {
-        await client.query('SELECT 1');
+        await client.query(PRE_PING);
         return client;
       } catch (err) {
         client.release(err as Error);
