@@ -127,6 +127,20 @@ export function tablesRead(sql: string): string[] | null {
   return [...new Set([...sql.matchAll(TABLES)].map((m) => m[1].toLowerCase()))];
 }
 
+/** A stream's tag (the rows its events wrote) and a read table's: what the read log records and rules' `written` returns. */
+export const streamTag = (stream: string) => `s:${stream}`;
+export const tableTag = (table: string) => `t:${table}`;
+
+/** What a committed event invalidates: its stream and the tables its projection writes (a rules' `written`). */
+export function eventTags(event: RecordedEvent, tables: readonly string[]): string[] {
+  return [streamTag(event.streamId), ...tables.map(tableTag)];
+}
+
+/** The ids a point statement reads by: its first parameter, an array (`id = ANY($1)`). */
+export function pointIds(values: readonly unknown[]): string[] {
+  return Array.isArray(values[0]) ? (values[0] as unknown[]).map(String) : [];
+}
+
 /** Called for every statement the subgraph's pool sends: tags it into the current request's log, if any. */
 export function recordStatement(statement: unknown, values: readonly unknown[] | undefined): void {
   const log = logs.getStore();
@@ -142,9 +156,9 @@ export function recordStatement(statement: unknown, values: readonly unknown[] |
   }
   const point = name ? rules.points[name] : undefined;
   if (point) {
-    for (const stream of point(values ?? [])) log.tags.add(`s:${stream}`);
+    for (const stream of point(values ?? [])) log.tags.add(streamTag(stream));
   } else {
-    for (const table of tables) log.tags.add(`t:${table}`);
+    for (const table of tables) log.tags.add(tableTag(table));
   }
 }
 

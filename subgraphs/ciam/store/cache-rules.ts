@@ -1,9 +1,8 @@
 import type { RecordedEvent } from '../../../platform/event-store/types.ts';
-import type { ReadRules } from '../../../platform/response-cache/reads.ts';
+import { eventTags, pointIds, type ReadRules } from '../../../platform/response-cache/reads.ts';
 import { internalUserStream } from '../domain/internal-user.ts';
 import { workerAccountStream } from '../domain/worker-account.ts';
 
-const ids = (values: readonly unknown[]) => (Array.isArray(values[0]) ? (values[0] as unknown[]).map(String) : []);
 /** Every table CIAM's projection writes (store/projection.ts). */
 export const CIAM_TABLES = ['internal_users', 'worker_accounts', 'signing_keys'] as const;
 
@@ -44,10 +43,10 @@ export const ciamCacheRules: ReadRules = {
   tables: new Set(CIAM_TABLES),
   personal: new Set(),
   points: {
-    ciam_users: (v) => ids(v).map(internalUserStream),
-    ciam_workers: (v) => ids(v).map(workerAccountStream),
+    ciam_users: (v) => pointIds(v).map(internalUserStream),
+    ciam_workers: (v) => pointIds(v).map(workerAccountStream),
   },
   validUntil: () => Number.MAX_SAFE_INTEGER,
-  written: (event) => [`s:${event.streamId}`, ...tablesWritten(event).map((t) => `t:${t}`)],
+  written: (event) => eventTags(event, tablesWritten(event)),
   trackCaller: true,
 };

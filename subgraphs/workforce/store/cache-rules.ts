@@ -1,12 +1,11 @@
 import { todayUtc } from '../../../platform/domain/input.ts';
-import type { ReadRules } from '../../../platform/response-cache/reads.ts';
+import { eventTags, pointIds, type ReadRules } from '../../../platform/response-cache/reads.ts';
 import { companyStream } from '../domain/company.ts';
 import { offeringStream } from '../domain/offering.ts';
 import { profileStream } from '../domain/profile.ts';
 import { projectStream } from '../domain/project.ts';
 import { TABLES_WRITTEN } from './projection.ts';
 
-const ids = (values: readonly unknown[]) => (Array.isArray(values[0]) ? (values[0] as unknown[]).map(String) : []);
 const every = [...new Set(Object.values(TABLES_WRITTEN).flat())];
 
 /**
@@ -24,12 +23,12 @@ export const workforceCacheRules: ReadRules = {
   tables: new Set(every),
   personal: new Set(['notifications', 'notification_reads']),
   points: {
-    wf_rm_companies: (v) => ids(v).map(companyStream),
-    wf_rm_projects: (v) => ids(v).map(projectStream),
-    wf_rm_profiles: (v) => ids(v).map(profileStream),
-    wf_rm_personal_data: (v) => ids(v).map(profileStream),
-    wf_rm_offerings: (v) => ids(v).map(offeringStream),
+    wf_rm_companies: (v) => pointIds(v).map(companyStream),
+    wf_rm_projects: (v) => pointIds(v).map(projectStream),
+    wf_rm_profiles: (v) => pointIds(v).map(profileStream),
+    wf_rm_personal_data: (v) => pointIds(v).map(profileStream),
+    wf_rm_offerings: (v) => pointIds(v).map(offeringStream),
   },
   validUntil: () => Date.parse(`${todayUtc()}T00:00:00Z`) + 86_400_000,
-  written: (event) => [`s:${event.streamId}`, ...(TABLES_WRITTEN[event.type] ?? every).map((t) => `t:${t}`)],
+  written: (event) => eventTags(event, TABLES_WRITTEN[event.type] ?? every),
 };
