@@ -4,7 +4,7 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Redis } from 'ioredis';
 import type { Identity } from '../platform/auth/identity.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { CacheExtension } from '../platform/response-cache/reads.ts';
+import { withTimeout, type CacheExtension } from '../platform/response-cache/reads.ts';
 import { stillCurrent, type TagVersions } from '../platform/response-cache/versions.ts';
 
 /**
@@ -138,11 +138,7 @@ export class ResponseCache {
   constructor(private readonly o: ResponseCacheOptions) {}
 
   private withTimeout<T>(p: Promise<T>): Promise<T> {
-    const ms = this.o.timeoutMs ?? 250;
-    return new Promise<T>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`Redis did not answer in ${ms} ms`)), ms);
-      p.then((v) => (clearTimeout(t), resolve(v)), (e) => (clearTimeout(t), reject(e)));
-    });
+    return withTimeout(p, this.o.timeoutMs ?? 250);
   }
 
   /** The in-memory key of a request: namespace, what the client accepts, scope, body. */
@@ -150,8 +146,9 @@ export class ResponseCache {
     return `${this.o.namespace}\u0000${req.headers.accept ?? ''}\u0000${scope}\u0000${body}`;
   }
 
-  private redisKey(key: string): string {
-    return `${this.o.prefix}cache:r:${sha(key)}`;
+  /** The Redis key of an in-memory key (or of its hash, when the caller has it already). */
+  private redisKey(key: string, hashed = sha(key)): string {
+    return `${this.o.prefix}cache:r:${hashed}`;
   }
 
   private remember(key: string, stored: Stored): void {
@@ -196,14 +193,15 @@ export class ResponseCache {
     if (!identity) return null;
     // Apollo refuses a POST that is not JSON (CSRF prevention): so does a hit.
     if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return null;
-    const operation = sha(operationText);
-    const never = this.never.get(operation);
+    // Hashed only when some operation is known never cacheable (the usual case is none).
+    const operation = this.never.size ? sha(operationText) : null;
+    const never = operation === null ? undefined : this.never.get(operation);
     if (never !== undefined) {
       if (never > Date.now()) {
         this.stats.skipped++;
         return null;
       }
-      this.never.delete(operation);
+      this.never.delete(operation!);
     }
     try {
       const shared = this.key(req, body, sharedScope(identity));
@@ -267,13 +265,13 @@ export class ResponseCache {
       const own = this.key(req, body, personalScope(identity!));
       this.remember(shared, { personal: true });
       this.remember(own, entry);
-      writes.push(redis.set(this.redisKey(shared), JSON.stringify({ personal: true }), 'PX', ttl), redis.set(this.redisKey(own), JSON.stringify(entry), 'PX', ttl));
+      writes.push(redis.set(this.redisKey(shared, sighting), JSON.stringify({ personal: true }), 'PX', ttl), redis.set(this.redisKey(own), JSON.stringify(entry), 'PX', ttl));
     } else {
       // A shared key once marked personal stays so: this caller's answer may not fit another's.
       const current = this.memory.get(shared)?.stored;
       if (current && 'personal' in current) return;
       this.remember(shared, entry);
-      writes.push(redis.set(this.redisKey(shared), JSON.stringify(entry), 'PX', ttl));
+      writes.push(redis.set(this.redisKey(shared, sighting), JSON.stringify(entry), 'PX', ttl));
     }
     this.stats.stored++;
     Promise.all(writes).catch((err) => this.o.log.debug({ err }, 'response cache: could not store an answer in Redis'));

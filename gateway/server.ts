@@ -106,7 +106,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     perAddress: config.ANGELIS_GATEWAY_RATE_LIMIT_PER_ADDRESS,
     windowMs: config.ANGELIS_GATEWAY_RATE_LIMIT_WINDOW_MS,
   }, `${prefix}gateway:rate:`);
-  const responseCache = await openResponseCache(config, log, store, prefix, supergraphSdl);
+  const responseCache = await openResponseCache(config, log, tagVersions, store, prefix, supergraphSdl);
   const apollo = new ApolloServer<GatewayContext>({
     gateway: served ?? gateway,
     plugins: [
@@ -190,13 +190,12 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
  * tag versions must be the subgraphs'). Entries are namespaced by the supergraph and the
  * gateway's own rules, so a change of either never serves an old answer.
  */
-async function openResponseCache(config: Config, log: Logger, store: KeyValueStore, prefix: string, supergraphSdl: string): Promise<ResponseCache | null> {
+async function openResponseCache(config: Config, log: Logger, versions: RedisTagVersions | undefined, store: KeyValueStore, prefix: string, supergraphSdl: string): Promise<ResponseCache | null> {
   if (config.ANGELIS_GATEWAY_RESPONSE_CACHE === 'off') return null;
-  if (!(store instanceof RedisKeyValueStore)) {
+  if (!versions || !(store instanceof RedisKeyValueStore)) {
     log.warn('response cache off: it needs Redis (ANGELIS_REDIS_URL), where subgraphs keep the versions of what they write');
     return null;
   }
-  const versions = new RedisTagVersions(store.client, prefix);
   if (await versions.evictsVersions()) {
     log.warn('response cache off: Redis may evict keys without a TTL (maxmemory-policy allkeys-*), and with them the versions that keep answers current');
     return null;
