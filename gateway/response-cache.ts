@@ -4,7 +4,7 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Redis } from 'ioredis';
 import type { Identity } from '../platform/auth/identity.ts';
 import type { Logger } from '../platform/logger.ts';
-import { withTimeout, type CacheExtension } from '../platform/response-cache/reads.ts';
+import { CACHE_REDIS_TIMEOUT_MS, withTimeout, type CacheExtension } from '../platform/response-cache/reads.ts';
 import { stillCurrent, type TagVersions } from '../platform/response-cache/versions.ts';
 
 /**
@@ -138,7 +138,7 @@ export class ResponseCache {
   constructor(private readonly o: ResponseCacheOptions) {}
 
   private withTimeout<T>(p: Promise<T>): Promise<T> {
-    return withTimeout(p, this.o.timeoutMs ?? 250);
+    return withTimeout(p, this.o.timeoutMs ?? CACHE_REDIS_TIMEOUT_MS);
   }
 
   /** The in-memory key of a request: namespace, what the client accepts, scope, body. */

@@ -9,7 +9,7 @@ import { isUnreachable, UNAVAILABLE_STATUSES, unavailableResponse } from './unav
 import { InflightFetches, mutationDone } from './inflight.ts';
 import { collectFetch, type CacheCollector } from './response-cache.ts';
 import { stillCurrent, type TagVersions } from '../platform/response-cache/versions.ts';
-import { withTimeout } from '../platform/response-cache/reads.ts';
+import { CACHE_REDIS_TIMEOUT_MS, withTimeout } from '../platform/response-cache/reads.ts';
 
 /**
  * Keep-alive HTTP to subgraphs. The gateway's default fetcher opens a connection per
@@ -91,7 +91,7 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RequestContext> {
     const ext = extensions?.angelisCache as { tags?: string[]; epoch?: string; count?: number } | undefined;
     if (!this.versions || !ext?.tags || typeof ext.epoch !== 'string' || typeof ext.count !== 'number') return true;
     try {
-      return stillCurrent({ epoch: ext.epoch, count: ext.count }, await withTimeout(this.versions.read(ext.tags), 250));
+      return stillCurrent({ epoch: ext.epoch, count: ext.count }, await withTimeout(this.versions.read(ext.tags), CACHE_REDIS_TIMEOUT_MS));
     } catch {
       return false;
     }

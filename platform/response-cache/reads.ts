@@ -172,8 +172,11 @@ export interface CacheExtension {
   validUntil: number;
 }
 
-/** A query does not wait longer than this for the count: it is then answered, uncached. */
-const START_TIMEOUT_MS = 250;
+/**
+ * How long a request waits for Redis on its way (a subgraph's count before its data, a
+ * gateway's lookup or check of a joined answer): then it goes on uncached.
+ */
+export const CACHE_REDIS_TIMEOUT_MS = 250;
 
 /** `p`, or a rejection after `ms`. */
 export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -200,7 +203,7 @@ export function cacheTagsPlugin<C extends BaseContext>(subgraph: string, version
         async didResolveOperation({ operation }) {
           if (operation?.operation !== 'query') return log.refuse(operation?.operation ?? 'no operation');
           try {
-            log.start = await withTimeout(versions.start(), START_TIMEOUT_MS);
+            log.start = await withTimeout(versions.start(), CACHE_REDIS_TIMEOUT_MS);
           } catch {
             log.refuse('Redis unavailable');
           }
