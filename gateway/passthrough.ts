@@ -2,8 +2,8 @@ import type { ApolloGateway, GraphQLDataSource } from '@apollo/gateway';
 import { Supergraph, baseType, operationFromDocument, type InterfaceType, type ObjectType, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
 import type { GatewayExecutionResult, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
-import { createRequire } from 'node:module';
 import { Kind, print, visit, type DefinitionNode, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { graphqlCommonJs } from '../platform/graphql/commonjs.ts';
 
 /**
  * Single-subgraph operations sent as the client wrote them.
@@ -191,12 +191,8 @@ function sameFields(api: Schema, own: Schema, op: OperationDefinitionNode, fragm
   return root !== undefined && walk(op.selectionSet, root);
 }
 
-/**
- * graphql as @apollo/gateway and @apollo/server load it (CommonJS): errors built with
- * another instance (a test runner may load the ES module) fail Apollo's instanceof check
- * and lose their path.
- */
-const { GraphQLError } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
+/** graphql as @apollo/gateway and @apollo/server load it: errors built with another instance lose their path (platform/graphql/commonjs.ts). */
+const { GraphQLError } = graphqlCommonJs;
 
 /** A subgraph's error as the planned path reports it (@apollo/gateway's downstreamServiceError): its message, path and extensions, and the subgraph's name. */
 function downstreamError(e: { message?: string; path?: readonly (string | number)[]; extensions?: Record<string, unknown> }, subgraph: string) {

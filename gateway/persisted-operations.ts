@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { ApolloServer, ApolloServerPlugin, BaseContext } from '@apollo/server';
-import { createRequire } from 'node:module';
 import { Kind, parse, type GraphQLInputType, type GraphQLSchema, type TypeNode } from 'graphql';
 import { ForbiddenError } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { KeyValueStore } from '../platform/redis/store.ts';
+import { graphqlCommonJs } from '../platform/graphql/commonjs.ts';
 
 /**
  * Persisted operations, kept in the shared store (Redis) so every gateway instance knows them:
@@ -57,11 +57,10 @@ export const APQ_MAX = 10_000;
 /** A full APQ index is pruned of expired operations at most this often (per instance). */
 const APQ_PRUNE_EVERY_MS = 60_000;
 
-/** How long safelisted operations are kept: until replaced; the index's expiry is renewed on every registration. */
-// graphql's CommonJS build, the one the gateway's schema is built with: under Vite (vitest) an
-// ESM import resolves to its .mjs build, whose type checks refuse that schema's types.
-const { isEnumType, isInputObjectType, isListType, isNonNullType, isScalarType } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
+// graphql's CommonJS build, the one the gateway's schema is built with (platform/graphql/commonjs.ts).
+const { isEnumType, isInputObjectType, isListType, isNonNullType, isScalarType } = graphqlCommonJs;
 
+/** How long safelisted operations are kept: until replaced; the index's expiry is renewed on every registration. */
 const SAFELIST_TTL_MS = 10 * 365 * 24 * 3_600_000;
 
 export interface PersistedStore {

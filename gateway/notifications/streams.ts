@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { createRequire } from 'node:module';
 import { GraphQLError, buildSchema, parse, printSchema, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { createHandler, type OperationArgs, type Request as SseRequest, type Response as SseResponse } from 'graphql-sse';
 import { decodeJwt } from 'jose';
@@ -10,6 +9,7 @@ import type { Logger } from '../../platform/logger.ts';
 import type { Identity } from '../../platform/auth/identity.ts';
 import type { SessionCheck } from '../../platform/auth/session-status.ts';
 import { actorOf } from '../../platform/graphql/context.ts';
+import { graphqlCommonJs } from '../../platform/graphql/commonjs.ts';
 import { BadUserInputError, RateLimitedError, UnauthenticatedError } from '../../platform/errors.ts';
 import { notificationsChannel, type PubSub } from '../../platform/redis/pubsub.ts';
 import type { Route } from '../../platform/http/server.ts';
@@ -320,7 +320,7 @@ function ownRealm(schema: GraphQLSchema): GraphQLSchema {
   try {
     sdl = printSchema(schema);
   } catch {
-    sdl = (createRequire(import.meta.url)('graphql') as typeof import('graphql')).printSchema(schema);
+    sdl = graphqlCommonJs.printSchema(schema);
   }
   return buildSchema(sdl);
 }
