@@ -36,8 +36,9 @@ const cacheOf = (g: RunningGateway) => g.responseCache!.stats;
 const workforceStatements = () => stack.database.db.statements;
 
 beforeAll(async () => {
-  // The concurrent test sends about a thousand requests as one identity.
-  stack = await startTestStack('response_cache', { env: { ANGELIS_GATEWAY_RATE_LIMIT_PER_IDENTITY: '100000' } });
+  // The concurrent test sends up to 3,200 requests as one identity from one address (the
+  // 'a hit is still a request' tests check the limits with a gateway of their own).
+  stack = await startTestStack('response_cache', { env: { ANGELIS_GATEWAY_RATE_LIMIT_PER_IDENTITY: '100000', ANGELIS_GATEWAY_RATE_LIMIT_PER_ADDRESS: '100000' } });
   b = await stack.startGateway();
   const offering = (await okAs(stack, admin, `mutation { createOffering(input: {code: "RC", name: "Cache"}) { id } }`)).createOffering.id;
   const a = await companyWithProject(stack, 'Alpha', rut(76_600_001), offering);
