@@ -141,13 +141,26 @@ export function pointIds(values: readonly unknown[]): string[] {
   return Array.isArray(values[0]) ? (values[0] as unknown[]).map(String) : [];
 }
 
+/** tablesRead by statement text: a subgraph sends a fixed set of texts (its prepared statements), so each is read once. */
+const tablesByText = new Map<string, string[] | null>();
+const TABLES_BY_TEXT_MAX = 1_000;
+function tablesOf(text: string): string[] | null {
+  let tables = tablesByText.get(text);
+  if (tables === undefined) {
+    tables = tablesRead(text);
+    if (tablesByText.size >= TABLES_BY_TEXT_MAX) tablesByText.clear();
+    tablesByText.set(text, tables);
+  }
+  return tables;
+}
+
 /** Called for every statement the subgraph's pool sends: tags it into the current request's log, if any. */
 export function recordStatement(statement: unknown, values: readonly unknown[] | undefined): void {
   const log = logs.getStore();
   if (!log || log.uncacheable) return;
   const { text, name } = typeof statement === 'string' ? { text: statement, name: undefined } : ((statement ?? {}) as { text?: string; name?: string });
   if (typeof text !== 'string') return log.refuse('a statement without text');
-  const tables = tablesRead(text);
+  const tables = tablesOf(text);
   if (!tables) return log.refuse(`not a plain read: ${text.slice(0, 40)}`);
   const rules = log.rules;
   for (const table of tables) {
