@@ -47,6 +47,12 @@ const base = z.object({
    * missing (only behind a proxy of your own that sets it; the gateway never needs this).
    */
   ANGELIS_SUBGRAPH_TRUST_PROXY: flag.default(false),
+  /**
+   * Subgraphs: `on` (default) executes operations compiled by graphql-jit from their second
+   * sighting (platform/graphql/compiled-execution.ts); `off`: graphql-js only (an escape
+   * hatch should a compiled operation ever answer differently; it costs CPU, not answers).
+   */
+  ANGELIS_SUBGRAPH_COMPILED_EXECUTION: z.enum(['on', 'off']).default('on'),
   /** A subgraph that has not answered the gateway within this time counts as unavailable (SOURCE_UNAVAILABLE). */
   ANGELIS_GATEWAY_SUBGRAPH_TIMEOUT_MS: positiveInt.default(30_000),
   ANGELIS_GATEWAY_MAX_DEPTH: positiveInt.default(12),

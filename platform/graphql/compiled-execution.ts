@@ -27,7 +27,7 @@ const { execute } = graphqlCommonJs;
 export interface CompiledExecutionOptions {
   /** How many distinct operations stay compiled (least recently used go first). */
   maxCompiled?: number;
-  /** How many times an operation is seen (run by graphql-js) before it is compiled. */
+  /** How many times an operation is seen (run by graphql-js) before it is compiled (Infinity: never). */
   compileAfter?: number;
 }
 

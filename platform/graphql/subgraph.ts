@@ -25,6 +25,8 @@ export interface SubgraphOptions<C extends RequestContext> {
   host: string;
   port: number;
   nodeEnv: string;
+  /** Execute with graphql-jit from an operation's second sighting (ANGELIS_SUBGRAPH_COMPILED_EXECUTION); else graphql-js only. */
+  compiledExecution: boolean;
   /** Verifies the identity the gateway signs (ANGELIS_IDENTITY_SECRET). */
   identitySecret: string;
   log: Logger;
@@ -43,11 +45,15 @@ export interface SubgraphOptions<C extends RequestContext> {
  * Boots a subgraph: federation schema, error masking, text no database can store refused,
  * the SDL kept from strangers in production, identity and correlation from headers.
  */
-export async function startSubgraph<C extends RequestContext>(o: SubgraphOptions<C>): Promise<RunningServer> {
+/** A subgraph's HTTP server, and how it executes (counters of compiled and interpreted requests). */
+export type SubgraphServer = RunningServer & { execution: CompiledExecution };
+
+export async function startSubgraph<C extends RequestContext>(o: SubgraphOptions<C>): Promise<SubgraphServer> {
   const schema = buildSubgraphSchema({ typeDefs: loadSubgraphSdl(o.name), resolvers: o.resolvers as GraphQLResolverMap<unknown> });
+  const execution = new CompiledExecution(schema, o.compiledExecution ? {} : { compileAfter: Infinity });
   const apollo = new ApolloServer<C>({
     // Execution compiled per operation (graphql-jit); parsing, validation and plugins are Apollo's.
-    gateway: compiledExecutionGateway(schema, new CompiledExecution(schema)),
+    gateway: compiledExecutionGateway(schema, execution),
     // No Apollo Studio here: inline tracing would only cost time per request.
     plugins: [
       maskErrorsPlugin<C>(o.log),
@@ -62,7 +68,7 @@ export async function startSubgraph<C extends RequestContext>(o: SubgraphOptions
     introspection: o.nodeEnv !== 'production',
   });
   await apollo.start();
-  return startHttpServer<C>({
+  const server = await startHttpServer<C>({
     host: o.host,
     port: o.port,
     log: o.log,
@@ -88,4 +94,5 @@ export async function startSubgraph<C extends RequestContext>(o: SubgraphOptions
       return ctx;
     },
   });
+  return Object.assign(server, { execution });
 }

@@ -2,8 +2,7 @@ import { endpointOf, type Config } from '../config.ts';
 import { identitySecret } from '../auth/identity.ts';
 import { CommandHandler } from '../event-store/command-handler.ts';
 import type { RequestContext } from '../graphql/context.ts';
-import { startSubgraph } from '../graphql/subgraph.ts';
-import type { RunningServer } from '../http/server.ts';
+import { startSubgraph, type SubgraphServer } from '../graphql/subgraph.ts';
 import type { Logger } from '../logger.ts';
 import type { Booted, Storage, SubgraphDefinition, TxOf } from './definition.ts';
 import { cacheTagsPlugin, recordStatement, wholeReadModel, withTimeout, writtenTags, type ReadRules } from '../response-cache/reads.ts';
@@ -32,7 +31,7 @@ export interface KitOptions {
 export type RunningSubgraph<S extends Storage, P, O> = P &
   BootedDomain<S, P, O> & {
     name: string;
-    server: RunningServer;
+    server: SubgraphServer;
     /** Stops taking requests, lets in-flight ones finish, then closes everything. */
     stop(): Promise<void>;
   };
@@ -81,7 +80,7 @@ export async function bootSubgraph<S extends Storage, P, C extends RequestContex
 ): Promise<RunningSubgraph<S, P, O>> {
   const domain = await bootDomain(definition, config, log, options);
   const endpoint = endpointOf(config, definition.name, { port: definition.defaultPort })!;
-  let server: RunningServer;
+  let server: SubgraphServer;
   try {
     server = await startSubgraph<C>({
       name: definition.name,
@@ -89,6 +88,7 @@ export async function bootSubgraph<S extends Storage, P, C extends RequestContex
       host: endpoint.host,
       port: options.port ?? endpoint.port,
       nodeEnv: config.NODE_ENV,
+      compiledExecution: config.ANGELIS_SUBGRAPH_COMPILED_EXECUTION === 'on',
       identitySecret: identitySecret(config),
       log,
       plugins: definition.plugins,
