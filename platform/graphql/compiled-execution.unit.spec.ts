@@ -192,6 +192,14 @@ describe('compiled execution (graphql-jit behind Apollo Server)', () => {
     expect(execution.counts).toMatchObject({ interpreted: 2, compilations: 1 });
   });
 
+  it('never compiles with compileAfter Infinity (ANGELIS_SUBGRAPH_COMPILED_EXECUTION=off)', async () => {
+    const { schema } = fixture();
+    const execution = new CompiledExecution(schema, { compileAfter: Infinity });
+    const document = parse(`{ companies { id } }`);
+    for (let i = 0; i < 5; i++) expect((await execution.run('off', document, undefined, {}, {})).data).toEqual({ companies: [{ id: 'c1' }, { id: 'c2' }] });
+    expect(execution.counts).toMatchObject({ interpreted: 5, compiled: 0, compilations: 0 });
+  });
+
   it('holds at most maxCompiled operations: a flood of one-off queries cannot grow it, and the one in use stays', async () => {
     const { schema } = fixture();
     const execution = new CompiledExecution(schema, { maxCompiled: 10 });
