@@ -159,7 +159,7 @@ describe('compiled execution answers what graphql-js answers, through the gatewa
         expect(counts.compiled).toBeGreaterThan(before.compiled);
       }
       if (op === hostileRead) {
-        const { body } = await post(stack.gateway.url, role.admin(), op.query, op.variables());
+        const { body } = await post(stack.gateway.url, role.admin(), op.query, op.variables?.() ?? {});
         expect(body.data.profile).toMatchObject({ firstName: `<script>alert('x')</script> ñññ {"a":1}`, lastName: `O'Brien \\ "Zé" \u202eolleh`, companies: [{ company: { id: ids.A, name: 'Alpha' } }] });
       }
     });

@@ -25,8 +25,8 @@ const { execute } = graphqlCommonJs;
  * @skip/@include. An operation graphql-jit will not compile runs in graphql-js, every time.
  */
 export interface CompiledExecutionOptions {
-  /** How many distinct operations stay compiled (least recently used go first). */
-  maxCompiled?: number;
+  /** How many distinct operations are remembered, compiled or only counted (least recently used go first). */
+  maxOperations?: number;
   /** How many times an operation is seen (run by graphql-js) before it is compiled (Infinity: never). */
   compileAfter?: number;
 }
@@ -35,7 +35,7 @@ type Entry = { seen: number; compiled?: CompiledQuery; refused?: true };
 
 export class CompiledExecution {
   private readonly entries = new Map<string, Entry>();
-  private readonly maxCompiled: number;
+  private readonly maxOperations: number;
   private readonly compileAfter: number;
   /** Counters for tests and metrics: executions by graphql-jit and by graphql-js, compilations, operations graphql-jit would not compile, compiled requests whose variables were refused (then answered by graphql-js). */
   readonly counts = { compiled: 0, interpreted: 0, compilations: 0, refused: 0, refusedVariables: 0 };
@@ -44,7 +44,7 @@ export class CompiledExecution {
     private readonly schema: GraphQLSchema,
     options: CompiledExecutionOptions = {},
   ) {
-    this.maxCompiled = options.maxCompiled ?? 500;
+    this.maxOperations = options.maxOperations ?? 500;
     this.compileAfter = options.compileAfter ?? 1;
   }
 
@@ -64,7 +64,7 @@ export class CompiledExecution {
     } else {
       entry = { seen: 0 };
       this.entries.set(id, entry);
-      if (this.entries.size > this.maxCompiled) this.entries.delete(this.entries.keys().next().value!);
+      if (this.entries.size > this.maxOperations) this.entries.delete(this.entries.keys().next().value!);
     }
     if (!entry.compiled && !entry.refused && entry.seen >= this.compileAfter) {
       this.counts.compilations++;

@@ -156,6 +156,26 @@ describe('compiled execution (graphql-jit behind Apollo Server)', () => {
     expect(plain(missing)).toEqual({ data: null, errors: [{ message: 'Company zz was not found', path: ['rename'], locations: [{ line: 1, column: 35 }], code: 'NOT_FOUND' }] });
   });
 
+  it('runs the fields of a mutation one after another, as graphql-js does', async () => {
+    const { schema } = fixture();
+    const execution = new CompiledExecution(schema, { compileAfter: 0 });
+    const document = parse(`mutation { a: rename(id: "c1", name: "A") { name } b: rename(id: "c1", name: "B") { name } c: rename(id: "c2", name: "C") { name } }`);
+    const log: string[] = [];
+    const original = schema.getMutationType()!.getFields().rename!.resolve!;
+    schema.getMutationType()!.getFields().rename!.resolve = async (...args) => {
+      const name = (args[1] as { name: string }).name;
+      log.push(`start ${name}`);
+      await new Promise((r) => setTimeout(r, name === 'A' ? 30 : 1));
+      const out = await original(...args);
+      log.push(`end ${name}`);
+      return out;
+    };
+    const result = await execution.run('serial', document, undefined, {}, {});
+    expect(execution.counts.compiled).toBe(1);
+    expect(result.data).toEqual({ a: { name: 'A' }, b: { name: 'B' }, c: { name: 'C' } });
+    expect(log).toEqual(['start A', 'end A', 'start B', 'end B', 'start C', 'end C']);
+  });
+
   it('answers like graphql-js for any variables (property)', async () => {
     const { schema } = fixture();
     const execution = new CompiledExecution(schema, { compileAfter: 0 });
@@ -200,9 +220,9 @@ describe('compiled execution (graphql-jit behind Apollo Server)', () => {
     expect(execution.counts).toMatchObject({ interpreted: 5, compiled: 0, compilations: 0 });
   });
 
-  it('holds at most maxCompiled operations: a flood of one-off queries cannot grow it, and the one in use stays', async () => {
+  it('holds at most maxOperations operations: a flood of one-off queries cannot grow it, and the one in use stays', async () => {
     const { schema } = fixture();
-    const execution = new CompiledExecution(schema, { maxCompiled: 10 });
+    const execution = new CompiledExecution(schema, { maxOperations: 10 });
     const hot = parse(`{ companies { id } }`);
     await execution.run('hot', hot, undefined, {}, {});
     for (let i = 0; i < 100; i++) {

@@ -41,12 +41,13 @@ export interface SubgraphOptions<C extends RequestContext> {
   readLog?: { rules: ReadRules; plugin: ApolloServerPlugin<BaseContext> };
 }
 
+/** A subgraph's HTTP server, and how it executes (counters of compiled and interpreted requests). */
+export type SubgraphServer = RunningServer & { execution: CompiledExecution };
+
 /**
  * Boots a subgraph: federation schema, error masking, text no database can store refused,
  * the SDL kept from strangers in production, identity and correlation from headers.
  */
-/** A subgraph's HTTP server, and how it executes (counters of compiled and interpreted requests). */
-export type SubgraphServer = RunningServer & { execution: CompiledExecution };
 
 export async function startSubgraph<C extends RequestContext>(o: SubgraphOptions<C>): Promise<SubgraphServer> {
   const schema = buildSubgraphSchema({ typeDefs: loadSubgraphSdl(o.name), resolvers: o.resolvers as GraphQLResolverMap<unknown> });
