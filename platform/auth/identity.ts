@@ -100,10 +100,30 @@ export const IDENTITY_HEADER = 'x-angelis-identity';
 const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 const mac = (payload: string, secret: string) => createHmac('sha256', secret).update(payload).digest();
 
+/**
+ * Headers signed in the current second, by secret and payload: the gateway signs the same
+ * caller's identity and address for every subgraph request, and the timestamp has one-second
+ * resolution, so within a second the HMAC is computed once. Cleared when the second changes.
+ */
+let signedSecond = -1;
+const signedThisSecond = new Map<string, string>();
+const SIGNED_PER_SECOND_MAX = 10_000;
+
 /** `claims` and a timestamp, HMAC-signed with the gateway-subgraph secret, as one header value. */
 export function signClaims(claims: object, secret: string, now = Date.now()): string {
-  const payload = b64(JSON.stringify({ ...claims, iat: Math.floor(now / 1000) }));
-  return `${payload}.${b64(mac(payload, secret))}`;
+  const iat = Math.floor(now / 1000);
+  const payload = b64(JSON.stringify({ ...claims, iat }));
+  if (iat !== signedSecond || signedThisSecond.size >= SIGNED_PER_SECOND_MAX) {
+    signedSecond = iat;
+    signedThisSecond.clear();
+  }
+  const key = `${secret}\u0000${payload}`;
+  let header = signedThisSecond.get(key);
+  if (header === undefined) {
+    header = `${payload}.${b64(mac(payload, secret))}`;
+    signedThisSecond.set(key, header);
+  }
+  return header;
 }
 
 /**
