@@ -24,4 +24,20 @@ describe('signed claims (gateway to subgraph headers)', () => {
     // Signing for an earlier second again (a clock read out of order) is still right.
     expect(signClaims({ sub: 'u1' }, 's', now)).toBe(first);
   });
+
+  it('refuses a forged or altered header every time, also right after the genuine one was accepted', () => {
+    const good = signClaims({ sub: 'u9', role: 'WORKER' }, 'k', now);
+    expect(verifySignedClaims(good, 'k', 'identity', now)).toMatchObject({ sub: 'u9' });
+    const [payload, signature] = good.split('.');
+    const elevated = Buffer.from(JSON.stringify({ sub: 'u9', role: 'ADMIN', iat: Math.floor(now / 1000) })).toString('base64url');
+    for (let i = 0; i < 2; i++) {
+      expect(() => verifySignedClaims(`${elevated}.${signature}`, 'k', 'identity', now)).toThrow(/not signed by the gateway/);
+      expect(() => verifySignedClaims(`${payload}.${signature}x`, 'k', 'identity', now)).toThrow(/not signed by the gateway/);
+      expect(() => verifySignedClaims(`${good}.extra`, 'k', 'identity', now)).toThrow(/not signed by the gateway/);
+      expect(() => verifySignedClaims(good, 'other-secret', 'identity', now)).toThrow(/not signed by the gateway/);
+    }
+    // Accepted again, and still aged: past maxAgeS it is refused however recently it was checked.
+    expect(verifySignedClaims(good, 'k', 'identity', now + 30_000)).toMatchObject({ sub: 'u9' });
+    expect(() => verifySignedClaims(good, 'k', 'identity', now + 61_000)).toThrow(/expired/);
+  });
 });
