@@ -76,20 +76,38 @@ function inLiteral(node: ValueNode, path: string, field: string, usedAt: Map<str
   }
 }
 
+/**
+ * What a document's literals hold: the first unsafe string written in it, and where each
+ * variable is used. Per parsed document (Apollo keeps one per query text), so a request
+ * walks only its variables.
+ */
+const literalsOf = new WeakMap<DocumentNode, { found: Found | null; usedAt: Map<string, { path: string; field: string }> }>();
+
+function literals(document: DocumentNode) {
+  let known = literalsOf.get(document);
+  if (!known) {
+    const usedAt = new Map<string, { path: string; field: string }>();
+    let found = null as Found | null;
+    visit(document, {
+      Argument(node) {
+        found ??= inLiteral(node.value, node.name.value, node.name.value, usedAt);
+      },
+      VariableDefinition(node) {
+        const name = `$${node.variable.name.value}`;
+        if (node.defaultValue) found ??= inLiteral(node.defaultValue, name, node.variable.name.value, usedAt);
+      },
+    });
+    known = { found, usedAt };
+    literalsOf.set(document, known);
+  }
+  return known;
+}
+
 /** The first unsafe string an operation would hand to resolvers: in its literals, then in its variables. */
 export function findUnsafeText(document: DocumentNode, variables: Record<string, unknown> = {}): Found | null {
-  const usedAt = new Map<string, { path: string; field: string }>();
-  let found = null as Found | null;
-  visit(document, {
-    Argument(node) {
-      found ??= inLiteral(node.value, node.name.value, node.name.value, usedAt);
-    },
-    VariableDefinition(node) {
-      const name = `$${node.variable.name.value}`;
-      if (node.defaultValue) found ??= inLiteral(node.defaultValue, name, node.variable.name.value, usedAt);
-    },
-  });
-  if (found) return found;
+  const { found: inLiterals, usedAt } = literals(document);
+  if (inLiterals) return inLiterals;
+  let found: Found | null;
   for (const [name, value] of Object.entries(variables)) {
     const at = usedAt.get(name) ?? { path: `$${name}`, field: name };
     found = inValue(value, at.path, at.field);

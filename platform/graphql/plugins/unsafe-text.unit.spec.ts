@@ -16,6 +16,16 @@ describe('unsafe text', () => {
     expect(unsafeTextProblem(text)).toBeNull();
   });
 
+  it('reads one parsed document for many requests: each request\'s variables are its own', () => {
+    const document = parse(`mutation($input: UpdateProfileInput!) { updateProfile(id: "1", input: $input) { id } }`);
+    expect(findUnsafeText(document, { input: { phone: 'fine' } })).toBeNull();
+    expect(findUnsafeText(document, { input: { phone: 'a\u0000b' } })).toMatchObject({ path: 'input.phone', field: 'phone' });
+    expect(findUnsafeText(document, { input: { phone: 'fine again' } })).toBeNull();
+    const literal = parse(`{ a: profile(id: "x\\u0000") { id } }`);
+    expect(findUnsafeText(literal)).toMatchObject({ path: 'id' });
+    expect(findUnsafeText(literal, { unrelated: 'ok' })).toMatchObject({ path: 'id' });
+  });
+
   it('names a variable by the argument it feeds, down to list items', () => {
     const doc = parse('mutation($n: String, $tags: [String!]) { f(input: { name: $n, tags: $tags }) }');
     expect(findUnsafeText(doc, { n: 'ok', tags: ['a', 'b\u0000'] })).toMatchObject({ path: 'input.tags[1]', field: 'tags' });
