@@ -23,6 +23,10 @@ const { execute } = graphqlCommonJs;
  * Sound where graphql-jit is: queries and mutations over object, interface and union types
  * with resolvers, custom scalars (serialised by their `serialize`), variables, fragments,
  * @skip/@include. An operation graphql-jit will not compile runs in graphql-js, every time.
+ * A compiled operation keeps the field resolvers it was compiled with: an Apollo plugin with
+ * `willResolveField` (Apollo wraps the schema's resolvers for it) would not see operations
+ * compiled before it wrapped them. None of the subgraphs' plugins has one (inline tracing
+ * and cache control, which do, are disabled in platform/graphql/subgraph.ts).
  */
 export interface CompiledExecutionOptions {
   /** How many distinct operations are remembered, compiled or only counted (least recently used go first). */
