@@ -101,34 +101,36 @@ const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 const mac = (payload: string, secret: string) => createHmac('sha256', secret).update(payload).digest();
 
 /**
- * Headers signed in the current second, by secret and payload: the gateway signs the same
- * caller's identity and address for every subgraph request, and the timestamp has one-second
- * resolution, so within a second the HMAC is computed once. Cleared when the second changes.
+ * Values computed in the current second of the clock, by key: forgotten when the second
+ * changes (or past 10,000 of them). Signed headers carry a timestamp of one-second
+ * resolution, and every subgraph request of one caller in a second carries the same one:
+ * the gateway signs it, and a subgraph checks its signature, once per second.
  */
-let signedSecond = -1;
-const signedThisSecond = new Map<string, string>();
-const SIGNED_PER_SECOND_MAX = 10_000;
+function perSecond<V>(): (second: number, key: string, compute: () => V) => V {
+  let current = -1;
+  const values = new Map<string, V>();
+  return (second, key, compute) => {
+    if (second !== current || values.size >= 10_000) {
+      current = second;
+      values.clear();
+    }
+    let value = values.get(key);
+    if (value === undefined) {
+      value = compute();
+      values.set(key, value);
+    }
+    return value;
+  };
+}
+const signed = perSecond<string>();
+const verified = perSecond<true>();
 
 /** `claims` and a timestamp, HMAC-signed with the gateway-subgraph secret, as one header value. */
 export function signClaims(claims: object, secret: string, now = Date.now()): string {
   const iat = Math.floor(now / 1000);
   const payload = b64(JSON.stringify({ ...claims, iat }));
-  if (iat !== signedSecond || signedThisSecond.size >= SIGNED_PER_SECOND_MAX) {
-    signedSecond = iat;
-    signedThisSecond.clear();
-  }
-  const key = `${secret}\u0000${payload}`;
-  let header = signedThisSecond.get(key);
-  if (header === undefined) {
-    header = `${payload}.${b64(mac(payload, secret))}`;
-    signedThisSecond.set(key, header);
-  }
-  return header;
+  return signed(iat, `${secret}\u0000${payload}`, () => `${payload}.${b64(mac(payload, secret))}`);
 }
-
-/** Headers (with their secret) whose signature was found good in the current second. */
-let verifiedSecond = -1;
-const verifiedThisSecond = new Set<string>();
 
 /**
  * The claims of a `signClaims` header: the signature checked, and at most `maxAgeS` old
@@ -136,24 +138,19 @@ const verifiedThisSecond = new Set<string>();
  */
 export function verifySignedClaims(header: string, secret: string, what: string, now = Date.now(), maxAgeS = 60): Record<string, unknown> {
   const [payload, signature, extra] = header.split('.');
-  // A header whose signature checked out this second (the same caller's next request) is not
-  // checked again; its age still is, below.
   const second = Math.floor(now / 1000);
-  if (second !== verifiedSecond || verifiedThisSecond.size >= SIGNED_PER_SECOND_MAX) {
-    verifiedSecond = second;
-    verifiedThisSecond.clear();
-  }
-  const key = `${secret}\u0000${header}`;
-  if (!verifiedThisSecond.has(key)) {
+  // A header whose signature checked out this second (the same caller's next request) is not
+  // checked again (a bad one throws and is not remembered); its age still is, below.
+  verified(second, `${secret}\u0000${header}`, () => {
     const given = Buffer.from(signature ?? '', 'base64url');
     const expected = mac(payload ?? '', secret);
     if (extra !== undefined || !payload || given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new UnauthenticatedError(`The ${what} was not signed by the gateway`);
     }
-    verifiedThisSecond.add(key);
-  }
-  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
-  const age = Math.floor(now / 1000) - Number(claims.iat);
+    return true;
+  });
+  const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>;
+  const age = second - Number(claims.iat);
   if (!(age >= -5 && age <= maxAgeS)) throw new UnauthenticatedError(`The signed ${what} has expired`);
   return claims;
 }
