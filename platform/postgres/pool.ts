@@ -53,6 +53,9 @@ export function poolSettings(config: Config, database: string, applicationName?:
 
 const lastUsed = new WeakMap<pg.PoolClient, number>();
 
+/** The check of a connection that sat idle past `idleCheckMs` (a plain read: the response cache's read log takes it as reading nothing). */
+const PRE_PING = 'SELECT 1 /* pre-ping */';
+
 /**
  * A PostgreSQL pool with the platform's habits: pool size + overflow, idle connections
  * checked before use, a statement timeout, and a statement counter that tests and
@@ -62,9 +65,6 @@ const lastUsed = new WeakMap<pg.PoolClient, number>();
  * overflow connections close after `idleTimeoutMillis` (pg-pool only closes clients
  * above `min`).
  */
-/** The check of a connection that sat idle past `idleCheckMs` (a plain read: the response cache's read log takes it as reading nothing). */
-const PRE_PING = 'SELECT 1 /* pre-ping */';
-
 export class Db {
   readonly pool: pg.Pool;
   /**
