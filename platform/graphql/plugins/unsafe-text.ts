@@ -107,10 +107,9 @@ function literals(document: DocumentNode) {
 export function findUnsafeText(document: DocumentNode, variables: Record<string, unknown> = {}): Found | null {
   const { found: inLiterals, usedAt } = literals(document);
   if (inLiterals) return inLiterals;
-  let found: Found | null;
   for (const [name, value] of Object.entries(variables)) {
     const at = usedAt.get(name) ?? { path: `$${name}`, field: name };
-    found = inValue(value, at.path, at.field);
+    const found = inValue(value, at.path, at.field);
     if (found) return found;
   }
   return null;
