@@ -24,7 +24,7 @@ describe("CIAM's cache rules", () => {
     expect(rules.points.ciam_workers([ID])).toEqual([`worker-account-${ID[0]}`]);
   });
 
-  it('every table the read model reads is one the projection writes, and every event bumps them all', async () => {
+  it('every table the read model reads is one the projection writes, and each event bumps its stream and the tables it writes', async () => {
     for (const call of [(q: never) => readModel.listUsers(q, page, null, 'x'), (q: never) => readModel.listWorkers(q, page, null), (q: never) => readModel.userByEmail(q, 'a@b.c')]) {
       for (const t of tablesRead((await statementOf(call)).text)!) expect(rules.tables.has(t), t).toBe(true);
     }
