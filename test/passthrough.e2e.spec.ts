@@ -33,6 +33,10 @@ beforeAll(async () => {
   await okAs(stack, admin, `mutation($c: ID!, $p: ID!) { hireProfile(input: {companyId: $c, profileId: $p}) { status } }`, { c: ids.A, p });
   await okAs(stack, admin, `mutation($p: ID!) { grantLicense(input: {profileId: $p, type: "CLASS_B", number: "PT-1", issuedOn: "2024-01-01", expiresOn: "2030-01-01"}) { id } }`, { p }).catch(() => undefined);
   await raiseAboutProject(stack, ids.PA, 'About Alpha');
+  // Two anomalies in Safety on Alpha's project (a page of one has a next page), one in hostile text.
+  for (const description of ['Open trench', `Cable "loose" <b>near</b> \\ the 'gate' ‮oops`]) {
+    await okAs(stack, admin, `mutation($i: ReportAnomalyInput!) { reportAnomaly(input: $i) { id } }`, { i: { projectId: ids.PA, severity: 'HIGH', description } });
+  }
 }, 60_000);
 afterAll(async () => stack?.stop());
 
@@ -77,7 +81,10 @@ const operations: { name: string; query: string; variables?: () => Record<string
   },
   {
     name: 'two subgraphs (Workforce and Safety): planned',
-    query: `query Both($id: ID!) { project(id: $id) { id name anomalies(first: 1) { nodes { id } } } }`,
+    // Safety's anomalies with their non-key fields, and Workforce's entities they reference
+    // (the project's name, the reporter's name: _entities fetches back to Workforce), one
+    // page of one of two.
+    query: `query Both($id: ID!) { project(id: $id) { id name anomalies(first: 1) { nodes { id severity description status reportedBy reporter { id fullName } project { id name faenaCode } } pageInfo { hasNextPage endCursor } } } }`,
     variables: () => ({ id: ids.PA }),
     passes: false,
   },
@@ -157,6 +164,16 @@ describe('compiled execution answers what graphql-js answers, through the gatewa
       if (op.name !== 'introspection: planned') {
         expect(counts.interpreted).toBeGreaterThan(before.interpreted);
         expect(counts.compiled).toBeGreaterThan(before.compiled);
+      }
+      if (opName === 'Both') {
+        // Not equal by both failing alike: the admin's answer holds Safety's anomaly and Workforce's fields of what it references.
+        const { body } = await post(planned.url, role.admin(), op.query, op.variables?.() ?? {});
+        expect(body.errors).toBeUndefined();
+        const page = body.data.project.anomalies;
+        expect(page.pageInfo.hasNextPage).toBe(true);
+        expect(page.nodes).toHaveLength(1);
+        expect(page.nodes[0]).toMatchObject({ severity: 'HIGH', status: 'OPEN', project: { id: ids.PA, name: body.data.project.name } });
+        expect(typeof page.nodes[0].project.faenaCode).toBe('string');
       }
       if (op === hostileRead) {
         const { body } = await post(stack.gateway.url, role.admin(), op.query, op.variables?.() ?? {});
