@@ -4,6 +4,10 @@ import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
 import type { GatewayExecutionResult, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
 import { Kind, print, visit, type DefinitionNode, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { graphqlCommonJs } from '../platform/graphql/commonjs.ts';
+import type { Identity } from '../platform/auth/identity.ts';
+import type { CacheExtension } from '../platform/response-cache/reads.ts';
+import { objectsAt, splitQuery, type EntityCache, type Split } from './entity-cache.ts';
+import { collectFetch, type CacheCollector } from './response-cache.ts';
 
 /**
  * Single-subgraph operations sent as the client wrote them.
@@ -31,9 +35,11 @@ export interface PassthroughStats {
   passedByName: Map<string, number>;
 }
 
-type Decision = { subgraph: string; query: string; document: DocumentNode } | null;
+type Decision = { subgraph: string; query: string; document: DocumentNode; split: Split | null } | null;
+type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 
-export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string, sources: () => Map<string, GraphQLDataSource>): GatewayInterface & { stats: PassthroughStats } {
+/** `entities`: the entity cache, when on (gateway/entity-cache.ts): operations that split are answered through it. */
+export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string, sources: () => Map<string, GraphQLDataSource>, entities?: EntityCache): GatewayInterface & { stats: PassthroughStats } {
   const supergraph = Supergraph.build(supergraphSdl);
   const apiSchema = supergraph.apiSchema();
   const planner = new QueryPlanner(supergraph);
@@ -70,28 +76,89 @@ export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string
     const subgraph = node.serviceName;
     const own = subgraphSchemas.get(subgraph);
     if (!own || !sameFields(apiSchema, own, op, fragments)) return null;
-    return { subgraph, query: print(document), document };
+    return { subgraph, query: print(document), document, split: entities ? splitQuery(own, op, fragments) : null };
   }
 
-  /** The subgraph's answer to the client's operation, or null when it gave none to pass on (down, or refused the request): the planned path then answers. */
-  async function pass(ctx: GatewayGraphQLRequestContext, decision: NonNullable<Decision>): Promise<GatewayExecutionResult | null> {
-    const source = sources().get(decision.subgraph);
+  /** One request to a subgraph through its data source, or null when it threw. */
+  async function send(ctx: GatewayGraphQLRequestContext, subgraph: string, query: string, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): Promise<SubgraphResponse | null> {
+    const source = sources().get(subgraph);
     if (!source) return null;
-    let response: Awaited<ReturnType<GraphQLDataSource['process']>>;
     try {
-      response = await source.process({
+      return await source.process({
         // GraphQLDataSourceRequestKind.INCOMING_OPERATION (the enum is not exported).
         kind: 'incoming operation',
-        request: { query: decision.query, variables: ctx.request.variables, operationName: ctx.operation.name?.value },
+        request: { query, variables, operationName },
         incomingRequestContext: ctx,
         context: ctx.context,
-        document: decision.document,
+        document,
         pathInIncomingRequest: [],
       } as never);
     } catch {
       return null;
     }
-    if (!response.data || typeof response.data !== 'object') return null;
+  }
+
+  /**
+   * The answer put together from the skeleton and the entities (cached or fetched), or null
+   * when that cannot be done cleanly (an error, an entity missing): the query is then sent
+   * unsplit. A subgraph that cannot be reached answers the skeleton as it would the query
+   * (its root fields null, SOURCE_UNAVAILABLE), which is passed on as is.
+   */
+  async function passSplit(ctx: GatewayGraphQLRequestContext, subgraph: string, split: Split, cache: EntityCache, identity: Identity): Promise<GatewayExecutionResult | null> {
+    const skeleton = await send(ctx, subgraph, split.query, split.document, ctx.request.variables, ctx.operation.name?.value);
+    if (!skeleton?.data || typeof skeleton.data !== 'object') return null;
+    if (skeleton.errors?.length) {
+      if (!skeleton.errors.every((e) => e.extensions?.code === 'SOURCE_UNAVAILABLE')) return null;
+      return { data: skeleton.data, errors: skeleton.errors.map((e) => downstreamError(e, subgraph)) };
+    }
+    const data = skeleton.data;
+    const hits: CacheExtension[] = [];
+    const filled = await Promise.all(split.boundaries.map(async (boundary) => {
+      const places = objectsAt(data, boundary.path);
+      if (places.length === 0) return true;
+      const ids = [...new Set(places.map((p) => p.value.id))];
+      if (!ids.every((id): id is string => typeof id === 'string')) return false;
+      const keys = ids.map((id) => cache.key(identity, boundary, id));
+      const found = await cache.lookup(keys);
+      const parts = new Map<string, unknown>();
+      found.forEach((f, i) => {
+        if (!f) return;
+        parts.set(ids[i], f.value);
+        hits.push(f.extension);
+      });
+      const missing = ids.flatMap((id, i) => (found[i] ? [] : [{ id, key: keys[i] }]));
+      if (missing.length) {
+        const representations = missing.map(({ id }) => ({ __typename: boundary.type, id }));
+        const fetched = await send(ctx, subgraph, boundary.query, boundary.document, { representations }, undefined);
+        const list = (fetched?.data as { _entities?: unknown } | undefined)?._entities;
+        if (!fetched || fetched.errors?.length || !Array.isArray(list) || list.length !== missing.length || list.some((v) => !v || typeof v !== 'object')) return false;
+        missing.forEach(({ id }, i) => parts.set(id, list[i]));
+        const extension = cleanExtension(fetched.extensions);
+        if (extension) cache.store(missing.map(({ key }, i) => ({ key, value: list[i] })), extension);
+      }
+      for (const p of places) (p.parent as Record<string | number, unknown>)[p.key] = parts.get(p.value.id as string);
+      return true;
+    }));
+    if (!filled.every(Boolean)) return null;
+    // What the cached parts read joins the answer's tags, as their fetches would have (response-cache.ts).
+    const collector = (ctx.context as { cache?: CacheCollector }).cache;
+    if (collector && hits.length) collectFetch(collector, { angelisCache: joinExtensions(hits) }, true);
+    return { data };
+  }
+
+  /** The subgraph's answer to the client's operation, or null when it gave none to pass on (down, or refused the request): the planned path then answers. */
+  async function pass(ctx: GatewayGraphQLRequestContext, decision: NonNullable<Decision>): Promise<GatewayExecutionResult | null> {
+    const identity = (ctx.context as { identity?: Identity | null }).identity;
+    if (decision.split && entities && identity) {
+      const answered = await passSplit(ctx, decision.subgraph, decision.split, entities, identity);
+      if (answered) {
+        entities.stats.split++;
+        return answered;
+      }
+      entities.stats.unsplit++;
+    }
+    const response = await send(ctx, decision.subgraph, decision.query, decision.document, ctx.request.variables, ctx.operation.name?.value);
+    if (!response?.data || typeof response.data !== 'object') return null;
     const errors = response.errors?.map((e) => downstreamError(e, decision.subgraph));
     return errors?.length ? { data: response.data, errors } : { data: response.data };
   }
@@ -199,4 +266,26 @@ function downstreamError(e: { message?: string; path?: readonly (string | number
   const message = e.message || `Error while fetching subquery from service "${subgraph}"`;
   const code = e.extensions?.code ?? 'DOWNSTREAM_SERVICE_ERROR';
   return new GraphQLError(message, { path: e.path, extensions: { ...e.extensions, code, serviceName: subgraph } });
+}
+
+/** A fetch's cache extension when it is one an entity may be kept by (clean, tagged, not personal), else null. */
+function cleanExtension(extensions: Record<string, unknown> | undefined): CacheExtension | null {
+  const ext = extensions?.angelisCache as (Partial<CacheExtension> & { refused?: unknown }) | undefined;
+  if (!ext || ext.refused !== undefined || ext.personal !== false) return null;
+  if (!Array.isArray(ext.tags) || typeof ext.epoch !== 'string' || typeof ext.count !== 'number' || typeof ext.validUntil !== 'number') return null;
+  return ext as CacheExtension;
+}
+
+/** Several cached parts' extensions as one fetch's: every tag, the lowest count, the earliest end (different epochs are refused by collectFetch). */
+function joinExtensions(parts: readonly CacheExtension[]): CacheExtension & { epoch: string } {
+  const tags = new Set<string>();
+  let count = Number.MAX_SAFE_INTEGER;
+  let validUntil = Number.MAX_SAFE_INTEGER;
+  for (const p of parts) {
+    for (const t of p.tags) tags.add(t);
+    count = Math.min(count, p.count);
+    validUntil = Math.min(validUntil, p.validUntil);
+  }
+  const epochs = new Set(parts.map((p) => p.epoch));
+  return { tags: [...tags], epoch: epochs.size === 1 ? parts[0].epoch : '', count, personal: false, validUntil };
 }

@@ -137,6 +137,11 @@ export class ResponseCache {
 
   constructor(private readonly o: ResponseCacheOptions) {}
 
+  /** What its keys are namespaced by (the supergraph and the gateway's rules): the entity cache's keys too. */
+  get namespace(): string {
+    return this.o.namespace;
+  }
+
   private withTimeout<T>(p: Promise<T>): Promise<T> {
     return withTimeout(p, this.o.timeoutMs ?? CACHE_REDIS_TIMEOUT_MS);
   }

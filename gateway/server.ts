@@ -23,6 +23,7 @@ import { createHash } from 'node:crypto';
 import { RedisKeyValueStore } from '../platform/redis/ioredis.ts';
 import { RedisTagVersions } from '../platform/response-cache/versions.ts';
 import { passthroughGateway, type PassthroughStats } from './passthrough.ts';
+import { EntityCache } from './entity-cache.ts';
 import { cacheOperationPlugin, newCollector, operationOf, ResponseCache, type CacheCollector } from './response-cache.ts';
 import { apqRegistrationPlugin, persistedErrorsPlugin, persistedStore, safelistPlugin, warmUp, type GatewayOwnOperation, type PersistedStore } from './persisted-operations.ts';
 
@@ -60,6 +61,8 @@ export interface RunningGateway extends RunningServer {
   warmed: number;
   /** The response cache (null: off, or no Redis). */
   responseCache: ResponseCache | null;
+  /** The entity cache (null: off, or the response cache or passthrough off). */
+  entityCache: EntityCache | null;
   /** Queries sent to their one subgraph as written, and those planned (null: passthrough off). */
   passthrough: PassthroughStats | null;
 }
@@ -82,8 +85,6 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
       return source;
     },
   });
-  // Single-subgraph queries go to their subgraph as the client wrote them (gateway/passthrough.ts).
-  const served = config.ANGELIS_GATEWAY_PASSTHROUGH === 'on' ? passthroughGateway(gateway, supergraphSdl, () => sources) : null;
   const store = options.store ?? (await openKeyValueStore(config, log));
   const prefix = options.keyPrefix ?? config.ANGELIS_REDIS_KEY_PREFIX;
   if (store instanceof RedisKeyValueStore) tagVersions = new RedisTagVersions(store.client, prefix);
@@ -107,6 +108,20 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     windowMs: config.ANGELIS_GATEWAY_RATE_LIMIT_WINDOW_MS,
   }, `${prefix}gateway:rate:`);
   const responseCache = await openResponseCache(config, log, tagVersions, store, prefix, supergraphSdl);
+  // Entities of single-subgraph queries cached per entity, on the response cache's Redis and versions (gateway/entity-cache.ts).
+  const entityCache = responseCache && tagVersions && store instanceof RedisKeyValueStore && config.ANGELIS_GATEWAY_ENTITY_CACHE === 'on' && config.ANGELIS_GATEWAY_PASSTHROUGH === 'on'
+    ? new EntityCache({
+        versions: tagVersions,
+        redis: store.client,
+        prefix,
+        namespace: responseCache.namespace,
+        memoryBytes: config.ANGELIS_GATEWAY_ENTITY_CACHE_MEMORY_MB * 1024 * 1024,
+        ttlMs: config.ANGELIS_GATEWAY_RESPONSE_CACHE_TTL_MS,
+        log,
+      })
+    : null;
+  // Single-subgraph queries go to their subgraph as the client wrote them (gateway/passthrough.ts).
+  const served = config.ANGELIS_GATEWAY_PASSTHROUGH === 'on' ? passthroughGateway(gateway, supergraphSdl, () => sources, entityCache ?? undefined) : null;
   const apollo = new ApolloServer<GatewayContext>({
     gateway: served ?? gateway,
     plugins: [
@@ -172,6 +187,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     persisted,
     warmed,
     responseCache,
+    entityCache,
     mergedFetches: () => [...sources.values()].reduce((n, s) => n + s.inflight.merged, 0),
     passthrough: served?.stats ?? null,
     async stop() {

@@ -95,6 +95,14 @@ const base = z.object({
   /** How long a cached answer is kept in Redis unused (memory only: writes, not time, decide what is current). */
   ANGELIS_GATEWAY_RESPONSE_CACHE_TTL_MS: positiveInt.default(10 * 60_000),
   /**
+   * The gateway's entity cache (gateway/entity-cache.ts): `on` (default) keeps the entity
+   * subtrees of single-subgraph queries per entity, invalidated like the response cache
+   * (needs it on, and passthrough); `off`: such queries are sent whole.
+   */
+  ANGELIS_GATEWAY_ENTITY_CACHE: z.enum(['on', 'off']).default('on'),
+  /** Memory each gateway keeps cached entities in, in megabytes (least recently used dropped first). */
+  ANGELIS_GATEWAY_ENTITY_CACHE_MEMORY_MB: positiveInt.default(64),
+  /**
    * `on` (default): a query whose plan is one fetch from one subgraph is sent to it as the
    * client wrote it and its answer passed on without result shaping (gateway/passthrough.ts);
    * `off`: every query runs through the planned path.
