@@ -14,7 +14,9 @@ let companyId: string;
 beforeAll(async () => {
   // The gateway's notification feed reader polls Workforce on its own timer: hourly here, so
   // its statements never land inside a measured request.
-  stack = await startTestStack('batching', { env: { ANGELIS_GATEWAY_SSE_POLL_MS: '3600000' } });
+  // The entity cache is off: it would split these queries into a skeleton and entity fetches
+  // and serve entities already read, so a request's statements would depend on the ones before.
+  stack = await startTestStack('batching', { env: { ANGELIS_GATEWAY_SSE_POLL_MS: '3600000', ANGELIS_GATEWAY_ENTITY_CACHE: 'off' } });
   const seeded = await seedWorkforce(stack.workforce.commands, createLogger('test', 'silent'), { companies: 1, projectsPerCompany: [3], profiles: 100 });
   companyId = seeded.companyIds[0];
   // Let the seed's background work settle (the post-commit NOTIFY uses the same pool): until
