@@ -102,16 +102,18 @@ export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string
    * The answer put together from the skeleton and the entities (cached or fetched), or null
    * when that cannot be done cleanly (an error, an entity missing): the query is then sent
    * unsplit. A subgraph that cannot be reached answers the skeleton as it would the query
-   * (its root fields null, SOURCE_UNAVAILABLE), which is passed on as is.
+   * (its root fields null, SOURCE_UNAVAILABLE), which is passed on as is when no entity of
+   * the skeleton is left to fill (otherwise the query unsplit answers).
    */
   async function passSplit(ctx: GatewayGraphQLRequestContext, subgraph: string, split: Split, cache: EntityCache, identity: Identity): Promise<GatewayExecutionResult | null> {
     const skeleton = await send(ctx, subgraph, split.query, split.document, ctx.request.variables, ctx.operation.name?.value);
     if (!skeleton?.data || typeof skeleton.data !== 'object') return null;
-    if (skeleton.errors?.length) {
-      if (!skeleton.errors.every((e) => e.extensions?.code === 'SOURCE_UNAVAILABLE')) return null;
-      return { data: skeleton.data, errors: skeleton.errors.map((e) => downstreamError(e, subgraph)) };
-    }
     const data = skeleton.data;
+    if (skeleton.errors?.length) {
+      const unavailable = skeleton.errors.every((e) => e.extensions?.code === 'SOURCE_UNAVAILABLE');
+      if (!unavailable || split.boundaries.some((b) => objectsAt(data, b.path).length > 0)) return null;
+      return { data, errors: skeleton.errors.map((e) => downstreamError(e, subgraph)) };
+    }
     const hits: CacheExtension[] = [];
     const filled = await Promise.all(split.boundaries.map(async (boundary) => {
       const places = objectsAt(data, boundary.path);
