@@ -44,9 +44,12 @@ const NESTED = `query Nested($id: ID!, $projects: Int = 100, $assignments: Int =
 
 const admin = role.admin();
 const stats = (g: RunningGateway) => g.entityCache!.stats;
-let variant = 10;
-/** Distinct page sizes above what exists: the same data, a body the response cache has not seen. */
-const fresh = () => ({ projects: variant++ });
+let variant = 0;
+/** Distinct page sizes (10 to 100) above what exists: the same data, a body the response cache has not seen. */
+const fresh = () => {
+  const v = variant++;
+  return { projects: 10 + (v % 91), assignments: 10 + (Math.floor(v / 91) % 91) };
+};
 
 beforeAll(async () => {
   stack = await startTestStack('entity_cache', { env: { ANGELIS_GATEWAY_RATE_LIMIT_PER_IDENTITY: '100000', ANGELIS_GATEWAY_RATE_LIMIT_PER_ADDRESS: '100000' } });
@@ -170,6 +173,46 @@ describe('writes', () => {
     const variables = { id: ids.A, ...fresh() };
     expect(await post(stack.gateway.url, admin, NESTED, variables)).toEqual(await post(reference.url, admin, NESTED, variables));
   });
+});
+
+describe('under concurrency', () => {
+  it('concurrent writes and nested reads through two instances: no read holds a profile older than a write already answered', async () => {
+    const working = [profiles[0], profiles[1], profiles[2]];
+    const acked = new Map<string, number>();
+    const stale: string[] = [];
+    let reads = 0;
+    let phone = 0;
+    const before = stats(stack.gateway).hits + stats(other).hits;
+    const deadline = Date.now() + 4_000;
+    const NESTED_VERSIONS = NESTED.replace('id rut fullName email phone', 'id rut fullName email phone version');
+    const client = async (n: number) => {
+      for (let i = 0; Date.now() < deadline && i < 300; i++) {
+        const g = (n + i) % 2 ? stack.gateway : other;
+        if (Math.random() < 0.2) {
+          const id = working[(n + i) % working.length];
+          const res = await post(g.url, admin, `mutation($id: ID!, $phone: String!) { updateProfile(id: $id, input: { phone: $phone }) { id version } }`, { id, phone: `+56 9 4${String(++phone).padStart(3, '0')} 0000` });
+          if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
+          const v = res.body.data.updateProfile.version as number;
+          if (v > (acked.get(id) ?? 0)) acked.set(id, v);
+        } else {
+          const atLeast = new Map(acked);
+          const res = await post(g.url, admin, NESTED_VERSIONS, { id: ids.A, ...fresh() });
+          reads++;
+          if (!res.body.data?.company) throw new Error(JSON.stringify(res.body));
+          for (const crew of res.body.data.company.projects.nodes.flatMap((p: any) => p.assignments.nodes)) {
+            for (const { profile } of crew.profiles) {
+              if (profile.version < (atLeast.get(profile.id) ?? 0)) stale.push(`${profile.id}: read version ${profile.version} after ${atLeast.get(profile.id)} was answered`);
+            }
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 6 }, (_, n) => client(n)));
+    expect(stale).toEqual([]);
+    expect(reads).toBeGreaterThan(30);
+    // The entity cache was in play: some assignments were served from it.
+    expect(stats(stack.gateway).hits + stats(other).hits).toBeGreaterThan(before);
+  }, 20_000);
 });
 
 describe('when the split path cannot answer', () => {
