@@ -74,7 +74,7 @@ async function harness(reply: (kind: Kind3, variables: Record<string, unknown> |
       request: { query: QUERY, variables: { id: 'c1', n: 10 } },
       context: { identity, cache: collector },
     };
-    const result = await executor(ctx as never);
+    const result = await executor!(ctx as never);
     return { result: JSON.parse(JSON.stringify(result)) as Reply, collector };
   };
   return { run, asked, cache };
