@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import { baseType, type ObjectType, type Schema } from '@apollo/federation-internals';
 import { Kind, parse, print, visit, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionNode, type SelectionSetNode } from 'graphql';
 import type { Identity } from '../platform/auth/identity.ts';
@@ -204,11 +205,13 @@ function deepFreeze<T>(value: T): T {
 
 /** The cache of entities; see the top of this file. */
 export class EntityCache {
-  private readonly memory = new Map<string, { entry: Entry; bytes: number }>();
-  private bytes = 0;
+  /** Least recently used out past `memoryBytes`. */
+  private readonly memory: LRUCache<string, Entry>;
   readonly stats: EntityCacheStats = { hits: 0, misses: 0, stale: 0, stored: 0, split: 0, unsplit: 0 };
 
-  constructor(private readonly o: EntityCacheOptions) {}
+  constructor(private readonly o: EntityCacheOptions) {
+    this.memory = new LRUCache({ maxSize: o.memoryBytes });
+  }
 
   /** The key of one entity's part for one caller's scope and selection. */
   key(identity: Identity, boundary: Boundary, id: string): string {
@@ -220,20 +223,7 @@ export class EntityCache {
   }
 
   private remember(key: string, entry: Entry, bytes: number): void {
-    this.forget(key);
-    this.memory.set(key, { entry, bytes });
-    this.bytes += bytes;
-    for (const [k] of this.memory) {
-      if (this.bytes <= this.o.memoryBytes) break;
-      this.forget(k);
-    }
-  }
-
-  private forget(key: string): void {
-    const old = this.memory.get(key);
-    if (!old) return;
-    this.memory.delete(key);
-    this.bytes -= old.bytes;
+    this.memory.set(key, entry, { size: bytes });
   }
 
   /**
@@ -241,13 +231,7 @@ export class EntityCache {
    * one read of their tags' versions. Any failure of Redis leaves them all uncached.
    */
   async lookup(keys: readonly string[]): Promise<({ value: unknown; extension: CacheExtension } | null)[]> {
-    const entries: (Entry | null)[] = keys.map((k) => {
-      const local = this.memory.get(k);
-      if (!local) return null;
-      this.memory.delete(k);
-      this.memory.set(k, local);
-      return local.entry;
-    });
+    const entries: (Entry | null)[] = keys.map((k) => this.memory.get(k) ?? null);
     try {
       const far = keys.flatMap((k, i) => (entries[i] ? [] : [i]));
       if (far.length) {
@@ -270,7 +254,7 @@ export class EntityCache {
         if (!current) {
           if (e) {
             this.stats.stale++;
-            this.forget(keys[i]);
+            this.memory.delete(keys[i]);
           }
           this.stats.misses++;
           return null;
@@ -300,11 +284,10 @@ export class EntityCache {
   }
 
   inMemory(): { entries: number; bytes: number } {
-    return { entries: this.memory.size, bytes: this.bytes };
+    return { entries: this.memory.size, bytes: this.memory.calculatedSize };
   }
 
   clearMemory(): void {
     this.memory.clear();
-    this.bytes = 0;
   }
 }

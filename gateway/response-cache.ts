@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type http from 'node:http';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import type { Identity } from '../platform/auth/identity.ts';
 import type { Logger } from '../platform/logger.ts';
 import { CACHE_REDIS_TIMEOUT_MS, withTimeout, type CacheExtension } from '../platform/response-cache/reads.ts';
@@ -127,15 +128,17 @@ export interface CacheStats {
 const sha = (s: string) => createHash('sha256').update(s).digest('base64url');
 
 export class ResponseCache {
-  private readonly memory = new Map<string, { stored: Stored; bytes: number }>();
-  private bytes = 0;
+  /** Least recently used out past `memoryBytes`. */
+  private readonly memory: LRUCache<string, Stored>;
   readonly stats: CacheStats = { hits: 0, misses: 0, stored: 0, stale: 0, skipped: 0, refused: {} };
   /** Operations found never cacheable (a mutation, a subgraph that does not tag), until when their lookups are skipped. */
   private readonly never = new Map<string, number>();
   /** Keys (hashed) computed once already: the next computation is kept (admission). */
   private readonly seen = new Set<string>();
 
-  constructor(private readonly o: ResponseCacheOptions) {}
+  constructor(private readonly o: ResponseCacheOptions) {
+    this.memory = new LRUCache({ maxSize: o.memoryBytes });
+  }
 
   /** What its keys are namespaced by (the supergraph and the gateway's rules): the entity cache's keys too. */
   get namespace(): string {
@@ -158,30 +161,13 @@ export class ResponseCache {
 
   private remember(key: string, stored: Stored): void {
     const bytes = key.length + ('body' in stored ? stored.body.length + stored.tags.reduce((n, t) => n + t.length, 0) : 0) + 200;
-    this.forget(key);
-    this.memory.set(key, { stored, bytes });
-    this.bytes += bytes;
-    for (const [k] of this.memory) {
-      if (this.bytes <= this.o.memoryBytes) break;
-      this.forget(k);
-    }
-  }
-
-  private forget(key: string): void {
-    const old = this.memory.get(key);
-    if (!old) return;
-    this.memory.delete(key);
-    this.bytes -= old.bytes;
+    this.memory.set(key, stored, { size: bytes });
   }
 
   /** From memory (refreshing its recency) or else Redis. */
   private async find(key: string): Promise<Stored | null> {
     const local = this.memory.get(key);
-    if (local) {
-      this.memory.delete(key);
-      this.memory.set(key, local);
-      return local.stored;
-    }
+    if (local) return local;
     const text = await this.withTimeout(this.o.redis.get(this.redisKey(key)));
     if (!text) return null;
     const stored = JSON.parse(text) as Stored;
@@ -225,7 +211,7 @@ export class ResponseCache {
       if (!now || !stillCurrent(entry, now)) {
         this.stats.stale++;
         this.stats.misses++;
-        this.forget(key);
+        this.memory.delete(key);
         this.o.redis.del(this.redisKey(key)).catch(() => {});
         return null;
       }
@@ -273,7 +259,7 @@ export class ResponseCache {
       writes.push(redis.set(this.redisKey(shared, sighting), JSON.stringify({ personal: true }), 'PX', ttl), redis.set(this.redisKey(own), JSON.stringify(entry), 'PX', ttl));
     } else {
       // A shared key once marked personal stays so: this caller's answer may not fit another's.
-      const current = this.memory.get(shared)?.stored;
+      const current = this.memory.peek(shared);
       if (current && 'personal' in current) return;
       this.remember(shared, entry);
       writes.push(redis.set(this.redisKey(shared, sighting), JSON.stringify(entry), 'PX', ttl));
@@ -295,13 +281,12 @@ export class ResponseCache {
 
   /** What this instance holds in memory. */
   inMemory(): { entries: number; bytes: number } {
-    return { entries: this.memory.size, bytes: this.bytes };
+    return { entries: this.memory.size, bytes: this.memory.calculatedSize };
   }
 
   /** Forgets what this instance holds in memory (tests). */
   clearMemory(): void {
     this.memory.clear();
-    this.bytes = 0;
   }
 }
 
