@@ -152,7 +152,8 @@ export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string
   async function pass(ctx: GatewayGraphQLRequestContext, decision: NonNullable<Decision>): Promise<GatewayExecutionResult | null> {
     const identity = (ctx.context as { identity?: Identity | null }).identity;
     if (decision.split && entities && identity) {
-      const answered = await passSplit(ctx, decision.subgraph, decision.split, entities, identity);
+      // Anything unforeseen on the split path (it is an optimisation) leaves the query to be sent whole.
+      const answered = await passSplit(ctx, decision.subgraph, decision.split, entities, identity).catch(() => null);
       if (answered) {
         entities.stats.split++;
         return answered;
