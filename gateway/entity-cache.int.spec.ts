@@ -53,6 +53,11 @@ describe('EntityCache', () => {
     expect(await c.lookup(keys)).toEqual([null, null]);
     expect(await other.lookup(keys)).toEqual([null, null]);
     expect(c.stats.stale).toBe(2);
+    // The stale copies are gone from Redis too: a third instance finds nothing to check.
+    await settle();
+    const third = cache().cache;
+    expect(await third.lookup(keys)).toEqual([null, null]);
+    expect(third.stats.stale).toBe(0);
   });
 
   it('a write to a tag of one entity drops only the entities that read it', async () => {

@@ -255,6 +255,7 @@ export class EntityCache {
           if (e) {
             this.stats.stale++;
             this.memory.delete(keys[i]);
+            this.o.redis.del(this.redisKey(keys[i])).catch(() => {});
           }
           this.stats.misses++;
           return null;

@@ -106,6 +106,37 @@ describe('split reads answer what the planned path answers', () => {
     expect(after.stored - before.stored).toBeGreaterThan(0);
   });
 
+  it('other shapes: a paged list of profiles (split at each profile) and the projects of a company (split at each project)', async () => {
+    const LIST = `query People($company: ID!, $after: String) { profiles(first: 2, companyId: $company, after: $after) {
+      nodes { id rut fullName email phone version licenses { number status expiresInDays } companies { company { id name } position } }
+      pageInfo { hasNextPage endCursor } } }`;
+    const PROJECTS = `query Works($id: ID!) { company(id: $id) { id projects(first: 5) { nodes { id name status assignments { nodes { id name profiles { profile { id fullName } } } } } } } }`;
+    const before = { ...stats(stack.gateway) };
+    for (const [who, headers] of Object.entries(callers())) {
+      for (const company of [ids.A, ids.B]) {
+        let after: string | null = null;
+        for (let page = 0; page < 3; page++) {
+          for (let round = 0; round < 2; round++) {
+            const expected = await post(reference.url, headers, LIST, { company, after });
+            expect(await post(stack.gateway.url, headers, LIST, { company, after }), `${who}: profiles of ${company}, page ${page}, round ${round}`).toEqual(expected);
+          }
+          const connection: any = (await post(reference.url, headers, LIST, { company, after })).body.data?.profiles;
+          if (!connection?.pageInfo.hasNextPage) break;
+          after = connection.pageInfo.endCursor;
+        }
+        for (let round = 0; round < 2; round++) {
+          expect(await post(stack.gateway.url, headers, PROJECTS, { id: company }), `${who}: projects of ${company}, round ${round}`).toEqual(await post(reference.url, headers, PROJECTS, { id: company }));
+        }
+      }
+    }
+    // Alpha's three profiles fill two pages as admin, and both shapes were answered split, partly from the cache.
+    const firstPage = await post(stack.gateway.url, admin, LIST, { company: ids.A, after: null });
+    expect(firstPage.body.data.profiles.nodes).toHaveLength(2);
+    expect(firstPage.body.data.profiles.pageInfo.hasNextPage).toBe(true);
+    expect(stats(stack.gateway).split - before.split).toBeGreaterThan(10);
+    expect(stats(stack.gateway).hits - before.hits).toBeGreaterThan(0);
+  });
+
   it('the data really holds the assignments, their profiles (hostile names) and licences', async () => {
     const { body } = await post(stack.gateway.url, admin, NESTED, { id: ids.A, ...fresh() });
     const crews = body.data.company.projects.nodes[0].assignments.nodes;
