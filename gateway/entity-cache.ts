@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { baseType, type ObjectType, type Schema } from '@apollo/federation-internals';
@@ -7,7 +6,7 @@ import type { Identity } from '../platform/auth/identity.ts';
 import type { Logger } from '../platform/logger.ts';
 import { CACHE_REDIS_TIMEOUT_MS, withTimeout, type CacheExtension } from '../platform/response-cache/reads.ts';
 import type { TagVersions } from '../platform/response-cache/versions.ts';
-import { sharedScope } from './response-cache.ts';
+import { sha, sharedScope } from './response-cache.ts';
 
 /**
  * The gateway's entity cache: the subtrees of a query that belong to one entity, cached
@@ -191,8 +190,6 @@ export interface EntityCacheStats {
   split: number;
   unsplit: number;
 }
-
-const sha = (s: string) => createHash('sha256').update(s).digest('base64url');
 
 /** Frozen all the way down: one cached object is shared by every answer that holds it. */
 function deepFreeze<T>(value: T): T {

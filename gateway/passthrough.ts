@@ -7,7 +7,7 @@ import { graphqlCommonJs } from '../platform/graphql/commonjs.ts';
 import type { Identity } from '../platform/auth/identity.ts';
 import type { CacheExtension } from '../platform/response-cache/reads.ts';
 import { objectsAt, splitQuery, type EntityCache, type Split } from './entity-cache.ts';
-import { collectFetch, type CacheCollector } from './response-cache.ts';
+import { cacheExtensionOf, collectFetch, type CacheCollector } from './response-cache.ts';
 
 /**
  * Single-subgraph operations sent as the client wrote them.
@@ -135,8 +135,9 @@ export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string
         const list = (fetched?.data as { _entities?: unknown } | undefined)?._entities;
         if (!fetched || fetched.errors?.length || !Array.isArray(list) || list.length !== missing.length || list.some((v) => !v || typeof v !== 'object')) return false;
         missing.forEach(({ id }, i) => parts.set(id, list[i]));
-        const extension = cleanExtension(fetched.extensions);
-        if (extension) cache.store(missing.map(({ key }, i) => ({ key, value: list[i] })), extension);
+        // Kept when the fetch was tagged (store itself refuses personal and expired answers).
+        const extension = cacheExtensionOf(fetched.extensions);
+        if (typeof extension !== 'string') cache.store(missing.map(({ key }, i) => ({ key, value: list[i] })), extension);
       }
       for (const p of places) (p.parent as Record<string | number, unknown>)[p.key] = parts.get(p.value.id as string);
       return true;
@@ -144,7 +145,7 @@ export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string
     if (!filled.every(Boolean)) return null;
     // What the cached parts read joins the answer's tags, as their fetches would have (response-cache.ts).
     const collector = (ctx.context as { cache?: CacheCollector }).cache;
-    if (collector && hits.length) collectFetch(collector, { angelisCache: joinExtensions(hits) }, true);
+    for (const extension of hits) collectFetch(collector, { angelisCache: extension }, true);
     return { data };
   }
 
@@ -269,26 +270,4 @@ function downstreamError(e: { message?: string; path?: readonly (string | number
   const message = e.message || `Error while fetching subquery from service "${subgraph}"`;
   const code = e.extensions?.code ?? 'DOWNSTREAM_SERVICE_ERROR';
   return new GraphQLError(message, { path: e.path, extensions: { ...e.extensions, code, serviceName: subgraph } });
-}
-
-/** A fetch's cache extension when it is one an entity may be kept by (clean, tagged, not personal), else null. */
-function cleanExtension(extensions: Record<string, unknown> | undefined): CacheExtension | null {
-  const ext = extensions?.angelisCache as (Partial<CacheExtension> & { refused?: unknown }) | undefined;
-  if (!ext || ext.refused !== undefined || ext.personal !== false) return null;
-  if (!Array.isArray(ext.tags) || typeof ext.epoch !== 'string' || typeof ext.count !== 'number' || typeof ext.validUntil !== 'number') return null;
-  return ext as CacheExtension;
-}
-
-/** Several cached parts' extensions as one fetch's: every tag, the lowest count, the earliest end (different epochs are refused by collectFetch). */
-function joinExtensions(parts: readonly CacheExtension[]): CacheExtension & { epoch: string } {
-  const tags = new Set<string>();
-  let count = Number.MAX_SAFE_INTEGER;
-  let validUntil = Number.MAX_SAFE_INTEGER;
-  for (const p of parts) {
-    for (const t of p.tags) tags.add(t);
-    count = Math.min(count, p.count);
-    validUntil = Math.min(validUntil, p.validUntil);
-  }
-  const epochs = new Set(parts.map((p) => p.epoch));
-  return { tags: [...tags], epoch: epochs.size === 1 ? parts[0].epoch : '', count, personal: false, validUntil };
 }

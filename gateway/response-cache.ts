@@ -52,22 +52,29 @@ export function newCollector(): CacheCollector {
   return { operation: null, fetches: 0, refused: null, tags: new Set(), epoch: null, count: Number.MAX_SAFE_INTEGER, personal: false, validUntil: Number.MAX_SAFE_INTEGER };
 }
 
+/** A subgraph answer's cache extension (platform/response-cache/reads.ts), or why it has none usable. */
+export function cacheExtensionOf(extensions: Record<string, unknown> | undefined): CacheExtension | string {
+  const ext = extensions?.angelisCache as (Partial<CacheExtension> & { refused?: unknown }) | undefined;
+  if (!ext) return UNTAGGED;
+  if (typeof ext.refused === 'string') return `refused by the subgraph: ${ext.refused}`;
+  if (!Array.isArray(ext.tags) || typeof ext.epoch !== 'string' || typeof ext.count !== 'number' || typeof ext.validUntil !== 'number' || typeof ext.personal !== 'boolean') return 'malformed cache tags';
+  return ext as CacheExtension;
+}
+
 /** A subgraph fetch's answer joins the request's collector: its tags, or why the answer cannot be cached. */
 export function collectFetch(c: CacheCollector | undefined, extensions: Record<string, unknown> | undefined, isQuery: boolean): void {
   if (!c) return;
   c.fetches++;
   if (c.refused) return;
-  const ext = extensions?.angelisCache as (CacheExtension & { refused?: string }) | undefined;
   if (!isQuery) return void (c.refused = 'a mutation');
-  if (!ext) return void (c.refused = UNTAGGED);
-  if (typeof ext.refused === 'string') return void (c.refused = `refused by the subgraph: ${ext.refused}`);
-  if (!Array.isArray(ext.tags) || typeof ext.epoch !== 'string' || typeof ext.count !== 'number') return void (c.refused = 'malformed cache tags');
+  const ext = cacheExtensionOf(extensions);
+  if (typeof ext === 'string') return void (c.refused = ext);
   if (c.epoch !== null && c.epoch !== ext.epoch) return void (c.refused = 'subgraphs on different Redis');
   c.epoch = ext.epoch;
   // Read at several counts: current only while no tag passes the lowest.
   c.count = Math.min(c.count, ext.count);
   c.validUntil = Math.min(c.validUntil, ext.validUntil);
-  c.personal ||= ext.personal === true;
+  c.personal ||= ext.personal;
   for (const t of ext.tags) c.tags.add(t);
 }
 
@@ -125,7 +132,8 @@ export interface CacheStats {
   refused: Record<string, number>;
 }
 
-const sha = (s: string) => createHash('sha256').update(s).digest('base64url');
+/** A cache key's hash, as its Redis key holds it. */
+export const sha = (s: string) => createHash('sha256').update(s).digest('base64url');
 
 export class ResponseCache {
   /** Least recently used out past `memoryBytes`. */
