@@ -2,6 +2,7 @@ import { isPromise } from 'node:util/types';
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
 import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { LRUCache } from 'lru-cache';
 import { graphqlCommonJs } from './commonjs.ts';
 
 // The instance @apollo/subgraph builds the schema with (see commonjs.ts).
@@ -38,8 +39,8 @@ export interface CompiledExecutionOptions {
 type Entry = { seen: number; compiled?: CompiledQuery; refused?: true };
 
 export class CompiledExecution {
-  private readonly entries = new Map<string, Entry>();
-  private readonly maxOperations: number;
+  /** Least recently used out past `maxOperations`. */
+  private readonly entries: LRUCache<string, Entry>;
   private readonly compileAfter: number;
   /** Counters for tests and metrics: executions by graphql-jit and by graphql-js, compilations, operations graphql-jit would not compile, compiled requests whose variables were refused (then answered by graphql-js). */
   readonly counts = { compiled: 0, interpreted: 0, compilations: 0, refused: 0, refusedVariables: 0 };
@@ -48,7 +49,7 @@ export class CompiledExecution {
     private readonly schema: GraphQLSchema,
     options: CompiledExecutionOptions = {},
   ) {
-    this.maxOperations = options.maxOperations ?? 500;
+    this.entries = new LRUCache({ max: options.maxOperations ?? 500 });
     this.compileAfter = options.compileAfter ?? 1;
   }
 
@@ -61,14 +62,9 @@ export class CompiledExecution {
   ): Promise<ExecutionResult> | ExecutionResult {
     const id = operationName ? `${key}\u0000${operationName}` : key;
     let entry = this.entries.get(id);
-    if (entry) {
-      // Most recently used last: the Map's first key is the one to drop.
-      this.entries.delete(id);
-      this.entries.set(id, entry);
-    } else {
+    if (!entry) {
       entry = { seen: 0 };
       this.entries.set(id, entry);
-      if (this.entries.size > this.maxOperations) this.entries.delete(this.entries.keys().next().value!);
     }
     if (!entry.compiled && !entry.refused && entry.seen >= this.compileAfter) {
       this.counts.compilations++;
