@@ -1,9 +1,10 @@
 /**
  * Gateway benchmark: ours (as shipped, response and entity caches on; and `ours-nocache`, the
- * same with ANGELIS_GATEWAY_RESPONSE_CACHE=off, which turns both off) against its peers on the same supergraph and the same
- * running subgraphs — bare @apollo/gateway + @apollo/server, Hive Gateway, Hive Gateway on its
- * Rust planner (@graphql-hive/router-runtime), Hive Gateway with its response cache — and
- * Workforce called directly. Operations and variable generators: bench/operations/.
+ * same with ANGELIS_GATEWAY_RESPONSE_CACHE=off, which turns both off) against its peers on
+ * the same supergraph and the same running subgraphs — bare @apollo/gateway +
+ * @apollo/server, Hive Gateway, Hive Gateway on its Rust planner
+ * (@graphql-hive/router-runtime), Hive Gateway with its response cache — and Workforce
+ * called directly. Operations and variable generators: bench/operations/.
  *
  * Workforce and CIAM start once, seeded (bench/support/nested.ts: companies that each
  * hire the same profiles and assign them to projects; CIAM managers invited through our

@@ -48,7 +48,6 @@ export type SubgraphServer = RunningServer & { execution: CompiledExecution };
  * Boots a subgraph: federation schema, error masking, text no database can store refused,
  * the SDL kept from strangers in production, identity and correlation from headers.
  */
-
 export async function startSubgraph<C extends RequestContext>(o: SubgraphOptions<C>): Promise<SubgraphServer> {
   const schema = buildSubgraphSchema({ typeDefs: loadSubgraphSdl(o.name), resolvers: o.resolvers as GraphQLResolverMap<unknown> });
   const execution = new CompiledExecution(schema, o.compiledExecution ? {} : { compileAfter: Infinity });
