@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisKeyValueStore } from '../platform/redis/ioredis.ts';
 import { RedisTagVersions } from '../platform/response-cache/versions.ts';
 import type { CacheExtension } from '../platform/response-cache/reads.ts';
@@ -7,26 +6,19 @@ import { createLogger } from '../platform/logger.ts';
 import type { Identity } from '../platform/auth/identity.ts';
 import { EntityCache, type Boundary } from './entity-cache.ts';
 import { redisTarget, tcpRelay } from '../platform/testing/tcp-relay.ts';
+import { redisUnderTestPrefix, TEST_REDIS_URL } from '../platform/testing/redis.ts';
 
 /** The entity cache against real Redis (its own key prefix), without a gateway around it. */
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-let redis: RedisKeyValueStore;
-const prefix = `angelis:test:${randomBytes(6).toString('hex')}:`;
+const testRedis = redisUnderTestPrefix();
+const { prefix } = testRedis;
 const log = createLogger('test', 'silent');
 const manager = (companyId: string, userId = 'ann'): Identity => ({ userId, kind: 'internal-user', role: 'MANAGER', companyId, profileId: null, sessionId: 's' });
 const boundary = (selection = '{ id name }'): Boundary => ({ path: ['a'], type: 'Assignment', selection, query: '', document: null as never });
 
-beforeAll(async () => {
-  redis = await RedisKeyValueStore.connect(REDIS_URL);
-});
-afterAll(async () => {
-  await redis.deleteByPrefix(prefix);
-  await redis.close();
-});
 
 function cache(o: Partial<ConstructorParameters<typeof EntityCache>[0]> = {}) {
-  const versions = new RedisTagVersions(redis.client, prefix);
-  return { versions, cache: new EntityCache({ versions, redis: redis.client, prefix, namespace: 'n', memoryBytes: 1 << 20, ttlMs: 60_000, log, ...o }) };
+  const versions = new RedisTagVersions(testRedis.store.client, prefix);
+  return { versions, cache: new EntityCache({ versions, redis: testRedis.store.client, prefix, namespace: 'n', memoryBytes: 1 << 20, ttlMs: 60_000, log, ...o }) };
 }
 
 /** The extension of a fetch that read `tags` now. */
@@ -111,7 +103,7 @@ describe('EntityCache', () => {
   });
 
   it('answers a lookup with misses, quickly, when Redis does not answer', async () => {
-    const relay = await tcpRelay(redisTarget(REDIS_URL));
+    const relay = await tcpRelay(redisTarget(TEST_REDIS_URL));
     const cut = await RedisKeyValueStore.connect(`redis://127.0.0.1:${relay.port}`);
     try {
       const versions = new RedisTagVersions(cut.client, prefix);

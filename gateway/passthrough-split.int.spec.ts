@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
-import { RedisKeyValueStore } from '../platform/redis/ioredis.ts';
 import { RedisTagVersions } from '../platform/response-cache/versions.ts';
+import { redisUnderTestPrefix } from '../platform/testing/redis.ts';
 import { createLogger } from '../platform/logger.ts';
 import type { Identity } from '../platform/auth/identity.ts';
 import { EntityCache } from './entity-cache.ts';
@@ -18,20 +18,14 @@ import { collectFetch, newCollector, type CacheCollector } from './response-cach
  * and what joins the response cache's collector. The real subgraph behind the same path is
  * covered by test/entity-cache.e2e.spec.ts.
  */
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `angelis:test:${randomBytes(6).toString('hex')}:`;
+const testRedis = redisUnderTestPrefix();
+const { prefix } = testRedis;
 const sdl = readFileSync(new URL('../schema/supergraph.graphql', import.meta.url), 'utf8');
 const log = createLogger('test', 'silent');
-let redis: RedisKeyValueStore;
 let versions: RedisTagVersions;
 
-beforeAll(async () => {
-  redis = await RedisKeyValueStore.connect(REDIS_URL);
-  versions = new RedisTagVersions(redis.client, prefix);
-});
-afterAll(async () => {
-  await redis.deleteByPrefix(prefix);
-  await redis.close();
+beforeAll(() => {
+  versions = new RedisTagVersions(testRedis.store.client, prefix);
 });
 
 // The projects' selection uses $n: the split is at the assignments (the outermost entity with no variable inside).
@@ -61,7 +55,7 @@ async function harness(reply: (kind: Kind3, variables: Record<string, unknown> |
     },
   };
   const planned = { load: async () => ({ schema: null, executor: async () => ({ data: { planned: true } }) }), onSchemaLoadOrUpdate: () => () => {}, stop: async () => {} };
-  const cache = new EntityCache({ versions, redis: redis.client, prefix, namespace: randomBytes(4).toString('hex'), memoryBytes: 1 << 20, ttlMs: 60_000, log });
+  const cache = new EntityCache({ versions, redis: testRedis.store.client, prefix, namespace: randomBytes(4).toString('hex'), memoryBytes: 1 << 20, ttlMs: 60_000, log });
   const served = passthroughGateway(planned as never, sdl, () => new Map([['workforce', workforce]]) as never, cache);
   const { executor } = await served.load({} as never);
   const document = parse(QUERY);

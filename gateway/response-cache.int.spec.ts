@@ -1,31 +1,23 @@
-import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisKeyValueStore } from '../platform/redis/ioredis.ts';
 import { RedisTagVersions } from '../platform/response-cache/versions.ts';
 import { createLogger } from '../platform/logger.ts';
 import type { Identity } from '../platform/auth/identity.ts';
 import { collectFetch, newCollector, ResponseCache, type CacheCollector } from './response-cache.ts';
 import { redisTarget, tcpRelay } from '../platform/testing/tcp-relay.ts';
+import { redisUnderTestPrefix, TEST_REDIS_URL } from '../platform/testing/redis.ts';
 
 /** The response cache against real Redis (its own key prefix), without a gateway around it. */
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-let redis: RedisKeyValueStore;
-const prefix = `angelis:test:${randomBytes(6).toString('hex')}:`;
+const testRedis = redisUnderTestPrefix();
+const { prefix } = testRedis;
 const req = { headers: { accept: 'application/json', 'content-type': 'application/json' } } as never;
 const manager = (userId: string): Identity => ({ userId, kind: 'internal-user', role: 'MANAGER', companyId: 'c1', profileId: null, sessionId: 's' });
 const log = createLogger('test', 'silent');
 
-beforeAll(async () => {
-  redis = await RedisKeyValueStore.connect(REDIS_URL);
-});
-afterAll(async () => {
-  await redis.deleteByPrefix(prefix);
-  await redis.close();
-});
 
 function cache(o: Partial<ConstructorParameters<typeof ResponseCache>[0]> = {}) {
-  const versions = new RedisTagVersions(redis.client, prefix);
-  return { versions, cache: new ResponseCache({ versions, redis: redis.client, prefix, namespace: 'n', memoryBytes: 1 << 20, maxEntryBytes: 10_000, ttlMs: 60_000, log, ...o }) };
+  const versions = new RedisTagVersions(testRedis.store.client, prefix);
+  return { versions, cache: new ResponseCache({ versions, redis: testRedis.store.client, prefix, namespace: 'n', memoryBytes: 1 << 20, maxEntryBytes: 10_000, ttlMs: 60_000, log, ...o }) };
 }
 
 /** A collector as a query with one tagged fetch read at the current count leaves it. */
@@ -146,7 +138,7 @@ describe('ResponseCache', () => {
   });
 
   it('answers a lookup with a miss, quickly, when Redis does not answer', async () => {
-    const relay = await tcpRelay(redisTarget(REDIS_URL));
+    const relay = await tcpRelay(redisTarget(TEST_REDIS_URL));
     const cut = await RedisKeyValueStore.connect(`redis://127.0.0.1:${relay.port}`);
     try {
       const versions = new RedisTagVersions(cut.client, prefix);

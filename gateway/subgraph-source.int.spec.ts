@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisKeyValueStore } from '../platform/redis/ioredis.ts';
+import { describe, expect, it } from 'vitest';
 import { RedisTagVersions } from '../platform/response-cache/versions.ts';
+import { redisUnderTestPrefix } from '../platform/testing/redis.ts';
 import type { Identity } from '../platform/auth/identity.ts';
 import { SubgraphSource } from './subgraph-source.ts';
 
@@ -10,21 +9,14 @@ import { SubgraphSource } from './subgraph-source.ts';
  * versions in Redis: when a write was answered since it was read (through any gateway
  * instance), the joining caller fetches again.
  */
-let redis: RedisKeyValueStore;
-const prefix = `angelis:test:${randomBytes(6).toString('hex')}:`;
-beforeAll(async () => {
-  redis = await RedisKeyValueStore.connect(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
-});
-afterAll(async () => {
-  await redis.deleteByPrefix(prefix);
-  await redis.close();
-});
+const testRedis = redisUnderTestPrefix();
+const { prefix } = testRedis;
 
 const identity: Identity = { userId: 'ann', kind: 'internal-user', role: 'ADMIN', companyId: null, profileId: null, sessionId: 's' };
 
 describe('SubgraphSource and joined in-flight answers', () => {
   it('fetches again when the joined answer was read before a write answered elsewhere', async () => {
-    const versions = new RedisTagVersions(redis.client, prefix);
+    const versions = new RedisTagVersions(testRedis.store.client, prefix);
     let sent = 0;
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
