@@ -1,7 +1,8 @@
-import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
 import { PUBLIC_CODES, SourceUnavailableError } from '../platform/errors.ts';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { CORRELATION_HEADER, type RequestContext } from '../platform/graphql/context.ts';
 import { IDENTITY_HEADER, signIdentity } from '../platform/auth/identity.ts';
 import { CLIENT_ADDRESS_HEADER, signClientAddress } from '../platform/http/client-address.ts';
@@ -11,19 +12,43 @@ import { collectFetch, type CacheCollector } from './response-cache.ts';
 import { stillCurrent, type TagVersions } from '../platform/response-cache/versions.ts';
 import { CACHE_REDIS_TIMEOUT_MS, withTimeout } from '../platform/response-cache/reads.ts';
 
+/** A subgraph's HTTP answer, as the data source reads it. */
+export interface SubgraphHttpResponse {
+  ok: boolean;
+  status: number;
+  statusText: string;
+  url: string;
+  headers: { get(name: string): string | null };
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+}
+
+/** Sends one POST to a subgraph (keepAliveFetcher; tests pass their own). */
+export type SubgraphFetcher = (url: string, init: { method: 'POST'; headers: Record<string, string>; body: string }) => Promise<SubgraphHttpResponse>;
+
 /**
  * Keep-alive HTTP to subgraphs. The gateway's default fetcher opens a connection per
  * request, which halves its ceiling (architecture.md, "Read path").
  */
-export function keepAliveFetcher(timeoutMs: number, connectionsPerSubgraph = 64) {
+export function keepAliveFetcher(timeoutMs: number, connectionsPerSubgraph = 64): { fetcher: SubgraphFetcher; close: () => Promise<void> } {
   // A subgraph silent for timeoutMs counts as unavailable (undici's own default is 5 minutes).
   const agent = new Agent({
     keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, connections: connectionsPerSubgraph,
     headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { timeout: timeoutMs },
   });
-  // undici.request(): no WHATWG fetch/streams layer; the gateway only needs ok/status/headers.get/json/text.
-  const fetcher = (async (url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) => {
-    const res = await request(url, { method: (init.method ?? 'POST') as 'POST', headers: init.headers, body: init.body, dispatcher: agent });
+  // Each subgraph's URL parsed once (a handful of them), not per request.
+  const targets = new Map<string, { origin: string; path: string }>();
+  const target = (url: string) => {
+    let t = targets.get(url);
+    if (!t) {
+      const u = new URL(url);
+      targets.set(url, (t = { origin: u.origin, path: `${u.pathname}${u.search}` }));
+    }
+    return t;
+  };
+  // The dispatcher's request(): no WHATWG fetch/streams layer; the data source only needs ok/status/headers.get/json/text.
+  const fetcher: SubgraphFetcher = async (url, init) => {
+    const res = await agent.request({ ...target(url), method: init.method, headers: init.headers, body: init.body });
     const text = await res.body.text();
     const raw = res.headers;
     return {
@@ -35,36 +60,46 @@ export function keepAliveFetcher(timeoutMs: number, connectionsPerSubgraph = 64)
       text: async () => text,
       json: async () => JSON.parse(text),
     };
-  }) as unknown as RemoteGraphQLDataSource['fetcher'];
+  };
   return { fetcher, close: () => agent.close() };
 }
+
+type SubgraphResponse = GatewayGraphQLResponse;
 
 /**
  * A subgraph as the gateway calls it: keep-alive, the correlation id passed on, and the
  * verified caller as an identity signed with the shared secret (subgraphs trust nothing else).
  * One it cannot reach costs only the fields asked of it (SOURCE_UNAVAILABLE).
+ *
+ * It speaks to the subgraph itself (a JSON POST on the keep-alive fetcher) rather than
+ * through Apollo's RemoteGraphQLDataSource, which builds node-fetch Headers and a Request
+ * (parsing the URL) per fetch only to hand them to hooks this gateway does not use:
+ * a tenth of the gateway's CPU on a by-id read (docs/operations.md, "Benchmarks").
  */
-export class SubgraphSource extends RemoteGraphQLDataSource<RequestContext> {
+export class SubgraphSource implements GraphQLDataSource<RequestContext> {
   /** Identical in-flight queries of one permission scope, merged (gateway/inflight.ts). */
-  // A copy is its parsed JSON body (data, errors, extensions) cloned; the HTTP part is read-only and shared.
-  readonly inflight = new InflightFetches<Awaited<ReturnType<RemoteGraphQLDataSource['process']>>>(({ data, errors, extensions, ...rest }) => ({
+  // A copy is its parsed JSON body (data, errors, extensions) cloned.
+  readonly inflight = new InflightFetches<SubgraphResponse>(({ data, errors, extensions, ...rest }) => ({
     ...rest,
     data: data && structuredClone(data),
     ...(errors ? { errors: structuredClone(errors) } : {}),
     ...(extensions ? { extensions: structuredClone(extensions) } : {}),
   }));
+  private readonly url: string;
+  private readonly fetcher: SubgraphFetcher;
 
   constructor(
-    config: ConstructorParameters<typeof RemoteGraphQLDataSource<RequestContext>>[0],
+    config: { url: string; fetcher: SubgraphFetcher },
     private readonly identitySecret: string,
     private readonly subgraphName: string,
     /** Tag versions (the response cache's), to check answers joined in flight; none without Redis. */
     private readonly versions?: TagVersions,
   ) {
-    super(config);
+    this.url = config.url;
+    this.fetcher = config.fetcher;
   }
 
-  override async process(options: GraphQLDataSourceProcessOptions<RequestContext>): ReturnType<RemoteGraphQLDataSource['process']> {
+  async process(options: GraphQLDataSourceProcessOptions<RequestContext>): Promise<SubgraphResponse> {
     // A persisted operation warming the gateway's caches (persisted-operations.ts): planned, never sent.
     if ((options.context as { warmUp?: boolean }).warmUp) return { data: null };
     const query = options.request.query ?? '';
@@ -97,9 +132,9 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RequestContext> {
     }
   }
 
-  private async send(options: GraphQLDataSourceProcessOptions<RequestContext>): ReturnType<RemoteGraphQLDataSource['process']> {
+  private async send(options: GraphQLDataSourceProcessOptions<RequestContext>): Promise<SubgraphResponse> {
     try {
-      return await super.process(options);
+      return await this.post(options);
     } catch (err) {
       if (!isUnreachable(err)) throw err;
       // Thrown, the gateway would report one pathless internal error; answered, it nulls just these fields.
@@ -108,14 +143,27 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RequestContext> {
     }
   }
 
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RequestContext>): void {
-    const headers = request.http?.headers;
-    if (!headers || !('correlationId' in context)) return;
-    headers.set(CORRELATION_HEADER, context.correlationId);
-    // CIAM rate-limits logins per client address; it believes only an address the gateway signed.
-    const address = (context as { clientAddress?: string }).clientAddress;
-    if (address) headers.set(CLIENT_ADDRESS_HEADER, signClientAddress(address, this.identitySecret));
-    if (context.identity) headers.set(IDENTITY_HEADER, signIdentity(context.identity, this.identitySecret));
+  /** The request as JSON, with who asks (signed) and where it comes from; the answer's JSON body. */
+  private async post({ request, context }: GraphQLDataSourceProcessOptions<RequestContext>): Promise<SubgraphResponse> {
+    if (!request.query) throw new Error('Missing query');
+    const headers: Record<string, string> = {};
+    // The query planner's own headers, if any (e.g. when it asks for traces).
+    if (request.http?.headers) for (const [name, value] of request.http.headers) headers[name.toLowerCase()] = value;
+    headers['content-type'] = 'application/json';
+    if ('correlationId' in context) {
+      headers[CORRELATION_HEADER] = context.correlationId;
+      // CIAM rate-limits logins per client address; it believes only an address the gateway signed.
+      const address = (context as { clientAddress?: string }).clientAddress;
+      if (address) headers[CLIENT_ADDRESS_HEADER] = signClientAddress(address, this.identitySecret);
+      if (context.identity) headers[IDENTITY_HEADER] = signIdentity(context.identity, this.identitySecret);
+    }
+    const { http: _http, ...body } = request;
+    const response = await this.fetcher(this.url, { method: 'POST', headers, body: JSON.stringify(body) });
+    if (!response.ok) throw await this.errorFromResponse(response);
+    const type = response.headers.get('content-type');
+    const parsed = type && (type.startsWith('application/json') || type.startsWith('application/graphql-response+json')) ? await response.json() : await response.text();
+    if (typeof parsed !== 'object' || parsed === null) throw new Error(`Expected JSON response body, but received: ${String(parsed).slice(0, 200)}`);
+    return parsed as SubgraphResponse;
   }
 
   /**
@@ -123,7 +171,7 @@ export class SubgraphSource extends RemoteGraphQLDataSource<RequestContext> {
    * and a GraphQL body. Apollo's default turns every non-2xx into "400: Bad Request",
    * which we would mask as internal; pass the subgraph's own coded error on instead.
    */
-  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
+  async errorFromResponse(response: SubgraphHttpResponse): Promise<GraphQLError> {
     if (UNAVAILABLE_STATUSES.has(response.status)) return new SourceUnavailableError(this.subgraphName);
     const text = await response.text();
     let first: { message?: unknown; extensions?: { code?: unknown } } | undefined;
