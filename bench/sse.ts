@@ -68,7 +68,7 @@ if (process.argv[2] === '--gateway') {
     const workforce = await startService(scope, 'workforce', { env: { ...bench.env, ...shared, ANGELIS_WORKFORCE_PORT: '0' } });
 
     // The gateway: its own process, measured.
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--gateway'], {
+    const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--gateway'], {
       cwd: repoRoot,
       env: {
         ...process.env,

@@ -109,7 +109,7 @@ async function waitReady(name: string, url: string, child: ChildProcess, timeout
 async function launch(service: ServiceEntry, env: NodeJS.ProcessEnv, serviceConfig: Config): Promise<void> {
   const listen = service.listen(serviceConfig);
   await waitPortFree(listen);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, service.entry), ...(service.args ?? [])], {
+  const child = spawn(process.execPath, [path.join(ROOT, service.entry), ...(service.args ?? [])], {
     env,
     stdio: 'inherit',
     // Own process group: a terminal's Ctrl-C reaches only this supervisor, which stops

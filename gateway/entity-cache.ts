@@ -206,7 +206,10 @@ export class EntityCache {
   private readonly memory: LRUCache<string, Entry>;
   readonly stats: EntityCacheStats = { hits: 0, misses: 0, stale: 0, stored: 0, split: 0, unsplit: 0 };
 
-  constructor(private readonly o: EntityCacheOptions) {
+  private readonly o: EntityCacheOptions;
+
+  constructor(o: EntityCacheOptions) {
+    this.o = o;
     this.memory = new LRUCache({ maxSize: o.memoryBytes });
   }
 

@@ -36,7 +36,11 @@ export class InflightFetches<R> {
   }
 
   /** `copy`: a response the caller may write into without touching the shared one. */
-  constructor(private readonly copy: (response: R) => R) {}
+  private readonly copy: (response: R) => R;
+
+  constructor(copy: (response: R) => R) {
+    this.copy = copy;
+  }
 
   run(key: string, fetch: () => Promise<R>): Promise<R> {
     return this.runJoined(key, fetch).then((r) => r.value);

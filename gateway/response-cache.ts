@@ -144,7 +144,10 @@ export class ResponseCache {
   /** Keys (hashed) computed once already: the next computation is kept (admission). */
   private readonly seen = new Set<string>();
 
-  constructor(private readonly o: ResponseCacheOptions) {
+  private readonly o: ResponseCacheOptions;
+
+  constructor(o: ResponseCacheOptions) {
+    this.o = o;
     this.memory = new LRUCache({ maxSize: o.memoryBytes });
   }
 

@@ -222,8 +222,11 @@ export function configFragment<S extends z.ZodRawShape>(prefixes: string[], shap
 
 /** Thrown when an environment variable is missing or malformed; names the variable. */
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
     super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
     this.name = 'ConfigError';
   }
 }

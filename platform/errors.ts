@@ -28,6 +28,7 @@ export const PUBLIC_CODES = new Set<string>([
 
 abstract class AngelisError extends GraphQLError {
   abstract readonly code: ErrorCode;
+
   constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
     super(message, { extensions: { ...extensions, code } });
   }
@@ -36,6 +37,7 @@ abstract class AngelisError extends GraphQLError {
 /** The input is malformed or breaks a business rule; `field` names the culprit when known. */
 export class BadUserInputError extends AngelisError {
   readonly code = ErrorCode.BAD_USER_INPUT;
+
   constructor(message: string, field?: string) {
     super(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
   }
@@ -44,6 +46,7 @@ export class BadUserInputError extends AngelisError {
 /** No identity, or one that cannot be trusted. */
 export class UnauthenticatedError extends AngelisError {
   readonly code = ErrorCode.UNAUTHENTICATED;
+
   constructor(message = 'Authentication required') {
     super(ErrorCode.UNAUTHENTICATED, message);
   }
@@ -62,6 +65,7 @@ export function unauthenticatedRequest(message: string): UnauthenticatedError {
 /** The caller is known but may not do this. */
 export class ForbiddenError extends AngelisError {
   readonly code = ErrorCode.FORBIDDEN;
+
   constructor(message = 'Not allowed') {
     super(ErrorCode.FORBIDDEN, message);
   }
@@ -70,6 +74,7 @@ export class ForbiddenError extends AngelisError {
 /** The entity named by the caller does not exist (or is not visible to them). */
 export class NotFoundError extends AngelisError {
   readonly code = ErrorCode.NOT_FOUND;
+
   constructor(entity: string, id: string) {
     super(ErrorCode.NOT_FOUND, `${entity} ${id} was not found`, { entity, id });
   }
@@ -78,6 +83,7 @@ export class NotFoundError extends AngelisError {
 /** A concurrent change or a uniqueness rule: the caller should reload and retry. */
 export class ConflictError extends AngelisError {
   readonly code = ErrorCode.CONFLICT;
+
   constructor(message: string, extensions: Record<string, unknown> = {}) {
     super(ErrorCode.CONFLICT, message, extensions);
   }
@@ -86,14 +92,18 @@ export class ConflictError extends AngelisError {
 /** Too many requests; `retryAfterSeconds` tells when to try again. */
 export class RateLimitedError extends AngelisError {
   readonly code = ErrorCode.RATE_LIMITED;
-  constructor(readonly retryAfterSeconds: number) {
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number) {
     super(ErrorCode.RATE_LIMITED, `Too many requests; retry in ${retryAfterSeconds}s`, { retryAfterSeconds });
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
 /** An external source (SaferApp, Fit2000, ...) could not be reached. */
 export class SourceUnavailableError extends AngelisError {
   readonly code = ErrorCode.SOURCE_UNAVAILABLE;
+
   constructor(source: string, message = `${source} is unavailable right now`) {
     super(ErrorCode.SOURCE_UNAVAILABLE, message, { source });
   }

@@ -27,7 +27,7 @@ afterAll(async () => {
 
 /** `npm run projector -- query SQL` against the test lake: the cells of its table, header first. */
 async function query(sql: string): Promise<string[][]> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/projector.ts', 'query', sql], {
+  const { stdout } = await promisify(execFile)(process.execPath, ['bin/projector.ts', 'query', sql], {
     cwd: join(import.meta.dirname, '..'),
     env: { PATH: process.env.PATH, NODE_ENV: 'test', ANGELIS_LOG_LEVEL: 'error', ANGELIS_LAKE_DIR: join(dir, 'lake'), ANGELIS_PSEUDONYM_KEY: TEST_PSEUDONYM_KEY },
   });

@@ -68,7 +68,11 @@ export class SourceConsumer {
   private wake: (() => void) | undefined;
   private notified = false;
 
-  constructor(private readonly options: SourceConsumerOptions) {}
+  private readonly options: SourceConsumerOptions;
+
+  constructor(options: SourceConsumerOptions) {
+    this.options = options;
+  }
 
   /** Starts the consumer in the background; `done` settles when it stops. */
   start(): Promise<void> {

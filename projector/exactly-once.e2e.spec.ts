@@ -29,7 +29,7 @@ afterAll(async () => {
 /** Starts `npm run projector -- run` as a child process against the test database and lake. */
 function spawnProjector(): ChildProcess {
   const s = t.settings;
-  return spawn(process.execPath, ['--import', 'tsx', 'bin/projector.ts', 'run', '--source', 'workforce'], {
+  return spawn(process.execPath, ['bin/projector.ts', 'run', '--source', 'workforce'], {
     cwd: join(import.meta.dirname, '..'),
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {

@@ -27,7 +27,7 @@ afterAll(async () => {
 describe('SIGTERM', () => {
   it('closes every stream with retry: and SHUTTING_DOWN, and the process exits 0 within 10 s', async () => {
     const port = await freePort();
-    child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+    child = spawn(process.execPath, ['gateway/main.ts'], {
       env: {
         ...process.env,
         NODE_ENV: 'test',

@@ -88,7 +88,7 @@ describe('Safety in the lake', () => {
   });
 
   it('with ANGELIS_MONGO_URL set the projector reads Safety from MongoDB (no refusal): status lists it beside Workforce, its lag unknown while MongoDB is unreachable', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/projector.ts', 'status'], {
+    const { stdout } = await promisify(execFile)(process.execPath, ['bin/projector.ts', 'status'], {
       env: { ...process.env, ANGELIS_MONGO_URL: 'mongodb://127.0.0.1:1/?replicaSet=rs0', ANGELIS_LAKE_DIR: join(dir, 'mongo'), ANGELIS_LOG_LEVEL: 'error' },
       timeout: 60_000,
     });

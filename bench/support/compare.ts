@@ -65,6 +65,7 @@ function dirty(): boolean {
 function run(cwd: string, script: string, env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
     let output = '';
+    // Through tsx on both sides: commits before the switch to Node's own type stripping need it.
     const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd, env: { ...env, BENCH_AGAINST: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (c) => (output += c));
     child.stderr.on('data', (c) => (output += c));

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchScope } from './lifecycle.ts';
 import type { PeerKind } from './peers.ts';
 
-/** The repository root: children run from here so `--import tsx` and relative paths resolve. */
+/** The repository root: children run from here so relative paths resolve. */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const serviceMain = fileURLToPath(new URL('./service-main.ts', import.meta.url));
 
@@ -42,7 +42,7 @@ const verbose = process.env.BENCH_VERBOSE === '1';
  */
 export async function startService(scope: BenchScope, name: 'workforce' | 'ciam' | 'gateway' | PeerKind, o: SpawnOptions): Promise<ServiceProcess> {
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}/${name}`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', serviceMain, name], {
+  const child = spawn(process.execPath, [...nodeArgs, serviceMain, name], {
     cwd: repoRoot,
     // In-process stand-ins for Redis (as `npm start` without ANGELIS_REDIS_URL): the shared
     // Redis stays out of it and no keys are left behind.

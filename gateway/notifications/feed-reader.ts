@@ -47,14 +47,28 @@ export class FeedReader {
   private retry: NodeJS.Timeout | undefined;
   private retryMs = RETRY_FIRST_MS;
 
+  private readonly execute: Execute;
+  private readonly hub: NotificationHub;
+  private readonly pubsub: PubSub;
+  private readonly channel: string;
+  private readonly options: FeedReaderOptions;
+  private readonly log: Logger;
+
   constructor(
-    private readonly execute: Execute,
-    private readonly hub: NotificationHub,
-    private readonly pubsub: PubSub,
-    private readonly channel: string,
-    private readonly options: FeedReaderOptions,
-    private readonly log: Logger,
-  ) {}
+    execute: Execute,
+    hub: NotificationHub,
+    pubsub: PubSub,
+    channel: string,
+    options: FeedReaderOptions,
+    log: Logger,
+  ) {
+    this.execute = execute;
+    this.hub = hub;
+    this.pubsub = pubsub;
+    this.channel = channel;
+    this.options = options;
+    this.log = log;
+  }
 
   /** Finds the feed's end, then listens for wake-ups. */
   async start(): Promise<void> {

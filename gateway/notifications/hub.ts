@@ -41,10 +41,16 @@ export class NotificationHub {
   delegatedQueries = 0;
   degraded = false;
 
+  private readonly execute: Execute;
+  private readonly log: Logger;
+
   constructor(
-    private readonly execute: Execute,
-    private readonly log: Logger,
-  ) {}
+    execute: Execute,
+    log: Logger,
+  ) {
+    this.execute = execute;
+    this.log = log;
+  }
 
   get size(): number {
     const all = new Set<Recipient>();

@@ -12,12 +12,20 @@ export class StreamState {
   /** Events sent before the stream's GET connected (single-connection mode) or before its writer started. */
   private early: string[] = [];
 
+  readonly identity: Identity;
+  readonly expiresAtMs: number | undefined;
+  /** Single-connection mode's token; null for a distinct connection. */
+  readonly token: string | null;
+
   constructor(
-    readonly identity: Identity,
-    readonly expiresAtMs: number | undefined,
-    /** Single-connection mode's token; null for a distinct connection. */
-    readonly token: string | null,
-  ) {}
+    identity: Identity,
+    expiresAtMs: number | undefined,
+    token: string | null,
+  ) {
+    this.identity = identity;
+    this.expiresAtMs = expiresAtMs;
+    this.token = token;
+  }
 
   /**
    * Writes one operation's result as a `next` event, with `id: <cursor>` when it has one.
@@ -68,12 +76,22 @@ export class SseWriter {
   private finishing = false;
   private closed = false;
 
+  private readonly res: http.ServerResponse;
+  private readonly messages: AsyncGenerator<string, void, undefined>;
+  readonly state: StreamState;
+  private readonly options: SseWriterOptions;
+
   constructor(
-    private readonly res: http.ServerResponse,
-    private readonly messages: AsyncGenerator<string, void, undefined>,
-    readonly state: StreamState,
-    private readonly options: SseWriterOptions,
-  ) {}
+    res: http.ServerResponse,
+    messages: AsyncGenerator<string, void, undefined>,
+    state: StreamState,
+    options: SseWriterOptions,
+  ) {
+    this.res = res;
+    this.messages = messages;
+    this.state = state;
+    this.options = options;
+  }
 
   start(headers: Record<string, string>): void {
     this.res.writeHead(200, { ...headers, 'x-accel-buffering': 'no' });

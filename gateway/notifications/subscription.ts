@@ -42,18 +42,33 @@ export class NotificationSubscription implements Recipient, AsyncGenerator<Resul
   private seen: Set<string> | null = null;
   private expiry: NodeJS.Timeout | undefined;
 
+  readonly identity: Identity;
+  readonly plan: DelegationPlan;
+  private readonly hub: NotificationHub;
+  private readonly execute: Execute;
+  private readonly log: Logger;
+  private readonly onClose: (subscription: NotificationSubscription) => void;
+  /** Writes a result to the subscriber's stream (`json`: already serialised, shared by a fan-out). */
+  private readonly send: (result: Result, json?: string) => void;
+
   constructor(
-    readonly identity: Identity,
-    readonly plan: DelegationPlan,
-    private readonly hub: NotificationHub,
-    private readonly execute: Execute,
-    private readonly log: Logger,
-    private readonly onClose: (subscription: NotificationSubscription) => void,
-    /** Writes a result to the subscriber's stream (`json`: already serialised, shared by a fan-out). */
-    private readonly send: (result: Result, json?: string) => void,
+    identity: Identity,
+    plan: DelegationPlan,
+    hub: NotificationHub,
+    execute: Execute,
+    log: Logger,
+    onClose: (subscription: NotificationSubscription) => void,
+    send: (result: Result, json?: string) => void,
     /** When the caller's token expires (ms since the epoch), if it does. */
     expiresAtMs?: number,
   ) {
+    this.identity = identity;
+    this.plan = plan;
+    this.hub = hub;
+    this.execute = execute;
+    this.log = log;
+    this.onClose = onClose;
+    this.send = send;
     if (expiresAtMs !== undefined) {
       this.expiry = setTimeout(() => this.end('TOKEN_EXPIRED'), Math.max(0, expiresAtMs - Date.now()));
       this.expiry.unref();

@@ -21,11 +21,19 @@ export class BatchScheduler<T> {
   private readonly busy = new Set<string>();
   private inFlight = 0;
 
+  private readonly limits: BatchLimits;
+  private readonly keyOf: (item: T) => string;
+  private readonly run: (batch: T[]) => Promise<void>;
+
   constructor(
-    private readonly limits: BatchLimits,
-    private readonly keyOf: (item: T) => string,
-    private readonly run: (batch: T[]) => Promise<void>,
-  ) {}
+    limits: BatchLimits,
+    keyOf: (item: T) => string,
+    run: (batch: T[]) => Promise<void>,
+  ) {
+    this.limits = limits;
+    this.keyOf = keyOf;
+    this.run = run;
+  }
 
   /** Queues an item (at the front for a retry, so it keeps its place). */
   enqueue(item: T, front = false): void {

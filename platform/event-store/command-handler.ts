@@ -107,10 +107,13 @@ export class CommandHandler<Tx = pg.PoolClient> {
   private readonly hooks: CommitHook[] = [];
   private readonly uncertainHooks: (() => Promise<void>)[] = [];
 
+  readonly store: EventStore<Tx, unknown>;
+
   constructor(
-    readonly store: EventStore<Tx, unknown>,
+    store: EventStore<Tx, unknown>,
     options: CommandHandlerOptions = {},
   ) {
+    this.store = store;
     this.cache = new StreamStateCache(options.cacheSize);
     const retry = options.retry ?? { maxRetries: options.maxRetries ?? 3 };
     this.retry = 'delayMs' in retry ? (retry as RetryPolicy) : backoff({ maxRetries: retry.maxRetries });

@@ -23,10 +23,14 @@ export interface StreamAppend {
 
 /** Thrown (or returned per stream) when a stream is not at the expected version; carries the actual one. */
 export class StreamVersionConflict extends ConflictError {
+  readonly streamId: string;
+  readonly expectedVersion: number | undefined;
+  readonly actualVersion: number | undefined;
+
   constructor(
-    readonly streamId: string,
-    readonly expectedVersion: number | undefined,
-    readonly actualVersion: number | undefined,
+    streamId: string,
+    expectedVersion: number | undefined,
+    actualVersion: number | undefined,
   ) {
     super(
       actualVersion === undefined
@@ -34,6 +38,9 @@ export class StreamVersionConflict extends ConflictError {
         : `${streamId} is at version ${actualVersion}, not ${expectedVersion}; reload and retry`,
       { streamId, expectedVersion, actualVersion },
     );
+    this.streamId = streamId;
+    this.expectedVersion = expectedVersion;
+    this.actualVersion = actualVersion;
   }
 }
 

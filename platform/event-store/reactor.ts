@@ -43,7 +43,11 @@ export class Reactor {
   /** The last failure logged at warn: the same failure again (every poll while a peer is down) goes to debug. */
   private lastFailure: string | null = null;
 
-  constructor(private readonly o: ReactorOptions) {}
+  private readonly o: ReactorOptions;
+
+  constructor(o: ReactorOptions) {
+    this.o = o;
+  }
 
   /** Subscribes to commits and polls; runs a first round at once. */
   async start(): Promise<void> {

@@ -11,7 +11,11 @@ export interface StreamState<S = unknown> {
 export class StreamStateCache {
   private readonly entries = new Map<string, StreamState>();
 
-  constructor(private readonly capacity = 10_000) {}
+  private readonly capacity;
+
+  constructor(capacity = 10_000) {
+    this.capacity = capacity;
+  }
 
   get<S>(streamId: string): StreamState<S> | undefined {
     return this.entries.get(streamId) as StreamState<S> | undefined;

@@ -45,10 +45,13 @@ export class CompiledExecution {
   /** Counters for tests and metrics: executions by graphql-jit and by graphql-js, compilations, operations graphql-jit would not compile, compiled requests whose variables were refused (then answered by graphql-js). */
   readonly counts = { compiled: 0, interpreted: 0, compilations: 0, refused: 0, refusedVariables: 0 };
 
+  private readonly schema: GraphQLSchema;
+
   constructor(
-    private readonly schema: GraphQLSchema,
+    schema: GraphQLSchema,
     options: CompiledExecutionOptions = {},
   ) {
+    this.schema = schema;
     this.entries = new LRUCache({ max: options.maxOperations ?? 500 });
     this.compileAfter = options.compileAfter ?? 1;
   }

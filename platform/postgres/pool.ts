@@ -74,7 +74,10 @@ export class Db {
    */
   statements = 0;
 
-  constructor(readonly settings: PoolSettings) {
+  readonly settings: PoolSettings;
+
+  constructor(settings: PoolSettings) {
+    this.settings = settings;
     this.pool = new pg.Pool({
       host: settings.host,
       port: settings.port,

@@ -25,7 +25,7 @@ export function onShutdown(log: Logger, stop: () => Promise<void>, supervisorPid
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
   // Started by `npm start`: if the supervisor dies (even by SIGKILL) this service stops
-  // instead of lingering on its port. (tsx owns the IPC channel, so poll the pid.)
+  // instead of lingering on its port (polled by pid: no IPC channel is assumed).
   if (supervisorPid) {
     setInterval(() => {
       try {

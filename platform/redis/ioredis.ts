@@ -24,7 +24,11 @@ const SET_ADD = luaScript<number>(`redis.call('SADD', KEYS[1], ARGV[1]) redis.ca
 export class RedisKeyValueStore implements KeyValueStore {
   readonly kind = 'redis' as const;
 
-  constructor(readonly client: Redis) {}
+  readonly client: Redis;
+
+  constructor(client: Redis) {
+    this.client = client;
+  }
 
   /**
    * Connects to `url` (redis:// or rediss://); fails fast when Redis is unreachable.

@@ -16,7 +16,10 @@ export class MemoryKeyValueStore implements KeyValueStore {
   private readonly entries = new Map<string, Entry>();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly now: () => number = Date.now) {
+  private readonly now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.now = now;
     this.sweeper = setInterval(() => this.sweep(), 30_000);
     this.sweeper.unref();
   }

@@ -90,11 +90,17 @@ export class RedisPubSub implements PubSub {
   private up = true;
   private closed = false;
 
+  private readonly publisher: Redis;
+  private readonly subscriber: Redis;
+  private readonly onListenerError: (err: unknown) => void;
   private constructor(
-    private readonly publisher: Redis,
-    private readonly subscriber: Redis,
-    private readonly onListenerError: (err: unknown) => void,
+    publisher: Redis,
+    subscriber: Redis,
+    onListenerError: (err: unknown) => void,
   ) {
+    this.publisher = publisher;
+    this.subscriber = subscriber;
+    this.onListenerError = onListenerError;
     subscriber.on('message', (channel: string, message: string) => this.channels.deliver(channel, message, this.onListenerError));
     subscriber.on('ready', () => this.setStatus('up'));
     subscriber.on('close', () => this.setStatus('down'));
@@ -170,7 +176,11 @@ export class MemoryPubSub implements PubSub {
   private readonly channels = new Channels();
   private readonly status = new StatusListeners();
 
-  constructor(private readonly onListenerError: (err: unknown) => void = () => {}) {}
+  private readonly onListenerError: (err: unknown) => void;
+
+  constructor(onListenerError: (err: unknown) => void = () => {}) {
+    this.onListenerError = onListenerError;
+  }
 
   async publish(channel: string, message: string): Promise<void> {
     // Delivered on a later tick, like a network hop: a publisher never runs its subscribers' code inline.

@@ -53,7 +53,10 @@ export class ReadLog {
    */
   readonly validUntil: number;
 
-  constructor(readonly rules: ReadRules) {
+  readonly rules: ReadRules;
+
+  constructor(rules: ReadRules) {
+    this.rules = rules;
     this.validUntil = rules.validUntil();
   }
 

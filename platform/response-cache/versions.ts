@@ -67,10 +67,15 @@ export class RedisTagVersions implements TagVersions {
   private runId: Promise<string> | null = null;
   private connection = 0;
 
+  private readonly client: Redis;
+  private readonly prefix: string;
+
   constructor(
-    private readonly client: Redis,
-    private readonly prefix: string,
+    client: Redis,
+    prefix: string,
   ) {
+    this.client = client;
+    this.prefix = prefix;
     this.epochKey = `${prefix}cache:epoch`;
     this.countKey = `${prefix}cache:count`;
     client.on('close', () => {

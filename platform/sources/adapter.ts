@@ -73,10 +73,15 @@ export class SqlResultSource implements TestResultSource {
   private readonly queries: ResultQueries;
   private verified: Promise<void> | null = null;
 
+  readonly provider: string;
+  private readonly o: { driver: ReadOnlyDriver; mapping: ResultMapping; mappingVariable: string; sourceName: string; log: Logger };
+
   constructor(
-    readonly provider: string,
-    private readonly o: { driver: ReadOnlyDriver; mapping: ResultMapping; mappingVariable: string; sourceName: string; log: Logger },
+    provider: string,
+    o: { driver: ReadOnlyDriver; mapping: ResultMapping; mappingVariable: string; sourceName: string; log: Logger },
   ) {
+    this.provider = provider;
+    this.o = o;
     this.queries = new ResultQueries(o.mapping, o.driver.dialect);
   }
 

@@ -15,12 +15,19 @@ export class InMemoryResultSource implements TestResultSource {
   down = false;
   private rows: TestResult[];
 
+  readonly provider: string;
+  readonly kind: 'sample' | 'sql';
+  private readonly sourceName: string;
+
   constructor(
-    readonly provider: string,
-    readonly kind: 'sample' | 'sql',
-    private readonly sourceName: string,
+    provider: string,
+    kind: 'sample' | 'sql',
+    sourceName: string,
     rows: TestResult[] | (() => Promise<TestResult[]>),
   ) {
+    this.provider = provider;
+    this.kind = kind;
+    this.sourceName = sourceName;
     this.rows = Array.isArray(rows) ? [...rows].sort((a, b) => a.position - b.position) : [];
     if (!Array.isArray(rows)) this.load = rows;
   }

@@ -36,7 +36,11 @@ export type RawRow = Record<(typeof SELECTED)[number], unknown> & {
 /** Builds statements with numbered parameters. */
 class Params {
   readonly values: unknown[] = [];
-  constructor(private readonly dialect: Dialect) {}
+  private readonly dialect: Dialect;
+
+  constructor(dialect: Dialect) {
+    this.dialect = dialect;
+  }
   add(value: unknown): string {
     this.values.push(value);
     return this.dialect.param(this.values.length - 1);
@@ -50,10 +54,15 @@ class Params {
 export class ResultQueries {
   private readonly col: (ref: string) => string;
   private readonly from: string;
+  readonly mapping: ResultMapping;
+  readonly dialect: Dialect;
+
   constructor(
-    readonly mapping: ResultMapping,
-    readonly dialect: Dialect,
+    mapping: ResultMapping,
+    dialect: Dialect,
   ) {
+    this.mapping = mapping;
+    this.dialect = dialect;
     const q = dialect.quote;
     this.col = (ref) => {
       const [table, column] = ref.split('.');

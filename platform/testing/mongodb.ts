@@ -20,7 +20,11 @@ export type Script = Record<string, unknown[]>;
 export class RecordingMongo {
   readonly calls: RecordedCall[] = [];
   readonly sessions: FakeClientSession[] = [];
-  constructor(private readonly script: Script = {}) {}
+  private readonly script: Script;
+
+  constructor(script: Script = {}) {
+    this.script = script;
+  }
 
   /** Queues the next answer of `collection.method` (a value, or an Error to throw). */
   answer(key: string, value: unknown): this {

@@ -76,7 +76,10 @@ export class ResultExtractor {
   private lease: Lease;
   private state: CommitState | null = null;
 
-  constructor(private readonly o: ExtractorOptions) {
+  private readonly o: ExtractorOptions;
+
+  constructor(o: ExtractorOptions) {
+    this.o = o;
     this.lease = new Lease({ storage: o.storage, source: o.name, owner: o.owner, ttlMs: o.leaseTtlMs, log: o.log });
   }
 

@@ -65,17 +65,28 @@ export class BatchWriter {
   private readonly slots: SlotSql[];
   private readonly personal: PersonalFields;
 
+  /** Connection for the raw files. */
+  private readonly duck: DuckDBConnection;
+  /** A second connection to the same database, for the table files. */
+  private readonly tablesDuck: DuckDBConnection;
+  /** A third connection, for loading the next batch while one is written. */
+  private readonly loadDuck: DuckDBConnection;
+  private readonly source: string;
+  private readonly tables: LakeTable[];
+
   constructor(
-    /** Connection for the raw files. */
-    private readonly duck: DuckDBConnection,
-    /** A second connection to the same database, for the table files. */
-    private readonly tablesDuck: DuckDBConnection,
-    /** A third connection, for loading the next batch while one is written. */
-    private readonly loadDuck: DuckDBConnection,
-    private readonly source: string,
-    private readonly tables: LakeTable[],
+    duck: DuckDBConnection,
+    tablesDuck: DuckDBConnection,
+    loadDuck: DuckDBConnection,
+    source: string,
+    tables: LakeTable[],
     personal: PersonalFields,
   ) {
+    this.duck = duck;
+    this.tablesDuck = tablesDuck;
+    this.loadDuck = loadDuck;
+    this.source = source;
+    this.tables = tables;
     this.personal = personal;
     this.slots = [0, 1].map((slot) => {
       const table = `${BATCH_TABLE}_${slot}`;

@@ -4,8 +4,13 @@ import { commitPath, snapshotPath } from './lake-paths.ts';
 
 /** Thrown when commit `n` already exists: another writer got there first. */
 export class CommitConflict extends Error {
-  constructor(readonly source: string, readonly n: number) {
+  readonly source: string;
+  readonly n: number;
+
+  constructor(source: string, n: number) {
     super(`${source}: commit ${n} already exists; another writer is active or a replay was requested`);
+    this.source = source;
+    this.n = n;
     this.name = 'CommitConflict';
   }
 }

@@ -39,7 +39,10 @@ export class Lease {
   private lost = false;
   private readonly now: () => number;
 
-  constructor(private readonly options: LeaseOptions) {
+  private readonly options: LeaseOptions;
+
+  constructor(options: LeaseOptions) {
+    this.options = options;
     this.now = options.now ?? Date.now;
   }
 

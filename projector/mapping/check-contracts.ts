@@ -6,8 +6,11 @@ const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
 /** Thrown at startup when a lake table mapping and the event contracts disagree. */
 export class MappingError extends Error {
-  constructor(readonly problems: string[]) {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
     super(`Lake table mappings disagree with the event contracts:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
     this.name = 'MappingError';
   }
 }

@@ -52,7 +52,10 @@ class CopyToFile implements CopyDataSink {
   private lastStart = -1;
   private lastHead: Buffer | undefined;
 
-  constructor(private readonly text: string, file: string) {
+  private readonly text: string;
+
+  constructor(text: string, file: string) {
+    this.text = text;
     this.out = createWriteStream(file);
     this.out.on('error', (err) => (this.error ??= err));
     this.out.on('drain', () => this.release(HOLD_FILE));

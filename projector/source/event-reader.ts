@@ -74,10 +74,16 @@ export class EventReader implements EventSourceReader {
   private seq = 0;
   private listeners = new Set<() => void>();
 
+  private readonly settings: PoolSettings;
+  private readonly workDir: string;
+
   constructor(
-    private readonly settings: PoolSettings,
-    private readonly workDir: string,
-  ) {}
+    settings: PoolSettings,
+    workDir: string,
+  ) {
+    this.settings = settings;
+    this.workDir = workDir;
+  }
 
   /** Opens the connection (session TimeZone UTC, read-only) and starts listening. */
   async connect(): Promise<void> {

@@ -105,11 +105,19 @@ export class MongoEventReader implements EventSourceReader {
   private seq = 0;
   private listeners = new Set<() => void>();
 
+  private readonly source: MongoEventSource;
+  private readonly workDir: string;
+  private readonly connect_: (source: MongoEventSource) => Promise<MongoEventConnection>;
+
   constructor(
-    private readonly source: MongoEventSource,
-    private readonly workDir: string,
-    private readonly connect_: (source: MongoEventSource) => Promise<MongoEventConnection> = connectMongo,
-  ) {}
+    source: MongoEventSource,
+    workDir: string,
+    connect_: (source: MongoEventSource) => Promise<MongoEventConnection> = connectMongo,
+  ) {
+    this.source = source;
+    this.workDir = workDir;
+    this.connect_ = connect_;
+  }
 
   async connect(): Promise<void> {
     const connection = await this.connect_(this.source);

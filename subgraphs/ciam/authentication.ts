@@ -65,7 +65,11 @@ const SYSTEM = { id: 'ciam', kind: 'system' as const };
  * sessions, counters) is in the key-value store.
  */
 export class Authentication {
-  constructor(private readonly d: AuthenticationDeps) {}
+  private readonly d: AuthenticationDeps;
+
+  constructor(d: AuthenticationDeps) {
+    this.d = d;
+  }
 
   private hashInvite(token: string) {
     return this.d.secrets.mac(`invite:${token}`);

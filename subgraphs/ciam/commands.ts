@@ -24,7 +24,10 @@ export class CiamCommands {
   /** Runs one command on one aggregate (platform/event-store/domain-commands.ts). */
   readonly run: ReturnType<typeof domainCommandRunner<CiamEvent>>;
 
-  constructor(readonly handler: CommandHandler) {
+  readonly handler: CommandHandler;
+
+  constructor(handler: CommandHandler) {
+    this.handler = handler;
     this.run = domainCommandRunner<CiamEvent>(handler, { contracts: ciamEvents, project: projectCiam, uniqueMessages: UNIQUE_MESSAGES });
   }
 

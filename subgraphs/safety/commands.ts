@@ -20,10 +20,13 @@ export class SafetyCommands<Tx> {
   /** Metadata, events checked against Safety's contracts, the store's projection: the platform's runner. */
   private readonly run: ReturnType<typeof domainCommandRunner<SafetyEvent, Tx>>;
 
+  readonly store: SafetyStore<Tx>;
+
   constructor(
     handler: CommandHandler<Tx>,
-    readonly store: SafetyStore<Tx>,
+    store: SafetyStore<Tx>,
   ) {
+    this.store = store;
     this.run = domainCommandRunner<SafetyEvent, Tx>(handler, { contracts: safetyEvents, project: (tx, events) => store.project(tx, events) });
   }
 

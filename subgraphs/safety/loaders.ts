@@ -37,10 +37,16 @@ export type SafetyLoaders = ReturnType<typeof createLoaders>;
  * projects they are (or were) assigned to (asked from Workforce once per request).
  */
 export class Access {
+  readonly identity: Identity;
+  private readonly workforce: WorkforceLookups;
+
   constructor(
-    readonly identity: Identity,
-    private readonly workforce: WorkforceLookups,
-  ) {}
+    identity: Identity,
+    workforce: WorkforceLookups,
+  ) {
+    this.identity = identity;
+    this.workforce = workforce;
+  }
 
   get admin(): boolean {
     return this.identity.role === 'ADMIN';

@@ -39,7 +39,11 @@ class FakeNotificationsSubgraph {
       send({ data: { raiseNotification: { id: this.notifications.get(key) } } });
     });
   });
-  constructor(private readonly secret: string) {}
+  private readonly secret: string;
+
+  constructor(secret: string) {
+    this.secret = secret;
+  }
   async start(): Promise<string> {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/graphql`;

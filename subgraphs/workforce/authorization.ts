@@ -22,10 +22,16 @@ import type { Scope } from './store/visible-rows.ts';
  * batch, not 100 queries.
  */
 export class Visibility {
+  readonly identity: Identity;
+  private readonly raw: RawLoaders;
+
   constructor(
-    readonly identity: Identity,
-    private readonly raw: RawLoaders,
-  ) {}
+    identity: Identity,
+    raw: RawLoaders,
+  ) {
+    this.identity = identity;
+    this.raw = raw;
+  }
 
   /** True when the caller sees every company (ADMIN). */
   get all(): boolean {

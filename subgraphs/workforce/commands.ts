@@ -56,11 +56,14 @@ export class WorkforceCommands {
   /** Runs one command on one aggregate (platform/event-store/domain-commands.ts). */
   private readonly run: ReturnType<typeof domainCommandRunner<WorkforceEvent>>;
 
+  /** Workforce's database, where commands read facts about other aggregates. */
+  readonly db: Db;
+
   constructor(
     handler: CommandHandler,
-    /** Workforce's database, where commands read facts about other aggregates. */
-    readonly db: Db,
+    db: Db,
   ) {
+    this.db = db;
     this.run = domainCommandRunner<WorkforceEvent>(handler, {
       contracts: workforceEvents,
       project: projectWorkforce,

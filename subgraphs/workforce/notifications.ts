@@ -13,6 +13,17 @@ const SCAN_PAGE = 200;
 /** Events whose projection may derive a notification with the event's id (store/projection.ts). */
 const NOTIFYING_EVENTS = new Set(['ProfileAssigned', 'ProfileHired']);
 
+export interface WorkforceNotificationsOptions {
+  commands: WorkforceCommands;
+  db: Db;
+  log: Logger;
+  pubsub: PubSub;
+  /** Key prefix shared with the gateway (`angelis:` by default). */
+  prefix: string;
+  /** The clock the licence check judges "today" by (tests move it). */
+  now: () => Date;
+}
+
 /**
  * Workforce's notification machinery outside requests:
  * - after a commit that raised notifications, one wake-up `{"cursor": "<highest>"}` on
@@ -28,18 +39,11 @@ export class WorkforceNotifications {
   /** Wake-ups go out one after another, in commit order. */
   private publishing: Promise<void> = Promise.resolve();
 
-  constructor(
-    private readonly o: {
-      commands: WorkforceCommands;
-      db: Db;
-      log: Logger;
-      pubsub: PubSub;
-      /** Key prefix shared with the gateway (`angelis:` by default). */
-      prefix: string;
-      /** The clock the licence check judges "today" by (tests move it). */
-      now: () => Date;
-    },
-  ) {}
+  private readonly o: WorkforceNotificationsOptions;
+
+  constructor(o: WorkforceNotificationsOptions) {
+    this.o = o;
+  }
 
   /**
    * A post-commit listener (CommandHandler.onCommit): when the commit created notifications,

@@ -52,7 +52,7 @@ export async function npmStartSetup(overrides: NodeJS.ProcessEnv = {}): Promise<
 /** Runs `npm start` (its script, without npm in between) in this repository with `env`. */
 export function npmStart(env: NodeJS.ProcessEnv): NpmStartRun {
   let text = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (c) => (text += c));
   child.stderr!.on('data', (c) => (text += c));
   return { child, output: () => text, exit: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };

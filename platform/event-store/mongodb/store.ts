@@ -52,7 +52,10 @@ export const EVENT_INDEXES: IndexDescription[] = [
 /** A unit of work: one session, its transaction started at once (nothing is sent until the first operation). */
 export class MongoUnitOfWork implements UnitOfWork<ClientSession> {
   committing = false;
-  constructor(readonly tx: ClientSession) {
+  readonly tx: ClientSession;
+
+  constructor(tx: ClientSession) {
+    this.tx = tx;
     tx.startTransaction({ readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' }, readPreference: 'primary' });
   }
   async commit(): Promise<void> {
@@ -109,10 +112,13 @@ export class MongoEventStore implements EventStore<ClientSession, never> {
   readonly events: Collection<EventDocument>;
   readonly counters: Collection<{ _id: string; seq: number }>;
 
+  private readonly client: Pick<MongoClient, 'startSession'>;
+
   constructor(
-    private readonly client: Pick<MongoClient, 'startSession'>,
+    client: Pick<MongoClient, 'startSession'>,
     db: Pick<Db, 'collection'>,
   ) {
+    this.client = client;
     this.events = db.collection<EventDocument>('events');
     this.counters = db.collection<{ _id: string; seq: number }>('counters');
   }

@@ -12,10 +12,16 @@ export const EVENTS_CHANNEL = 'angelis_events';
 export class CommitNotifier {
   private busy = false;
   private pending = false;
+  private readonly db: { query(text: string): Promise<unknown> };
+  private readonly intervalMs;
+
   constructor(
-    private readonly db: { query(text: string): Promise<unknown> },
-    private readonly intervalMs = 5,
-  ) {}
+    db: { query(text: string): Promise<unknown> },
+    intervalMs = 5,
+  ) {
+    this.db = db;
+    this.intervalMs = intervalMs;
+  }
   poke(): void {
     if (this.busy) {
       this.pending = true;

@@ -82,7 +82,10 @@ export class PostgresEventStore implements EventStore<pg.PoolClient, FusedProjec
   readonly adapter = 'postgres';
   private readonly notifier: CommitNotifier;
 
-  constructor(readonly db: Db) {
+  readonly db: Db;
+
+  constructor(db: Db) {
+    this.db = db;
     this.notifier = new CommitNotifier(db);
   }
 

@@ -13,11 +13,16 @@ export class PostgresUnitOfWork implements UnitOfWork<pg.PoolClient> {
   private begun = false;
   committing = false;
 
+  private readonly db: Db;
+  /** The connection itself: statements sent here do not open the transaction. */
+  readonly client: pg.PoolClient;
+
   constructor(
-    private readonly db: Db,
-    /** The connection itself: statements sent here do not open the transaction. */
-    readonly client: pg.PoolClient,
+    db: Db,
+    client: pg.PoolClient,
   ) {
+    this.db = db;
+    this.client = client;
     this.tx = new Proxy(client, {
       get: (target, prop, receiver) => {
         if (prop !== 'query') return Reflect.get(target, prop, receiver);

@@ -30,11 +30,19 @@ export interface OneTimeCodeOptions {
 export const DEFAULT_CODE_OPTIONS = { ttlMs: 5 * 60_000, maxAttempts: 5 };
 
 export class OneTimeCodes {
+  private readonly store: KeyValueStore;
+  private readonly secrets: CiamSecrets;
+  private readonly options: OneTimeCodeOptions;
+
   constructor(
-    private readonly store: KeyValueStore,
-    private readonly secrets: CiamSecrets,
-    private readonly options: OneTimeCodeOptions,
-  ) {}
+    store: KeyValueStore,
+    secrets: CiamSecrets,
+    options: OneTimeCodeOptions,
+  ) {
+    this.store = store;
+    this.secrets = secrets;
+    this.options = options;
+  }
 
   private key(challengeId: string) {
     return `${this.options.prefix}otp:${challengeId}`;

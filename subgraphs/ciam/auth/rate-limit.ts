@@ -18,11 +18,16 @@ export const DEFAULT_RATE_LIMITS: LoginRateLimits = { perAccount: 10, perAddress
 export class LoginRateLimiter {
   private readonly charge: ReturnType<typeof fixedWindowLimiter>;
 
+  private readonly limits: LoginRateLimits;
+  private readonly prefix: string;
+
   constructor(
     store: KeyValueStore,
-    private readonly limits: LoginRateLimits,
-    private readonly prefix: string,
+    limits: LoginRateLimits,
+    prefix: string,
   ) {
+    this.limits = limits;
+    this.prefix = prefix;
     this.charge = fixedWindowLimiter(store, limits.windowMs);
   }
 

@@ -33,10 +33,16 @@ export type RefreshOutcome =
   | { kind: 'invalid' };
 
 export class Sessions {
+  private readonly store: KeyValueStore;
+  private readonly options: { prefix: string; ttlMs: number; maxAgeMs: number };
+
   constructor(
-    private readonly store: KeyValueStore,
-    private readonly options: { prefix: string; ttlMs: number; maxAgeMs: number },
-  ) {}
+    store: KeyValueStore,
+    options: { prefix: string; ttlMs: number; maxAgeMs: number },
+  ) {
+    this.store = store;
+    this.options = options;
+  }
 
   /** How long the session's keys may live from now: the idle wait, but never past its maximum age. */
   private ttlOf(session: Session): number {

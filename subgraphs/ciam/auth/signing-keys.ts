@@ -24,11 +24,19 @@ export class AccessTokens {
   private cache: { rows: SigningKeyRow[]; at: number } | null = null;
   private readonly privateKeys = new Map<string, CryptoKey>();
 
+  private readonly db: Db;
+  private readonly secrets: CiamSecrets;
+  private readonly options: TokenOptions;
+
   constructor(
-    private readonly db: Db,
-    private readonly secrets: CiamSecrets,
-    private readonly options: TokenOptions,
-  ) {}
+    db: Db,
+    secrets: CiamSecrets,
+    options: TokenOptions,
+  ) {
+    this.db = db;
+    this.secrets = secrets;
+    this.options = options;
+  }
 
   /** A fresh key pair, ready for a SigningKeyCreated event. */
   async generateKey(): Promise<NewKey> {

@@ -35,7 +35,11 @@ const LISTABLE = new Set(['projectId', 'profileId', 'companyId']);
 /** The Safety store port on PostgreSQL (see port.ts). */
 export class PostgresSafetyStore implements SafetyStore<pg.PoolClient> {
   readonly adapter = 'postgres' as const;
-  constructor(private readonly db: Db) {}
+  private readonly db: Db;
+
+  constructor(db: Db) {
+    this.db = db;
+  }
 
   async project(tx: pg.PoolClient, events: RecordedEvent[]): Promise<void> {
     // Documents of this batch as they stand after each event: a batch may hold several events of one document.
