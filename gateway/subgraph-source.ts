@@ -74,7 +74,7 @@ type SubgraphResponse = GatewayGraphQLResponse;
  * It speaks to the subgraph itself (a JSON POST on the keep-alive fetcher) rather than
  * through Apollo's RemoteGraphQLDataSource, which builds node-fetch Headers and a Request
  * (parsing the URL) per fetch only to hand them to hooks this gateway does not use:
- * a tenth of the gateway's CPU on a by-id read (docs/operations.md, "Benchmarks").
+ * about 6% of the gateway's CPU on a by-id read (docs/architecture.md, "Subgraph calls").
  */
 export class SubgraphSource implements GraphQLDataSource<RequestContext> {
   /** Identical in-flight queries of one permission scope, merged (gateway/inflight.ts). */
