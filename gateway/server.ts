@@ -176,9 +176,10 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
       const correlationId = correlationIdFrom(req.headers);
       const identity = await authenticate(req);
       const clientAddress = clientAddressOf(req, { trustProxy: config.ANGELIS_GATEWAY_TRUST_PROXY }) ?? 'unknown';
-      await limit(identity, clientAddress);
       return { identity, actor: actorOf(identity), clientAddress, correlationId, log: log.child({ correlationId }) };
     },
+    // Per identity and per address, before any answer (alongside the response cache's lookup).
+    admit: (ctx) => limit(ctx.identity, ctx.clientAddress),
   });
   log.info({ url: server.url, subgraphs: urls, persistedOperations: persistedMode, warmed }, 'gateway listening');
   return {
