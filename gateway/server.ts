@@ -4,7 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import type { Config } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
 import { actorOf, correlationIdFrom, type RequestContext } from '../platform/graphql/context.ts';
-import { identitySecret } from '../platform/auth/identity.ts';
+import { identitySecret, type Identity } from '../platform/auth/identity.ts';
 import { createAuthenticator, type AuthenticatorOptions } from './authenticate.ts';
 import { rateLimiter } from './plugins/rate-limit.ts';
 import { clientAddress as clientAddressOf } from '../platform/http/client-address.ts';
@@ -174,8 +174,15 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
       : {}),
     context: async (req) => {
       const correlationId = correlationIdFrom(req.headers);
-      const identity = await authenticate(req);
       const clientAddress = clientAddressOf(req, { trustProxy: config.ANGELIS_GATEWAY_TRUST_PROXY }) ?? 'unknown';
+      let identity: Identity | null;
+      try {
+        identity = await authenticate(req);
+      } catch (err) {
+        // A refused token still counts against its address: a flood of bad tokens is limited like any other traffic.
+        await limit(null, clientAddress);
+        throw err;
+      }
       return { identity, actor: actorOf(identity), clientAddress, correlationId, log: log.child({ correlationId }) };
     },
     // Per identity and per address, before any answer (alongside the response cache's lookup).

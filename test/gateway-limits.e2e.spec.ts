@@ -4,7 +4,8 @@ import { startTestStack, type TestStack } from './support/stack.ts';
 let stack: TestStack;
 beforeAll(async () => {
   stack = await startTestStack('limits', {
-    env: { ANGELIS_GATEWAY_RATE_LIMIT_PER_IDENTITY: '5', ANGELIS_GATEWAY_RATE_LIMIT_PER_ADDRESS: '12', ANGELIS_GATEWAY_RATE_LIMIT_WINDOW_MS: '60000' },
+    // Behind a trusted proxy, so a test can come from an address of its own (X-Forwarded-For); the others come from the socket's.
+    env: { ANGELIS_GATEWAY_RATE_LIMIT_PER_IDENTITY: '5', ANGELIS_GATEWAY_RATE_LIMIT_PER_ADDRESS: '12', ANGELIS_GATEWAY_RATE_LIMIT_WINDOW_MS: '60000', ANGELIS_GATEWAY_TRUST_PROXY: 'true' },
   });
 });
 afterAll(async () => stack?.stop());
@@ -37,6 +38,28 @@ describe('gateway limits', () => {
     const statuses = [];
     for (let i = 0; i < 6; i++) statuses.push((await post('{ __typename }', null)).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+  });
+
+  it('counts requests whose token is refused against their address: a flood of bad tokens ends in RATE_LIMITED', async () => {
+    const codes = [];
+    for (let i = 0; i < 13; i++) {
+      const res = await fetch(stack.gateway.url, {
+        method: 'POST',
+        // A well-formed token no key signed, then a malformed one: both refused.
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.77', authorization: i % 2 ? 'Bearer not-a-token' : 'Bearer eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln' },
+        body: JSON.stringify({ query: '{ offerings { code } }' }),
+      });
+      codes.push([res.status, ((await res.json()) as any).errors?.[0]?.extensions?.code]);
+    }
+    expect(codes.slice(0, 12).every(([, code]) => code === 'UNAUTHENTICATED')).toBe(true);
+    expect(codes[12]).toEqual([429, 'RATE_LIMITED']);
+    // Another address is not affected.
+    const other = await fetch(stack.gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.78', authorization: 'Bearer not-a-token' },
+      body: JSON.stringify({ query: '{ offerings { code } }' }),
+    });
+    expect(((await other.json()) as any).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });
 

@@ -111,4 +111,14 @@ describe('rate limits', () => {
     }
     expect(statuses).toEqual([201, 201, 429]);
   });
+
+  it('charge refused stream requests against their address: a flood of bad tokens ends in 429 RATE_LIMITED', async () => {
+    // Behind a trusted proxy, from an address no other test uses.
+    const strict = await stack.startGateway({ auth }, { ANGELIS_GATEWAY_RATE_LIMIT_PER_ADDRESS: 3, ANGELIS_GATEWAY_TRUST_PROXY: true });
+    const from = (address: string) => fetch(streamUrl(strict.url), { method: 'PUT', headers: { authorization: 'Bearer not-a-token', 'x-forwarded-for': address } });
+    const statuses = [];
+    for (let n = 0; n < 4; n++) statuses.push((await from('198.51.100.90')).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    expect((await from('198.51.100.91')).status).toBe(401);
+  });
 });

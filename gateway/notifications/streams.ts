@@ -32,8 +32,8 @@ export interface NotificationStreamsOptions {
   /** The gateway's own: bearer token (session checked) or development headers; null = anonymous. */
   authenticate(req: http.IncomingMessage): Promise<Identity | null>;
   sessionActive: SessionCheck;
-  /** The gateway's rate limits, charged like a query (RATE_LIMITED throws). */
-  limit(identity: Identity, req: http.IncomingMessage): Promise<void>;
+  /** The gateway's rate limits, charged like a query, refused callers too (per address; RATE_LIMITED throws). */
+  limit(identity: Identity | null, req: http.IncomingMessage): Promise<void>;
   apollo: ApolloServer<any>;
   pubsub: PubSub;
   keyPrefix: string;
@@ -127,14 +127,16 @@ export function notificationStreams(o: NotificationStreamsOptions): Notification
     },
     async authenticate(req) {
       if (req.context.internal) return req.context.internal;
-      let identity: Identity | null;
+      let identity: Identity | null = null;
+      let refused: UnauthenticatedError | null = null;
       try {
         identity = await o.authenticate(req.raw);
       } catch (err) {
-        if (err instanceof UnauthenticatedError) return refuse(401, err);
-        throw err;
+        if (!(err instanceof UnauthenticatedError)) throw err;
+        refused = err;
       }
-      if (!identity) return refuse(401, new UnauthenticatedError('Sign in first: send the same Authorization header as for queries'));
+      if (!identity) refused ??= new UnauthenticatedError('Sign in first: send the same Authorization header as for queries');
+      // Charged like a query, before a refusal too: a flood of bad tokens counts against its address.
       try {
         await o.limit(identity, req.raw);
       } catch (err) {
@@ -142,6 +144,7 @@ export function notificationStreams(o: NotificationStreamsOptions): Notification
         const [body, init] = refuse(429, err);
         return [body, { ...init, statusText: 'Too Many Requests', headers: { ...init.headers, 'retry-after': String(err.retryAfterSeconds) } }];
       }
+      if (refused || !identity) return refuse(401, refused ?? new UnauthenticatedError('Sign in first'));
       const expiresAtMs = tokenExpiry(req.raw);
       req.context.identity = identity;
       req.context.expiresAtMs = expiresAtMs;
