@@ -16,12 +16,26 @@ export interface AuthenticatorOptions {
 }
 
 
+export interface Authenticator {
+  /** The caller, token and session checked. */
+  (req: http.IncomingMessage): Promise<Identity | null>;
+  /**
+   * The caller with the token checked, and `confirm`, which checks the session (a no-op
+   * for development and anonymous callers): for a caller that sends the session check to
+   * Redis together with its other commands (the gateway's rate limit and cache lookup),
+   * and answers nothing before `confirm` resolves.
+   */
+  verify(req: http.IncomingMessage): Promise<{ identity: Identity | null; confirm: () => Promise<void> }>;
+}
+
+const CONFIRMED = () => Promise.resolve();
+
 /**
  * The gateway's one way to know the caller: a `Bearer` access token signed by CIAM
  * (ES256/EdDSA only, right issuer and audience, not expired, session not revoked), else a
  * development identity outside production, else anonymous.
  */
-export function createAuthenticator(o: AuthenticatorOptions): (req: http.IncomingMessage) => Promise<Identity | null> {
+export function createAuthenticator(o: AuthenticatorOptions): Authenticator {
   const keys = typeof o.jwks === 'string' ? createRemoteJWKSet(new URL(o.jwks), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000 }) : o.jwks;
   // A token is immutable: once its signature and claims check out, remember the identity
   // until the token expires instead of re-running the signature check on every request.
@@ -55,13 +69,23 @@ export function createAuthenticator(o: AuthenticatorOptions): (req: http.Incomin
     remember(token, identity, payload.exp);
     return identity;
   };
-  return async (req) => {
+  const checkToken: Authenticator['verify'] = async (req) => {
     const authorization = req.headers.authorization;
-    if (!authorization) return devIdentityFromHeaders(req.headers, o.nodeEnv);
+    if (!authorization) return { identity: devIdentityFromHeaders(req.headers, o.nodeEnv), confirm: CONFIRMED };
     const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization);
     if (!m) throw unauthenticatedRequest('Authorization must be "Bearer <access token>"');
     const identity = await verify(m[1]);
-    if (!(await o.sessionActive(identity.sessionId))) throw unauthenticatedRequest('The session has ended; sign in again');
+    return {
+      identity,
+      confirm: async () => {
+        if (!(await o.sessionActive(identity.sessionId))) throw unauthenticatedRequest('The session has ended; sign in again');
+      },
+    };
+  };
+  const authenticate = async (req: http.IncomingMessage) => {
+    const { identity, confirm } = await checkToken(req);
+    await confirm();
     return identity;
   };
+  return Object.assign(authenticate, { verify: checkToken });
 }

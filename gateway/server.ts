@@ -4,7 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import type { Config } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
 import { actorOf, correlationIdFrom, type RequestContext } from '../platform/graphql/context.ts';
-import { identitySecret, type Identity } from '../platform/auth/identity.ts';
+import { identitySecret } from '../platform/auth/identity.ts';
 import { createAuthenticator, type AuthenticatorOptions } from './authenticate.ts';
 import { rateLimiter } from './plugins/rate-limit.ts';
 import { clientAddress as clientAddressOf } from '../platform/http/client-address.ts';
@@ -153,6 +153,8 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   const warmed = await warmUp(apollo as never, () => gateway.schema, await persisted.known(500), () => ({
     identity: null, actor: null, clientAddress: 'warm-up', correlationId: 'warm-up', log, warmUp: true,
   }), log);
+  // Each request's session check (authenticate.verify), run by `admit` below.
+  const sessionChecks = new WeakMap<GatewayContext, () => Promise<void>>();
   const server = await startHttpServer<GatewayContext>({
     host: config.ANGELIS_GATEWAY_HOST,
     port: options.port ?? config.ANGELIS_GATEWAY_PORT,
@@ -175,18 +177,26 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     context: async (req) => {
       const correlationId = correlationIdFrom(req.headers);
       const clientAddress = clientAddressOf(req, { trustProxy: config.ANGELIS_GATEWAY_TRUST_PROXY }) ?? 'unknown';
-      let identity: Identity | null;
+      let verified: Awaited<ReturnType<typeof authenticate.verify>>;
       try {
-        identity = await authenticate(req);
+        verified = await authenticate.verify(req);
       } catch (err) {
         // A refused token still counts against its address: a flood of bad tokens is limited like any other traffic.
         await limit(null, clientAddress);
         throw err;
       }
-      return { identity, actor: actorOf(identity), clientAddress, correlationId, log: log.child({ correlationId }) };
+      const { identity } = verified;
+      const context: GatewayContext = { identity, actor: actorOf(identity), clientAddress, correlationId, log: log.child({ correlationId }) };
+      sessionChecks.set(context, verified.confirm);
+      return context;
     },
-    // Per identity and per address, before any answer (alongside the response cache's lookup).
-    admit: (ctx) => limit(ctx.identity, ctx.clientAddress),
+    // Before any answer, alongside the response cache's lookup (one round trip to Redis for all three):
+    // the session is live (a revoked one is UNAUTHENTICATED, whatever the limits say), and the rate limits.
+    admit: async (ctx) => {
+      const [session, charge] = await Promise.allSettled([sessionChecks.get(ctx)?.() ?? Promise.resolve(), limit(ctx.identity, ctx.clientAddress)]);
+      if (session.status === 'rejected') throw session.reason;
+      if (charge.status === 'rejected') throw charge.reason;
+    },
   });
   log.info({ url: server.url, subgraphs: urls, persistedOperations: persistedMode, warmed }, 'gateway listening');
   return {

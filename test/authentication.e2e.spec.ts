@@ -108,6 +108,22 @@ describe('gateway authentication', () => {
     liveSessions.delete('s-short');
     expect((await call(`Bearer ${t}`)).status).toBe(401);
   });
+
+  it('a revoked session never gets an answer the response cache holds (the session check runs alongside the lookup)', async () => {
+    liveSessions.add('s-cached');
+    const t = await token(signingKey, claimsOf({ ...admin, sessionId: 's-cached' }) as never);
+    const cache = stack.gateway.responseCache!;
+    for (let i = 0; i < 3; i++) expect((await call(`Bearer ${t}`)).status).toBe(200);
+    const hits = cache.stats.hits;
+    expect((await call(`Bearer ${t}`)).status).toBe(200);
+    expect(cache.stats.hits).toBe(hits + 1);
+    liveSessions.delete('s-cached');
+    const refused = await call(`Bearer ${t}`);
+    // The lookup found it, and the answer was still withheld.
+    expect(cache.stats.hits).toBe(hits + 2);
+    expect([refused.status, refused.body.errors[0].extensions.code, refused.body.data]).toEqual([401, 'UNAUTHENTICATED', undefined]);
+    expect(refused.body.errors[0].message).toMatch(/session has ended/);
+  });
 });
 
 describe('subgraph trust', () => {
