@@ -87,23 +87,17 @@ export class SubgraphSource implements GraphQLDataSource<RequestContext> {
   }));
   private readonly url: string;
   private readonly fetcher: SubgraphFetcher;
-
   private readonly identitySecret: string;
   private readonly subgraphName: string;
   /** Tag versions (the response cache's), to check answers joined in flight; none without Redis. */
   private readonly versions?: TagVersions;
 
-  constructor(
-    config: { url: string; fetcher: SubgraphFetcher },
-    identitySecret: string,
-    subgraphName: string,
-    versions?: TagVersions,
-  ) {
+  constructor(config: { url: string; fetcher: SubgraphFetcher }, identitySecret: string, subgraphName: string, versions?: TagVersions) {
+    this.url = config.url;
+    this.fetcher = config.fetcher;
     this.identitySecret = identitySecret;
     this.subgraphName = subgraphName;
     this.versions = versions;
-    this.url = config.url;
-    this.fetcher = config.fetcher;
   }
 
   async process(options: GraphQLDataSourceProcessOptions<RequestContext>): Promise<SubgraphResponse> {

@@ -135,7 +135,6 @@ export function notificationStreams(o: NotificationStreamsOptions): Notification
         if (!(err instanceof UnauthenticatedError)) throw err;
         refused = err;
       }
-      if (!identity) refused ??= new UnauthenticatedError('Sign in first: send the same Authorization header as for queries');
       // Charged like a query, before a refusal too: a flood of bad tokens counts against its address.
       try {
         await o.limit(identity, req.raw);
@@ -144,7 +143,7 @@ export function notificationStreams(o: NotificationStreamsOptions): Notification
         const [body, init] = refuse(429, err);
         return [body, { ...init, statusText: 'Too Many Requests', headers: { ...init.headers, 'retry-after': String(err.retryAfterSeconds) } }];
       }
-      if (refused || !identity) return refuse(401, refused ?? new UnauthenticatedError('Sign in first'));
+      if (!identity) return refuse(401, refused ?? new UnauthenticatedError('Sign in first: send the same Authorization header as for queries'));
       const expiresAtMs = tokenExpiry(req.raw);
       req.context.identity = identity;
       req.context.expiresAtMs = expiresAtMs;

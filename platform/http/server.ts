@@ -27,9 +27,9 @@ export interface HttpServerOptions<C extends BaseContext> {
   };
   /**
    * What every request must pass once its context is built, before it is answered (the
-   * gateway's rate limits). Run alongside the response cache's lookup, so a request answered
-   * from the cache waits for one round trip to the shared store instead of two; a refusal
-   * is reported as a refused context is, and the cached answer is not given.
+   * gateway's session check and rate limits). Run alongside the response cache's lookup, so
+   * a request answered from the cache waits for one round trip to the shared store; a
+   * refusal is reported as a refused context is, and the cached answer is not given.
    */
   admit?: (context: C) => Promise<void>;
   /** Runs around each GraphQL request's execution (a subgraph's read log: platform/response-cache/reads.ts). */
@@ -101,7 +101,7 @@ export async function startHttpServer<C extends BaseContext>(o: HttpServerOption
       const admit = o.admit;
       let context = admit ? async () => { const built = await o.context(req); await admit(built); return built; } : () => o.context(req);
       let cached: C | undefined;
-      // With a cache, the context is built first (authentication, then the rate limit alongside the lookup): a hit is answered without Apollo.
+      // With a cache, the context is built first (the token verified), then `admit` runs alongside the lookup: a hit is answered without Apollo.
       if (o.responseCache && req.method === 'POST' && text) {
         try {
           cached = await o.context(req);

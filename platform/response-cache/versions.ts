@@ -70,10 +70,7 @@ export class RedisTagVersions implements TagVersions {
   private readonly client: Redis;
   private readonly prefix: string;
 
-  constructor(
-    client: Redis,
-    prefix: string,
-  ) {
+  constructor(client: Redis, prefix: string) {
     this.client = client;
     this.prefix = prefix;
     this.epochKey = `${prefix}cache:epoch`;
@@ -114,7 +111,11 @@ export class RedisTagVersions implements TagVersions {
   }
 
   async start() {
-    const { value, server } = await this.onOneConnection(() => START(this.client, [this.epochKey, this.countKey], [randomUUID()]));
+    // Once the epoch exists (every request but the keyspace's first), both in one plain MGET: no script, no new id.
+    const { value, server } = await this.onOneConnection(async () => {
+      const [epoch, count] = await this.client.mget(this.epochKey, this.countKey);
+      return epoch ? [epoch, count ?? '0'] : START(this.client, [this.epochKey, this.countKey], [randomUUID()]);
+    });
     return { epoch: `${value[0]}:${server}`, count: Number(value[1]) };
   }
 
