@@ -74,6 +74,8 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   const { fetcher, close } = keepAliveFetcher(config.ANGELIS_GATEWAY_SUBGRAPH_TIMEOUT_MS);
   const secret = identitySecret(config);
   const sources = new Map<string, SubgraphSource>();
+  // Apollo's gateway reads its only switch for this from the environment, when it is constructed.
+  if (config.ANGELIS_GATEWAY_APOLLO_TELEMETRY === 'off') process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   // Tag versions in Redis (the response cache's): joined in-flight answers are checked against them.
   let tagVersions: RedisTagVersions | undefined;
   const gateway = new ApolloGateway({

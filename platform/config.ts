@@ -103,6 +103,12 @@ const base = z.object({
   /** Memory each gateway keeps cached entities in, in megabytes (least recently used dropped first). */
   ANGELIS_GATEWAY_ENTITY_CACHE_MEMORY_MB: positiveInt.default(64),
   /**
+   * `off` (default): @apollo/gateway's own data collection stays off (left on, it probes
+   * cloud metadata endpoints at start and exports usage metrics to Apollo's servers);
+   * `on`: Apollo's default, for an operator who wants to share them.
+   */
+  ANGELIS_GATEWAY_APOLLO_TELEMETRY: z.enum(['on', 'off']).default('off'),
+  /**
    * `on` (default): a query whose plan is one fetch from one subgraph is sent to it as the
    * client wrote it and its answer passed on without result shaping (gateway/passthrough.ts);
    * `off`: every query runs through the planned path.

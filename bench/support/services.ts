@@ -46,7 +46,8 @@ export async function startService(scope: BenchScope, name: 'workforce' | 'ciam'
     cwd: repoRoot,
     // In-process stand-ins for Redis (as `npm start` without ANGELIS_REDIS_URL): the shared
     // Redis stays out of it and no keys are left behind.
-    env: { ...process.env, NODE_ENV: 'development', ANGELIS_LOG_LEVEL: 'warn', ANGELIS_REDIS_URL: '', ...o.env },
+    // APOLLO_TELEMETRY_DISABLED: the bare @apollo/gateway peer would otherwise probe cloud metadata endpoints and export usage metrics (ours turns it off itself).
+    env: { ...process.env, NODE_ENV: 'development', ANGELIS_LOG_LEVEL: 'warn', ANGELIS_REDIS_URL: '', APOLLO_TELEMETRY_DISABLED: 'true', ...o.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   const lines: string[] = [];
