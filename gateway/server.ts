@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import type { Config } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
 import { actorOf, correlationIdFrom, type RequestContext } from '../platform/graphql/context.ts';
@@ -127,6 +128,8 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   const apollo = new ApolloServer<GatewayContext>({
     gateway: served ?? gateway,
     plugins: [
+      // Apollo Server reports operations to Apollo when the environment holds an APOLLO_KEY: only when asked.
+      ...(config.ANGELIS_GATEWAY_APOLLO_TELEMETRY === 'off' ? [ApolloServerPluginUsageReportingDisabled(), ApolloServerPluginSchemaReportingDisabled()] : []),
       ...(responseCache ? [cacheOperationPlugin<GatewayContext>()] : []),
       persistedErrorsPlugin<GatewayContext>(),
       maskErrorsPlugin<GatewayContext>(log),

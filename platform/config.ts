@@ -104,8 +104,9 @@ const base = z.object({
   ANGELIS_GATEWAY_ENTITY_CACHE_MEMORY_MB: positiveInt.default(64),
   /**
    * `off` (default): @apollo/gateway's own data collection stays off (left on, it probes
-   * cloud metadata endpoints at start and exports usage metrics to Apollo's servers);
-   * `on`: Apollo's default, for an operator who wants to share them.
+   * cloud metadata endpoints at start and exports usage metrics to Apollo's servers), and
+   * so does Apollo Server's usage and schema reporting, which an APOLLO_KEY in the
+   * environment would switch on; `on`: Apollo's defaults, for an operator who wants them.
    */
   ANGELIS_GATEWAY_APOLLO_TELEMETRY: z.enum(['on', 'off']).default('off'),
   /**
