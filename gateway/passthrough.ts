@@ -1,7 +1,7 @@
 import type { ApolloGateway, GraphQLDataSource } from '@apollo/gateway';
 import { Supergraph, baseType, operationFromDocument, type InterfaceType, type ObjectType, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
-import type { GatewayExecutionResult, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
+import type { GatewayExecutionResult, GatewayGraphQLRequestContext, GatewayGraphQLResponse, GatewayInterface } from '@apollo/server-gateway-interface';
 import { Kind, print, visit, type DefinitionNode, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { graphqlCommonJs } from '../platform/graphql/commonjs.ts';
 import type { Identity } from '../platform/auth/identity.ts';
@@ -36,7 +36,6 @@ export interface PassthroughStats {
 }
 
 type Decision = { subgraph: string; query: string; document: DocumentNode; split: Split | null } | null;
-type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 
 /** `entities`: the entity cache, when on (gateway/entity-cache.ts): operations that split are answered through it. */
 export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string, sources: () => Map<string, GraphQLDataSource>, entities?: EntityCache): GatewayInterface & { stats: PassthroughStats } {
@@ -80,7 +79,7 @@ export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string
   }
 
   /** One request to a subgraph through its data source, or null when it threw. */
-  async function send(ctx: GatewayGraphQLRequestContext, subgraph: string, query: string, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): Promise<SubgraphResponse | null> {
+  async function send(ctx: GatewayGraphQLRequestContext, subgraph: string, query: string, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): Promise<GatewayGraphQLResponse | null> {
     const source = sources().get(subgraph);
     if (!source) return null;
     try {

@@ -64,8 +64,6 @@ export function keepAliveFetcher(timeoutMs: number, connectionsPerSubgraph = 64)
   return { fetcher, close: () => agent.close() };
 }
 
-type SubgraphResponse = GatewayGraphQLResponse;
-
 /**
  * A subgraph as the gateway calls it: keep-alive, the correlation id passed on, and the
  * verified caller as an identity signed with the shared secret (subgraphs trust nothing else).
@@ -79,7 +77,7 @@ type SubgraphResponse = GatewayGraphQLResponse;
 export class SubgraphSource implements GraphQLDataSource<RequestContext> {
   /** Identical in-flight queries of one permission scope, merged (gateway/inflight.ts). */
   // A copy is its parsed JSON body (data, errors, extensions) cloned.
-  readonly inflight = new InflightFetches<SubgraphResponse>(({ data, errors, extensions, ...rest }) => ({
+  readonly inflight = new InflightFetches<GatewayGraphQLResponse>(({ data, errors, extensions, ...rest }) => ({
     ...rest,
     data: data && structuredClone(data),
     ...(errors ? { errors: structuredClone(errors) } : {}),
@@ -100,7 +98,7 @@ export class SubgraphSource implements GraphQLDataSource<RequestContext> {
     this.versions = versions;
   }
 
-  async process(options: GraphQLDataSourceProcessOptions<RequestContext>): Promise<SubgraphResponse> {
+  async process(options: GraphQLDataSourceProcessOptions<RequestContext>): Promise<GatewayGraphQLResponse> {
     // A persisted operation warming the gateway's caches (persisted-operations.ts): planned, never sent.
     if ((options.context as { warmUp?: boolean }).warmUp) return { data: null };
     const query = options.request.query ?? '';
@@ -133,7 +131,7 @@ export class SubgraphSource implements GraphQLDataSource<RequestContext> {
     }
   }
 
-  private async send(options: GraphQLDataSourceProcessOptions<RequestContext>): Promise<SubgraphResponse> {
+  private async send(options: GraphQLDataSourceProcessOptions<RequestContext>): Promise<GatewayGraphQLResponse> {
     try {
       return await this.post(options);
     } catch (err) {
@@ -145,7 +143,7 @@ export class SubgraphSource implements GraphQLDataSource<RequestContext> {
   }
 
   /** The request as JSON, with who asks (signed) and where it comes from; the answer's JSON body. */
-  private async post({ request, context }: GraphQLDataSourceProcessOptions<RequestContext>): Promise<SubgraphResponse> {
+  private async post({ request, context }: GraphQLDataSourceProcessOptions<RequestContext>): Promise<GatewayGraphQLResponse> {
     if (!request.query) throw new Error('Missing query');
     const headers: Record<string, string> = {};
     // The query planner's own headers, if any (e.g. when it asks for traces).
@@ -164,7 +162,7 @@ export class SubgraphSource implements GraphQLDataSource<RequestContext> {
     const type = response.headers.get('content-type');
     const parsed = type && (type.startsWith('application/json') || type.startsWith('application/graphql-response+json')) ? await response.json() : await response.text();
     if (typeof parsed !== 'object' || parsed === null) throw new Error(`Expected JSON response body, but received: ${String(parsed).slice(0, 200)}`);
-    return parsed as SubgraphResponse;
+    return parsed as GatewayGraphQLResponse;
   }
 
   /**

@@ -1,8 +1,6 @@
 import { Kind, parse, type DocumentNode, type FragmentDefinitionNode, type GraphQLFormattedError, type SelectionSetNode } from 'graphql';
-import type { RemoteGraphQLDataSource } from '@apollo/gateway';
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { SourceUnavailableError } from '../platform/errors.ts';
-
-type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 
 /** Network failures that mean the subgraph could not be reached or did not answer in time. */
 const UNREACHABLE_CODES = new Set([
@@ -44,7 +42,7 @@ function fieldKeys(set: SelectionSetNode, typename: string | null, fragments: Ma
  * An entity fetch's paths are `_entities.<i>.<field>`; the gateway maps them to the
  * entities' places in the response.
  */
-export function unavailableResponse(subgraph: string, query: string, variables: Record<string, unknown> | undefined, document?: DocumentNode): SubgraphResponse {
+export function unavailableResponse(subgraph: string, query: string, variables: Record<string, unknown> | undefined, document?: DocumentNode): GatewayGraphQLResponse {
   const error = new SourceUnavailableError(subgraph, `The ${subgraph} service is unavailable right now; try again shortly`);
   const at = (path?: (string | number)[]): GraphQLFormattedError => ({ message: error.message, path, extensions: error.extensions });
   const doc = document ?? parse(query);
