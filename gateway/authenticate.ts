@@ -16,17 +16,13 @@ export interface AuthenticatorOptions {
 }
 
 
-export interface Authenticator {
-  /** The caller, token and session checked. */
-  (req: http.IncomingMessage): Promise<Identity | null>;
-  /**
-   * The caller with the token checked, and `confirm`, which checks the session (a no-op
-   * for development and anonymous callers): for a caller that sends the session check to
-   * Redis together with its other commands (the gateway's rate limit and cache lookup),
-   * and answers nothing before `confirm` resolves.
-   */
-  verify(req: http.IncomingMessage): Promise<{ identity: Identity | null; confirm: () => Promise<void> }>;
-}
+/**
+ * The caller with the token checked, and `confirm`, which checks the session (a no-op for
+ * development and anonymous callers). Nothing is answered before `confirm` resolves; it is
+ * separate so the gateway can send the session check to Redis together with its other
+ * commands (rate limits, cache lookup).
+ */
+export type Authenticator = (req: http.IncomingMessage) => Promise<{ identity: Identity | null; confirm: () => Promise<void> }>;
 
 const CONFIRMED = () => Promise.resolve();
 
@@ -69,7 +65,7 @@ export function createAuthenticator(o: AuthenticatorOptions): Authenticator {
     remember(token, identity, payload.exp);
     return identity;
   };
-  const checkToken: Authenticator['verify'] = async (req) => {
+  return async (req) => {
     const authorization = req.headers.authorization;
     if (!authorization) return { identity: devIdentityFromHeaders(req.headers, o.nodeEnv), confirm: CONFIRMED };
     const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization);
@@ -82,10 +78,4 @@ export function createAuthenticator(o: AuthenticatorOptions): Authenticator {
       },
     };
   };
-  const authenticate = async (req: http.IncomingMessage) => {
-    const { identity, confirm } = await checkToken(req);
-    await confirm();
-    return identity;
-  };
-  return Object.assign(authenticate, { verify: checkToken });
 }

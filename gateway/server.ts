@@ -1,3 +1,4 @@
+import type http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
@@ -5,7 +6,7 @@ import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageRepor
 import type { Config } from '../platform/config.ts';
 import type { Logger } from '../platform/logger.ts';
 import { actorOf, correlationIdFrom, type RequestContext } from '../platform/graphql/context.ts';
-import { identitySecret } from '../platform/auth/identity.ts';
+import { identitySecret, type Identity } from '../platform/auth/identity.ts';
 import { createAuthenticator, type AuthenticatorOptions } from './authenticate.ts';
 import { rateLimiter } from './plugins/rate-limit.ts';
 import { clientAddress as clientAddressOf } from '../platform/http/client-address.ts';
@@ -146,11 +147,34 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     includeStacktraceInErrorResponses: false,
     introspection: config.NODE_ENV !== 'production',
   });
+  // How every request, query or stream, gets in: the token verified (a refused one still
+  // counts against its address, so a flood of bad tokens is limited like any other traffic),
+  // then the session (a revoked one is UNAUTHENTICATED, whatever the limits say) and the
+  // rate limits checked together, one round trip to Redis.
+  const addressOf = (req: http.IncomingMessage) => clientAddressOf(req, { trustProxy: config.ANGELIS_GATEWAY_TRUST_PROXY }) ?? 'unknown';
+  const verifyCaller = async (req: http.IncomingMessage, clientAddress: string) => {
+    try {
+      return await authenticate(req);
+    } catch (err) {
+      await limit(null, clientAddress);
+      throw err;
+    }
+  };
+  const admitCaller = async (identity: Identity | null, confirm: () => Promise<void>, clientAddress: string) => {
+    const [session, charge] = await Promise.allSettled([confirm(), limit(identity, clientAddress)]);
+    if (session.status === 'rejected') throw session.reason;
+    if (charge.status === 'rejected') throw charge.reason;
+  };
   const pubsub = options.pubsub ?? (await openPubSub(config, log));
   const notifications = notificationStreams({
-    config, log, authenticate, sessionActive, apollo, pubsub, keyPrefix: prefix,
+    config, log, sessionActive, apollo, pubsub, keyPrefix: prefix,
     safelisted: persistedMode === 'safelist' ? persisted.safelisted : undefined,
-    limit: (identity, req) => limit(identity, clientAddressOf(req, { trustProxy: config.ANGELIS_GATEWAY_TRUST_PROXY }) ?? 'unknown'),
+    admit: async (req) => {
+      const clientAddress = addressOf(req);
+      const { identity, confirm } = await verifyCaller(req, clientAddress);
+      await admitCaller(identity, confirm, clientAddress);
+      return identity;
+    },
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => notifications.setSchema(apiSchema));
   await apollo.start();
@@ -181,27 +205,14 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
       : {}),
     context: async (req) => {
       const correlationId = correlationIdFrom(req.headers);
-      const clientAddress = clientAddressOf(req, { trustProxy: config.ANGELIS_GATEWAY_TRUST_PROXY }) ?? 'unknown';
-      let verified: Awaited<ReturnType<typeof authenticate.verify>>;
-      try {
-        verified = await authenticate.verify(req);
-      } catch (err) {
-        // A refused token still counts against its address: a flood of bad tokens is limited like any other traffic.
-        await limit(null, clientAddress);
-        throw err;
-      }
-      const { identity } = verified;
+      const clientAddress = addressOf(req);
+      const { identity, confirm } = await verifyCaller(req, clientAddress);
       const context: GatewayContext = { identity, actor: actorOf(identity), clientAddress, correlationId, log: log.child({ correlationId }) };
-      sessionChecks.set(context, verified.confirm);
+      sessionChecks.set(context, confirm);
       return context;
     },
-    // Before any answer, alongside the response cache's lookup (one round trip to Redis for all three):
-    // the session is live (a revoked one is UNAUTHENTICATED, whatever the limits say), and the rate limits.
-    admit: async (ctx) => {
-      const [session, charge] = await Promise.allSettled([sessionChecks.get(ctx)?.() ?? Promise.resolve(), limit(ctx.identity, ctx.clientAddress)]);
-      if (session.status === 'rejected') throw session.reason;
-      if (charge.status === 'rejected') throw charge.reason;
-    },
+    // Before any answer, alongside the response cache's lookup (the same round trip to Redis).
+    admit: (ctx) => admitCaller(ctx.identity, sessionChecks.get(ctx) ?? (() => Promise.resolve()), ctx.clientAddress),
   });
   log.info({ url: server.url, subgraphs: urls, persistedOperations: persistedMode, warmed }, 'gateway listening');
   return {

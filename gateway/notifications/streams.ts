@@ -29,11 +29,13 @@ const RESERVATION_TTL_MS = 30_000;
 export interface NotificationStreamsOptions {
   config: Config;
   log: Logger;
-  /** The gateway's own: bearer token (session checked) or development headers; null = anonymous. */
-  authenticate(req: http.IncomingMessage): Promise<Identity | null>;
+  /**
+   * How the gateway lets a request in, as for queries: bearer token (session checked) or
+   * development headers, null = anonymous; its rate limits charged, refused callers' against
+   * their address (throws UNAUTHENTICATED or RATE_LIMITED).
+   */
+  admit(req: http.IncomingMessage): Promise<Identity | null>;
   sessionActive: SessionCheck;
-  /** The gateway's rate limits, charged like a query, refused callers too (per address; RATE_LIMITED throws). */
-  limit(identity: Identity | null, req: http.IncomingMessage): Promise<void>;
   apollo: ApolloServer<any>;
   pubsub: PubSub;
   keyPrefix: string;
@@ -127,23 +129,16 @@ export function notificationStreams(o: NotificationStreamsOptions): Notification
     },
     async authenticate(req) {
       if (req.context.internal) return req.context.internal;
-      let identity: Identity | null = null;
-      let refused: UnauthenticatedError | null = null;
+      let identity: Identity | null;
       try {
-        identity = await o.authenticate(req.raw);
+        identity = await o.admit(req.raw);
       } catch (err) {
-        if (!(err instanceof UnauthenticatedError)) throw err;
-        refused = err;
-      }
-      // Charged like a query, before a refusal too: a flood of bad tokens counts against its address.
-      try {
-        await o.limit(identity, req.raw);
-      } catch (err) {
+        if (err instanceof UnauthenticatedError) return refuse(401, err);
         if (!(err instanceof RateLimitedError)) throw err;
         const [body, init] = refuse(429, err);
         return [body, { ...init, statusText: 'Too Many Requests', headers: { ...init.headers, 'retry-after': String(err.retryAfterSeconds) } }];
       }
-      if (!identity) return refuse(401, refused ?? new UnauthenticatedError('Sign in first: send the same Authorization header as for queries'));
+      if (!identity) return refuse(401, new UnauthenticatedError('Sign in first: send the same Authorization header as for queries'));
       const expiresAtMs = tokenExpiry(req.raw);
       req.context.identity = identity;
       req.context.expiresAtMs = expiresAtMs;
