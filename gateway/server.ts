@@ -10,7 +10,7 @@ import { identitySecret, type Identity } from '../platform/auth/identity.ts';
 import { createAuthenticator, type AuthenticatorOptions } from './authenticate.ts';
 import { rateLimiter } from './plugins/rate-limit.ts';
 import { clientAddress as clientAddressOf } from '../platform/http/client-address.ts';
-import { queryLimitsPlugin } from './plugins/query-limits.ts';
+import { operationResolvedPlugin, queryLimitsPlugin } from './plugins/query-limits.ts';
 import { remoteSessionCheck, storeSessionCheck } from '../platform/auth/session-status.ts';
 import { openKeyValueStore } from '../platform/redis/open.ts';
 import type { KeyValueStore } from '../platform/redis/store.ts';
@@ -134,6 +134,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
       ...(responseCache ? [cacheOperationPlugin<GatewayContext>()] : []),
       persistedErrorsPlugin<GatewayContext>(),
       maskErrorsPlugin<GatewayContext>(log),
+      operationResolvedPlugin<GatewayContext>(),
       queryLimitsPlugin<GatewayContext>({
         maxDepth: config.ANGELIS_GATEWAY_MAX_DEPTH,
         maxAliases: config.ANGELIS_GATEWAY_MAX_ALIASES,

@@ -92,6 +92,21 @@ describe('query limits', () => {
     expect(res.errors![0].message).toMatch(/31 aliases; at most 30/);
   });
 
+  it('refuses an operation name that picks no operation as the client\'s mistake (it was an internal error)', async () => {
+    const query = `query Mine { offerings { code } }`;
+    for (const [body, message] of [
+      [{ query, operationName: 'Other' }, 'Unknown operation named "Other".'],
+      [{ query: `${query} query Second { __typename }` }, 'Must provide operation name if query contains multiple operations.'],
+    ] as const) {
+      const res = await fetch(fresh.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-angelis-dev-user': 'admin@angelis.test' }, body: JSON.stringify(body) });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { errors: unknown[] }).errors).toEqual([{ message, extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } }]);
+    }
+    // Named, the same document runs.
+    const named = await fetch(fresh.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-angelis-dev-user': 'admin@angelis.test' }, body: JSON.stringify({ query: `${query} query Second { __typename }`, operationName: 'Second' }) });
+    expect(await named.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
   it('refuses more than 5,000 tokens without parsing them all', async () => {
     const res = await run(`{ ${'__typename '.repeat(6_000)} }`);
     expect(res.status).toBe(400);

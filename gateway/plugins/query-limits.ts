@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, type DocumentNode, type SelectionSetNode } from 'graphql';
+import { GraphQLError, Kind, type DocumentNode, type SelectionSetNode } from 'graphql';
 import { BadUserInputError } from '../../platform/errors.ts';
 
 /** Token limits are graphql-js's own (`parseOptions.maxTokens` on the server): parsing stops there. */
@@ -51,6 +51,26 @@ export function queryLimitsPlugin<C extends object>(limits: QueryLimits): Apollo
           const { depth, aliases } = measure(document);
           if (depth > limits.maxDepth) throw refuse(`The query nests ${depth} levels deep; at most ${limits.maxDepth} are allowed`);
           if (aliases > limits.maxAliases) throw refuse(`The query uses ${aliases} aliases; at most ${limits.maxAliases} are allowed`);
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Refuses a request whose operation name picks no operation of its document (a typo, or a
+ * document of several operations sent without a name) as Apollo Server does for a schema of
+ * its own: OPERATION_RESOLUTION_FAILURE, HTTP 400. A gateway's executor is otherwise handed no
+ * operation, fails, and the client's mistake reaches it as an internal error.
+ */
+export function operationResolvedPlugin<C extends object>(): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, request }) {
+          if (operation) return;
+          const message = request.operationName ? `Unknown operation named "${request.operationName}".` : 'Must provide operation name if query contains multiple operations.';
+          throw new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } });
         },
       };
     },
