@@ -5,6 +5,7 @@ import type { GatewayExecutionResult, GatewayGraphQLRequestContext, GatewayGraph
 import { Kind, print, visit, type DefinitionNode, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { graphqlCommonJs } from '../platform/graphql/commonjs.ts';
 import type { Identity } from '../platform/auth/identity.ts';
+import type { PlainRequest } from '../platform/http/server.ts';
 import type { CacheExtension } from '../platform/response-cache/reads.ts';
 import { objectsAt, splitQuery, type EntityCache, type Split } from './entity-cache.ts';
 import { cacheExtensionOf, collectFetch, type CacheCollector } from './response-cache.ts';
@@ -31,14 +32,42 @@ import { cacheExtensionOf, collectFetch, type CacheCollector } from './response-
 export interface PassthroughStats {
   passed: number;
   planned: number;
+  /** Of the passed: answered without Apollo Server's request pipeline (`answer` below). */
+  direct: number;
   /** Passed, by operation name (the first 1,000 names seen). */
   passedByName: Map<string, number>;
 }
 
 type Decision = { subgraph: string; query: string; document: DocumentNode; split: Split | null } | null;
 
+/**
+ * What `answer` leaves in a request's context when it does not answer: the subgraph's
+ * response, for Apollo's run of the same request (Apollo copies the context's fields into
+ * the one its executor gets, so it travels as a field).
+ */
+export interface PassthroughContext {
+  passthroughFetch?: { request: PlainRequest; response: GatewayGraphQLResponse | null };
+}
+
+/** The passthrough gateway, and its answers that skip Apollo Server (gateway/server.ts offers them to the HTTP server). */
+export interface Passthrough extends GatewayInterface {
+  stats: PassthroughStats;
+  /**
+   * The subgraph's clean answer (data, no error) to a request whose exact text (and
+   * operation name) Apollo Server already ran to this gateway's passthrough, sent the way
+   * that run sent it; null when the text is not known or the answer is not clean. What the
+   * subgraph answered then is kept with `context`, so Apollo, answering the same request
+   * with that context, formats it (errors, SOURCE_UNAVAILABLE) without asking again.
+   */
+  answer(request: PlainRequest, context: object): Promise<{ data: Record<string, unknown> } | null>;
+}
+
+/** How many client texts, and how much text, are kept as known to pass (all are forgotten when either is reached, then learned again). */
+const KNOWN_MAX = 1_000;
+const KNOWN_MAX_CHARS = 16 * 1024 * 1024;
+
 /** `entities`: the entity cache, when on (gateway/entity-cache.ts): operations that split are answered through it. */
-export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string, sources: () => Map<string, GraphQLDataSource>, entities?: EntityCache): GatewayInterface & { stats: PassthroughStats } {
+export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string, sources: () => Map<string, GraphQLDataSource>, entities?: EntityCache): Passthrough {
   const supergraph = Supergraph.build(supergraphSdl);
   const apiSchema = supergraph.apiSchema();
   const planner = new QueryPlanner(supergraph);
@@ -46,7 +75,23 @@ export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string
   for (const subgraph of supergraph.subgraphs()) subgraphSchemas.set(subgraph.name, subgraph.schema);
   // Per parsed document (Apollo keeps one per query text) and operation name.
   const decisions = new WeakMap<DocumentNode, Map<string, Decision>>();
-  const stats: PassthroughStats = { passed: 0, planned: 0, passedByName: new Map() };
+  const stats: PassthroughStats = { passed: 0, planned: 0, direct: 0, passedByName: new Map() };
+  /**
+   * Client texts Apollo ran here and passed whole (never split): by then it had parsed and
+   * validated the text and every plugin had accepted the operation (limits, safelist), all
+   * of which depend on the text alone. The operation's own name is what the subgraph is sent.
+   */
+  type Known = { decision: NonNullable<Decision>; operationName: string | undefined };
+  /** By the client's operation name exactly (none: undefined; '' is a name no operation has), then text. */
+  const known = new Map<string | undefined, Map<string, Known>>();
+  let knownCount = 0;
+  let knownChars = 0;
+  const knownAs = (query: string, operationName: string | undefined) => known.get(operationName)?.get(query);
+
+  const countPassed = (name: string) => {
+    stats.passed++;
+    if (stats.passedByName.has(name) || stats.passedByName.size < 1_000) stats.passedByName.set(name, (stats.passedByName.get(name) ?? 0) + 1);
+  };
 
   function decide(ctx: GatewayGraphQLRequestContext): Decision {
     let byName = decisions.get(ctx.document);
@@ -160,7 +205,13 @@ export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string
       }
       entities.stats.unsplit++;
     }
-    const response = await send(ctx, decision.subgraph, decision.query, decision.document, ctx.request.variables, ctx.operation.name?.value);
+    // Already fetched by `answer` for this very request (its context, the same text): not asked again.
+    const context = ctx.context as PassthroughContext;
+    const before = context.passthroughFetch;
+    if (before) delete context.passthroughFetch;
+    const response = before && before.request.query === ctx.request.query && before.request.operationName === ctx.request.operationName
+      ? before.response
+      : await send(ctx, decision.subgraph, decision.query, decision.document, ctx.request.variables, ctx.operation.name?.value);
     if (!response?.data || typeof response.data !== 'object') return null;
     const errors = response.errors?.map((e) => downstreamError(e, decision.subgraph));
     return errors?.length ? { data: response.data, errors } : { data: response.data };
@@ -168,6 +219,20 @@ export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string
 
   return {
     stats,
+    async answer(request, context) {
+      const entry = knownAs(request.query, request.operationName);
+      if (!entry) return null;
+      const { decision, operationName } = entry;
+      const incoming = { request, context, document: decision.document, operationName: operationName ?? null } as unknown as GatewayGraphQLRequestContext;
+      const response = await send(incoming, decision.subgraph, decision.query, decision.document, request.variables, operationName);
+      if (response?.data && typeof response.data === 'object' && !response.errors?.length) {
+        stats.direct++;
+        countPassed(operationName ?? '');
+        return { data: response.data as Record<string, unknown> };
+      }
+      (context as PassthroughContext).passthroughFetch = { request, response };
+      return null;
+    },
     async load(options) {
       const loaded = await gateway.load(options);
       const planned = loaded.executor;
@@ -179,11 +244,21 @@ export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string
             stats.planned++;
             return planned(ctx);
           }
+          const query = ctx.request.query;
+          // Learned from clients' requests only (a warm-up's context skips the plugins that check them).
+          if (query !== undefined && !decision.split && !(ctx.context as { warmUp?: boolean }).warmUp) {
+            if (!knownAs(query, ctx.request.operationName)) {
+              if (knownCount >= KNOWN_MAX || knownChars + query.length > KNOWN_MAX_CHARS) (known.clear(), (knownCount = 0), (knownChars = 0));
+              const byName = known.get(ctx.request.operationName) ?? new Map<string, Known>();
+              known.set(ctx.request.operationName, byName);
+              byName.set(query, { decision, operationName: ctx.operation.name?.value });
+              knownCount++;
+              knownChars += query.length;
+            }
+          }
           const passed = await pass(ctx, decision);
           if (passed) {
-            stats.passed++;
-            const name = ctx.operation.name?.value ?? '';
-            if (stats.passedByName.has(name) || stats.passedByName.size < 1_000) stats.passedByName.set(name, (stats.passedByName.get(name) ?? 0) + 1);
+            countPassed(ctx.operation.name?.value ?? '');
             return passed;
           }
           stats.planned++;

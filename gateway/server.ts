@@ -15,7 +15,7 @@ import { remoteSessionCheck, storeSessionCheck } from '../platform/auth/session-
 import { openKeyValueStore } from '../platform/redis/open.ts';
 import type { KeyValueStore } from '../platform/redis/store.ts';
 import { maskErrorsPlugin } from '../platform/graphql/plugins/mask-errors.ts';
-import { startHttpServer, type RunningServer } from '../platform/http/server.ts';
+import { startHttpServer, type PlainRequest, type RunningServer } from '../platform/http/server.ts';
 import { subgraphsReady } from './readiness.ts';
 import { subgraphUrls } from './subgraph-urls.ts';
 import { keepAliveFetcher, SubgraphSource } from './subgraph-source.ts';
@@ -24,7 +24,7 @@ import { notificationStreams, STREAM_PATH, type NotificationStreams } from './no
 import { createHash } from 'node:crypto';
 import { RedisKeyValueStore } from '../platform/redis/ioredis.ts';
 import { RedisTagVersions } from '../platform/response-cache/versions.ts';
-import { passthroughGateway, type PassthroughStats } from './passthrough.ts';
+import { passthroughGateway, type PassthroughContext, type PassthroughStats } from './passthrough.ts';
 import { EntityCache } from './entity-cache.ts';
 import { cacheOperationPlugin, newCollector, operationOf, ResponseCache, type CacheCollector } from './response-cache.ts';
 import { apqRegistrationPlugin, persistedErrorsPlugin, persistedStore, safelistPlugin, warmUp, type GatewayOwnOperation, type PersistedStore } from './persisted-operations.ts';
@@ -46,7 +46,7 @@ export interface GatewayOptions {
 }
 
 /** The gateway's request context: the platform's, plus where the request came from (and, for its own in-process operations only, which they are). */
-export interface GatewayContext extends RequestContext, GatewayOwnOperation {
+export interface GatewayContext extends RequestContext, GatewayOwnOperation, PassthroughContext {
   clientAddress: string;
   /** What the answer's subgraph fetches said about caching it (gateway/response-cache.ts); none when the cache is off. */
   cache?: CacheCollector;
@@ -183,6 +183,16 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   const warmed = await warmUp(apollo as never, () => gateway.schema, await persisted.known(500), () => ({
     identity: null, actor: null, clientAddress: 'warm-up', correlationId: 'warm-up', log, warmUp: true,
   }), log);
+  // A query Apollo already passed whole to one subgraph is answered again without its request
+  // pipeline (gateway/passthrough.ts `answer`). Not with the response cache (its answers are
+  // stored from Apollo's) nor with Apollo's telemetry (it reports from that pipeline); in
+  // safelist mode the text is checked against the safelist each time, as Apollo's run does.
+  const direct = served && !responseCache && config.ANGELIS_GATEWAY_APOLLO_TELEMETRY === 'off'
+    ? async (request: PlainRequest, context: GatewayContext) => {
+        if (persistedMode === 'safelist' && !(await persisted.safelisted(createHash('sha256').update(request.query).digest('hex')))) return null;
+        return served.answer(request, context);
+      }
+    : null;
   // Each request's session check (authenticate.verify), run by `admit` below.
   const sessionChecks = new WeakMap<GatewayContext, () => Promise<void>>();
   const server = await startHttpServer<GatewayContext>({
@@ -214,6 +224,7 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     },
     // Before any answer, alongside the response cache's lookup (the same round trip to Redis).
     admit: (ctx) => admitCaller(ctx.identity, sessionChecks.get(ctx) ?? (() => Promise.resolve()), ctx.clientAddress),
+    ...(direct ? { direct } : {}),
   });
   log.info({ url: server.url, subgraphs: urls, persistedOperations: persistedMode, warmed }, 'gateway listening');
   return {

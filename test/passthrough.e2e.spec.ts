@@ -3,6 +3,7 @@ import { startTestStack, type TestStack } from './support/stack.ts';
 import { okAs, role, rut } from './support/workforce.ts';
 import { companyWithProject, raiseAboutProject } from './support/sse.ts';
 import type { RunningGateway } from '../gateway/server.ts';
+import { tcpRelay } from '../platform/testing/tcp-relay.ts';
 
 /**
  * Single-subgraph queries sent as written (gateway/passthrough.ts) answer exactly what the
@@ -188,4 +189,135 @@ describe('compiled execution answers what graphql-js answers, through the gatewa
       }
     });
   }
+});
+
+/**
+ * A query Apollo Server already ran to the passthrough is answered again without its
+ * request pipeline (gateway/passthrough.ts `answer`, platform/http/server.ts `direct`): the
+ * first request of a text (and of an Accept header) is Apollo's answer, the next ones are
+ * direct, and they must be the same bytes with the same headers; anything not clean (an
+ * error, a body or header Apollo treats otherwise, a refused caller) is Apollo's, with the
+ * subgraph asked once.
+ */
+describe('answered without Apollo Server: byte for byte what Apollo answers', () => {
+  type Raw = { status: number; headers: Record<string, string>; text: string };
+  async function raw(url: string, headers: Record<string, string>, body: string): Promise<Raw> {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    return { status: res.status, headers: Object.fromEntries([...res.headers].filter(([name]) => name !== 'date')), text: await res.text() };
+  }
+  const direct = () => stack.gateway.passthrough!.direct;
+  // Requests Workforce received (its executions would count a compiled run's graphql-js re-run twice).
+  let requests = 0;
+  beforeAll(() => void stack.workforce.server.server.on('request', () => requests++));
+  const received = () => requests;
+
+  for (const op of operations.filter((o) => o.passes)) {
+    it(op.name, async () => {
+      const opName = /query (\w+)/.exec(op.query)![1];
+      for (const [who, headers] of Object.entries(callers())) {
+        // A text this gateway has not seen: its first request runs in Apollo.
+        const body = JSON.stringify({ query: op.query.replace(`query ${opName}`, `query ${opName}_direct_${who}`), variables: op.variables?.() ?? {} });
+        const asked = received();
+        const first = await raw(stack.gateway.url, headers, body);
+        const perRequest = received() - asked;
+        const before = { direct: direct(), received: received() };
+        const again = [await raw(stack.gateway.url, headers, body), await raw(stack.gateway.url, headers, body)];
+        for (const r of again) expect(r, `${op.name} as ${who}`).toEqual(first);
+        const clean = !JSON.parse(first.text).errors;
+        // Clean answers are direct; the others are Apollo's, from the fetch the direct attempt made (no extra one).
+        expect(direct() - before.direct, `${op.name} as ${who}`).toBe(clean ? 2 : 0);
+        expect(received() - before.received, `${op.name} as ${who}: Workforce asked as often as for Apollo's run`).toBe(2 * perRequest);
+        // And what the planned path answers.
+        expect(JSON.parse(first.text)).toEqual((await post(planned.url, headers, JSON.parse(body).query, JSON.parse(body).variables)).body);
+      }
+    });
+  }
+
+  it('answers only bodies and headers Apollo reads as a plain request, with the content type Apollo chose for the Accept header', async () => {
+    const admin = role.admin();
+    const query = `query Shapes { companies(first: 2) { nodes { id name } } }`;
+    // Each shape three times: Apollo's answer first (a new text, operation name or Accept header), then direct when `direct` says so.
+    const shapes: { name: string; body: unknown; headers?: Record<string, string>; direct: boolean; status: number }[] = [
+      { name: 'query only', body: { query }, direct: true, status: 200 },
+      { name: 'null operation name and variables (the same request)', body: { query, operationName: null, variables: null }, direct: true, status: 200 },
+      { name: 'empty variables', body: { query, variables: {} }, direct: true, status: 200 },
+      { name: 'the operation named', body: { query, operationName: 'Shapes' }, direct: true, status: 200 },
+      { name: 'graphql-response+json accepted', body: { query }, headers: { accept: 'application/graphql-response+json' }, direct: true, status: 200 },
+      { name: 'json with a charset', body: { query }, headers: { 'content-type': 'application/json; charset=utf-8' }, direct: true, status: 200 },
+      { name: 'an unknown operation name', body: { query, operationName: 'Other' }, direct: false, status: 400 },
+      { name: 'an empty operation name (no operation has it)', body: { query, operationName: '' }, direct: false, status: 400 },
+      { name: 'extensions', body: { query, extensions: {} }, direct: false, status: 200 },
+      { name: 'variables as a list', body: { query, variables: [] }, direct: false, status: 400 },
+      { name: 'variables as a string', body: { query, variables: '{}' }, direct: false, status: 400 },
+      { name: 'an operation name that is not a string', body: { query, operationName: 5 }, direct: false, status: 400 },
+      { name: 'text/plain (CSRF)', body: { query }, headers: { 'content-type': 'text/plain' }, direct: false, status: 400 },
+      { name: 'a body that is a list', body: [{ query }], direct: false, status: 400 },
+      { name: 'an Accept header Apollo refuses', body: { query }, headers: { accept: 'text/html' }, direct: false, status: 406 },
+    ];
+    for (const shape of shapes) {
+      const body = JSON.stringify(shape.body);
+      const first = await raw(stack.gateway.url, { ...admin, ...shape.headers }, body);
+      expect(first.status, shape.name).toBe(shape.status);
+      const before = direct();
+      for (let i = 0; i < 2; i++) expect(await raw(stack.gateway.url, { ...admin, ...shape.headers }, body), shape.name).toEqual(first);
+      expect(direct() - before, shape.name).toBe(shape.direct ? 2 : 0);
+      if (shape.status === 200) expect(JSON.parse(first.text).data.companies.nodes.length, shape.name).toBeGreaterThan(0);
+    }
+    // The content type follows the Accept header, as Apollo's does.
+    expect((await raw(stack.gateway.url, { ...admin, accept: 'application/graphql-response+json' }, JSON.stringify({ query }))).headers['content-type']).toBe('application/graphql-response+json; charset=utf-8');
+    expect((await raw(stack.gateway.url, admin, JSON.stringify({ query }))).headers['content-type']).toBe('application/json; charset=utf-8');
+  });
+
+  it('a refused caller gets Apollo\'s refusal, and the subgraph is not asked', async () => {
+    const limited = await stack.startGateway({}, { ANGELIS_GATEWAY_RATE_LIMIT_PER_IDENTITY: 3 });
+    const caller = role.manager(ids.A, `limited-${Date.now()}@alpha.example`);
+    const body = JSON.stringify({ query: `query Limited { companies(first: 1) { nodes { id } } }` });
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await raw(limited.url, caller, body));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(limited.passthrough!.direct).toBe(2);
+    const asked = received();
+    const refused = await raw(limited.url, caller, body);
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.text).errors[0].extensions.code).toBe('RATE_LIMITED');
+    expect(limited.passthrough!.direct).toBe(2);
+    expect(received()).toBe(asked);
+    // Without a caller the development header names, the request is anonymous: Apollo answers it (Workforce refuses the read).
+    const anonymous = [await raw(limited.url, {}, body), await raw(limited.url, {}, body)];
+    expect(anonymous[1]).toEqual(anonymous[0]);
+    expect(JSON.parse(anonymous[0].text).errors?.[0]?.extensions?.code).toBeDefined();
+    expect(limited.passthrough!.direct).toBe(2);
+  });
+
+  it('in safelist mode, an operation taken off the safelist is refused at once', async () => {
+    const safelist = await stack.startGateway({}, { ANGELIS_GATEWAY_PERSISTED_OPERATIONS: 'safelist' });
+    const query = `query Listed { companies(first: 1) { nodes { id name } } }`;
+    const [hash] = await safelist.persisted.register([query]);
+    const body = JSON.stringify({ query });
+    const answers = [await raw(safelist.url, role.admin(), body), await raw(safelist.url, role.admin(), body)];
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[0].status).toBe(200);
+    expect(safelist.passthrough!.direct).toBe(1);
+    await stack.store.client.del(`${stack.keyPrefix}gateway:safelist:${hash}`);
+    const refused = await raw(safelist.url, role.admin(), body);
+    expect(JSON.parse(refused.text).errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(safelist.passthrough!.direct).toBe(1);
+  });
+
+  it('a subgraph that went down after its text was learned: Apollo reports it from the one failed fetch', async () => {
+    const relay = await tcpRelay({ host: '127.0.0.1', port: stack.workforce.server.port });
+    const gw = await stack.startGateway({ subgraphUrls: { workforce: `http://127.0.0.1:${relay.port}/graphql`, ciam: stack.ciam.server.url, safety: stack.safety.server.url, saferapp: stack.saferapp.server.url, fit2000: stack.fit2000.server.url } });
+    const body = JSON.stringify({ query: `query Down($id: ID!) { profile(id: $id) { id fullName } }`, variables: { id: ids.P } });
+    const up = [await raw(gw.url, role.admin(), body), await raw(gw.url, role.admin(), body)];
+    expect(up[1]).toEqual(up[0]);
+    expect(JSON.parse(up[0].text).data.profile.fullName).toBe('Pía Passthrough');
+    expect(gw.passthrough!.direct).toBe(1);
+    await relay.cut();
+    const down = JSON.parse((await raw(gw.url, role.admin(), body)).text);
+    expect(down.data).toEqual({ profile: null });
+    expect(down.errors[0].extensions.code).toBe('SOURCE_UNAVAILABLE');
+    expect(down.errors[0].path).toEqual(['profile']);
+    expect(gw.passthrough!.direct).toBe(1);
+    await relay.restore();
+  });
 });

@@ -32,8 +32,25 @@ export interface HttpServerOptions<C extends BaseContext> {
    * refusal is reported as a refused context is, and the cached answer is not given.
    */
   admit?: (context: C) => Promise<void>;
+  /**
+   * Answers a JSON POST /graphql without Apollo's request pipeline when it can (the gateway: a
+   * query Apollo already sent whole to one subgraph, gateway/passthrough.ts): the result, or
+   * null for Apollo to answer, with the same context (admitted once). Only offered a body
+   * Apollo would read as a plain request (no extensions, no persisted query) from a client
+   * whose Accept header Apollo has already answered: the answer gets the headers Apollo
+   * gave every 200 answer for that header (content type, cache-control), and is serialised
+   * as Apollo serialises a result.
+   */
+  direct?: (request: PlainRequest, context: C) => Promise<{ data: Record<string, unknown> } | null>;
   /** Runs around each GraphQL request's execution (a subgraph's read log: platform/response-cache/reads.ts). */
   around?: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+/** A GraphQL request as a client's POST body gives it, read as Apollo reads it (no operation name: undefined). */
+export interface PlainRequest {
+  query: string;
+  operationName?: string;
+  variables?: Record<string, unknown>;
 }
 
 export interface RunningServer {
@@ -61,6 +78,28 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
   });
 }
 
+/** A plain object: what Apollo accepts as `variables` (isStringRecord). */
+const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The request `direct` may answer: a POST body Apollo reads as exactly these fields (its
+ * checks in runHttpQuery: query a string, operationName a string or null, variables an
+ * object or null, no extensions), sent as application/json (which Apollo's CSRF check
+ * passes). Anything else goes to Apollo, which answers or refuses it as it always does.
+ */
+function plainRequest(req: http.IncomingMessage, body: unknown): PlainRequest | null {
+  const type = req.headers['content-type'];
+  if (!type || type.split(';', 1)[0].trim().toLowerCase() !== 'application/json' || !isRecord(body)) return null;
+  const { query, operationName, variables, ...rest } = body;
+  if (typeof query !== 'string' || Object.keys(rest).length > 0) return null;
+  if (operationName != null && typeof operationName !== 'string') return null;
+  if (variables != null && !isRecord(variables)) return null;
+  return { query, operationName: operationName ?? undefined, variables: variables ?? undefined };
+}
+
+/** How many Accept headers' answer headers are remembered (clients send a handful; the rest go to Apollo). */
+const ANSWER_HEADERS_MAX = 100;
+
 function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
@@ -72,6 +111,17 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
  */
 export async function startHttpServer<C extends BaseContext>(o: HttpServerOptions<C>): Promise<RunningServer> {
   const limit = o.maxBodyBytes ?? 1_000_000;
+  // The headers Apollo gave POSTs' 200 answers, by the request's Accept header (its content
+  // negotiation depends on nothing else); null once two of its answers differed.
+  const answerHeaders = new Map<string, [string, string][] | null>();
+  const learnHeaders = (accept: string, headers: [string, string][]) => {
+    const known = answerHeaders.get(accept);
+    if (known === undefined) {
+      if (answerHeaders.size < ANSWER_HEADERS_MAX) answerHeaders.set(accept, headers);
+    } else if (known && JSON.stringify(known) !== JSON.stringify(headers)) {
+      answerHeaders.set(accept, null);
+    }
+  };
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
@@ -84,10 +134,6 @@ export async function startHttpServer<C extends BaseContext>(o: HttpServerOption
       if (route) return await route(req, res);
       if (url.pathname !== '/graphql') return json(res, 404, { error: 'not found' });
 
-      const headers = new HeaderMap();
-      for (const [k, v] of Object.entries(req.headers)) {
-        if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-      }
       let body: unknown = undefined;
       let text = '';
       if (req.method === 'POST') {
@@ -125,6 +171,33 @@ export async function startHttpServer<C extends BaseContext>(o: HttpServerOption
           }
         }
       }
+      // Answered without Apollo's pipeline when the request is one it already ran (see `direct`).
+      const accept = req.headers.accept ?? '';
+      const answered = o.direct && req.method === 'POST' ? answerHeaders.get(accept) : undefined;
+      const plain = answered ? plainRequest(req, body) : null;
+      if (plain) {
+        let admitted: C | undefined;
+        try {
+          admitted = cached ?? (await context());
+        } catch (err) {
+          context = () => Promise.reject(err);
+        }
+        if (admitted) {
+          const ready = admitted;
+          context = () => Promise.resolve(ready);
+          const answer = await o.direct!(plain, ready);
+          if (answer) {
+            for (const [k, v] of answered!) res.setHeader(k, v);
+            res.statusCode = 200;
+            // Apollo's own serialisation of a result (prettyJSONStringify).
+            return void res.end(`${JSON.stringify(answer)}\n`);
+          }
+        }
+      }
+      const headers = new HeaderMap();
+      for (const [k, v] of Object.entries(req.headers)) {
+        if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+      }
       const execute = () => o.apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
         context,
@@ -133,6 +206,7 @@ export async function startHttpServer<C extends BaseContext>(o: HttpServerOption
       for (const [k, v] of result.headers) res.setHeader(k, v);
       res.statusCode = result.status ?? 200;
       if (result.body.kind === 'complete') {
+        if (o.direct && req.method === 'POST' && res.statusCode === 200) learnHeaders(accept, [...result.headers]);
         if (cached) o.responseCache!.store(req, text, body, cached, { status: res.statusCode, contentType: result.headers.get('content-type') ?? 'application/json', body: result.body.string });
         return void res.end(result.body.string);
       }
