@@ -184,12 +184,13 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
     identity: null, actor: null, clientAddress: 'warm-up', correlationId: 'warm-up', log, warmUp: true,
   }), log);
   // A query Apollo already passed whole to one subgraph is answered again without its request
-  // pipeline (gateway/passthrough.ts `answer`). Not with the response cache (its answers are
-  // stored from Apollo's) nor with Apollo's telemetry (it reports from that pipeline); in
-  // safelist mode the text is checked against the safelist each time, as Apollo's run does.
-  const direct = served && !responseCache && config.ANGELIS_GATEWAY_APOLLO_TELEMETRY === 'off'
+  // pipeline (gateway/passthrough.ts `answer`). Not with Apollo's telemetry (it reports from
+  // that pipeline); in safelist mode the text is checked against the safelist each time, as
+  // Apollo's run does; the response cache learns it is a query, as cacheOperationPlugin tells it.
+  const direct = served && config.ANGELIS_GATEWAY_APOLLO_TELEMETRY === 'off'
     ? async (request: PlainRequest, context: GatewayContext) => {
         if (persistedMode === 'safelist' && !(await persisted.safelisted(createHash('sha256').update(request.query).digest('hex')))) return null;
+        if (context.cache) context.cache.operation = 'query';
         return served.answer(request, context);
       }
     : null;

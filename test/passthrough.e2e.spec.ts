@@ -304,6 +304,31 @@ describe('answered without Apollo Server: byte for byte what Apollo answers', ()
     expect(safelist.passthrough!.direct).toBe(1);
   });
 
+  it('with the response cache on, misses answered directly are stored, and a write still invalidates them', async () => {
+    const admin = role.admin();
+    const body = JSON.stringify({ query: `query Cached($id: ID!) { profile(id: $id) { id lastName fullName } }`, variables: { id: ids.P } });
+    const cache = cached.responseCache!.stats;
+    const read = async () => JSON.parse((await raw(cached.url, admin, body)).text).data.profile.lastName as string;
+    // Apollo's answer first (the text learned), then (the cache keeps an answer the second time it is computed) a direct one, stored, then a hit.
+    const lastName = await read();
+    let before = { direct: cached.passthrough!.direct, stored: cache.stored, hits: cache.hits };
+    expect([await read(), await read()]).toEqual([lastName, lastName]);
+    expect(cached.passthrough!.direct - before.direct).toBe(1);
+    expect(cache.stored - before.stored).toBe(1);
+    expect(cache.hits - before.hits).toBe(1);
+    for (const name of [`Direct "${Date.now()}" <b>`, 'Passthrough']) {
+      await okAs(stack, admin, `mutation($p: ID!, $n: String!) { updateProfile(id: $p, input: {lastName: $n}) { id } }`, { p: ids.P, n: name });
+      before = { direct: cached.passthrough!.direct, stored: cache.stored, hits: cache.hits };
+      const misses = cache.misses;
+      // The write invalidated the entry: every miss is answered directly with the new name, one is stored, and the cache then answers it.
+      for (let i = 0; i < 3; i++) expect(await read()).toBe(name);
+      expect(cached.passthrough!.direct - before.direct).toBe(cache.misses - misses);
+      expect(cache.misses - misses).toBeGreaterThan(0);
+      expect(cache.stored - before.stored).toBe(1);
+      expect(cache.hits - before.hits).toBeGreaterThan(0);
+    }
+  });
+
   it('a subgraph that went down after its text was learned: Apollo reports it from the one failed fetch', async () => {
     const relay = await tcpRelay({ host: '127.0.0.1', port: stack.workforce.server.port });
     const gw = await stack.startGateway({ subgraphUrls: { workforce: `http://127.0.0.1:${relay.port}/graphql`, ciam: stack.ciam.server.url, safety: stack.safety.server.url, saferapp: stack.saferapp.server.url, fit2000: stack.fit2000.server.url } });

@@ -38,8 +38,8 @@ export interface HttpServerOptions<C extends BaseContext> {
    * null for Apollo to answer, with the same context (admitted once). Only offered a body
    * Apollo would read as a plain request (no extensions, no persisted query) from a client
    * whose Accept header Apollo has already answered: the answer gets the headers Apollo
-   * gave every 200 answer for that header (content type, cache-control), and is serialised
-   * as Apollo serialises a result.
+   * gave every 200 answer for that header (content type, cache-control), is serialised
+   * as Apollo serialises a result, and is offered to the response cache as Apollo's are.
    */
   direct?: (request: PlainRequest, context: C) => Promise<{ data: Record<string, unknown> } | null>;
   /** Runs around each GraphQL request's execution (a subgraph's read log: platform/response-cache/reads.ts). */
@@ -190,7 +190,9 @@ export async function startHttpServer<C extends BaseContext>(o: HttpServerOption
             for (const [k, v] of answered!) res.setHeader(k, v);
             res.statusCode = 200;
             // Apollo's own serialisation of a result (prettyJSONStringify).
-            return void res.end(`${JSON.stringify(answer)}\n`);
+            const string = `${JSON.stringify(answer)}\n`;
+            if (cached) o.responseCache!.store(req, text, body, cached, { status: 200, contentType: String(res.getHeader('content-type') ?? 'application/json'), body: string });
+            return void res.end(string);
           }
         }
       }
