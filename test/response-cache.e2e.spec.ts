@@ -56,6 +56,24 @@ beforeAll(async () => {
 afterAll(async () => stack?.stop());
 
 describe('answers from the cache', () => {
+  it('a cached answer is the computed one byte for byte, headers included, for each Accept header', async () => {
+    for (const accept of [undefined, 'application/graphql-response+json']) {
+      const body = JSON.stringify({ query: `query Bytes${accept ? 'Graphql' : 'Json'}($id: ID!) { profile(id: $id) { id fullName } }`, variables: { id: profileIds[1] } });
+      const answers = [];
+      const hits = cacheOf(stack.gateway).hits;
+      // Computed, computed and kept, then from the cache.
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(stack.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', ...admin, ...(accept ? { accept } : {}) }, body });
+        answers.push({ status: res.status, headers: Object.fromEntries([...res.headers].filter(([name]) => name !== 'date')), text: await res.text() });
+      }
+      expect(cacheOf(stack.gateway).hits).toBe(hits + 1);
+      expect(answers[0].headers['cache-control']).toBe('no-store');
+      expect(answers[0].headers['content-type']).toBe(`${accept ?? 'application/json'}; charset=utf-8`);
+      expect(answers[1]).toEqual(answers[0]);
+      expect(answers[2]).toEqual(answers[0]);
+    }
+  });
+
   it('serves a repeated query without asking Workforce, and the client never sees the cache tags', async () => {
     const before = { ...cacheOf(stack.gateway) };
     const first = await post(stack.gateway.url, admin, BY_ID, { id: profileIds[0] });

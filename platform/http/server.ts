@@ -112,7 +112,8 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
 export async function startHttpServer<C extends BaseContext>(o: HttpServerOptions<C>): Promise<RunningServer> {
   const limit = o.maxBodyBytes ?? 1_000_000;
   // The headers Apollo gave POSTs' 200 answers, by the request's Accept header (its content
-  // negotiation depends on nothing else); null once two of its answers differed.
+  // negotiation depends on nothing else); null once two of its answers differed. Answers not
+  // computed by Apollo (direct ones, the response cache's) get the same.
   const answerHeaders = new Map<string, [string, string][] | null>();
   const learnHeaders = (accept: string, headers: [string, string][]) => {
     const known = answerHeaders.get(accept);
@@ -165,7 +166,11 @@ export async function startHttpServer<C extends BaseContext>(o: HttpServerOption
           } else {
             context = () => Promise.resolve(ready);
             if (hit) {
-              res.writeHead(200, { 'content-type': hit.contentType });
+              // With the headers Apollo gives such an answer (cache-control: no-store), when it gave them for this Accept header.
+              const apollo = answerHeaders.get(req.headers.accept ?? '');
+              if (apollo && apollo.some(([k, v]) => k === 'content-type' && v === hit.contentType)) for (const [k, v] of apollo) res.setHeader(k, v);
+              else res.setHeader('content-type', hit.contentType);
+              res.statusCode = 200;
               return void res.end(hit.body);
             }
           }
@@ -208,7 +213,7 @@ export async function startHttpServer<C extends BaseContext>(o: HttpServerOption
       for (const [k, v] of result.headers) res.setHeader(k, v);
       res.statusCode = result.status ?? 200;
       if (result.body.kind === 'complete') {
-        if (o.direct && req.method === 'POST' && res.statusCode === 200) learnHeaders(accept, [...result.headers]);
+        if ((o.direct || o.responseCache) && req.method === 'POST' && res.statusCode === 200) learnHeaders(accept, [...result.headers]);
         if (cached) o.responseCache!.store(req, text, body, cached, { status: res.statusCode, contentType: result.headers.get('content-type') ?? 'application/json', body: result.body.string });
         return void res.end(result.body.string);
       }
