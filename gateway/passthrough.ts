@@ -79,9 +79,11 @@ export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string
   /**
    * Client texts Apollo ran here and passed whole (never split): by then it had parsed and
    * validated the text and every plugin had accepted the operation (limits, safelist), all
-   * of which depend on the text alone. The operation's own name is what the subgraph is sent.
+   * of which depend on the text alone. Kept as text only (the subgraph, the operation as sent
+   * to it, and its name), never the parsed document, whose tree is two orders of magnitude
+   * larger than the text; bounded by the characters held.
    */
-  type Known = { decision: NonNullable<Decision>; operationName: string | undefined };
+  type Known = { subgraph: string; query: string; operationName: string | undefined };
   /** By the client's operation name exactly (none: undefined; '' is a name no operation has), then text. */
   const known = new Map<string | undefined, Map<string, Known>>();
   let knownCount = 0;
@@ -124,7 +126,7 @@ export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string
   }
 
   /** One request to a subgraph through its data source, or null when it threw. */
-  async function send(ctx: GatewayGraphQLRequestContext, subgraph: string, query: string, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): Promise<GatewayGraphQLResponse | null> {
+  async function send(ctx: GatewayGraphQLRequestContext, subgraph: string, query: string, document: DocumentNode | undefined, variables: Record<string, unknown> | undefined, operationName: string | undefined): Promise<GatewayGraphQLResponse | null> {
     const source = sources().get(subgraph);
     if (!source) return null;
     try {
@@ -222,9 +224,10 @@ export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string
     async answer(request, context) {
       const entry = knownAs(request.query, request.operationName);
       if (!entry) return null;
-      const { decision, operationName } = entry;
-      const incoming = { request, context, document: decision.document, operationName: operationName ?? null } as unknown as GatewayGraphQLRequestContext;
-      const response = await send(incoming, decision.subgraph, decision.query, decision.document, request.variables, operationName);
+      const { subgraph, query, operationName } = entry;
+      const incoming = { request, context, operationName: operationName ?? null } as unknown as GatewayGraphQLRequestContext;
+      // No document: a subgraph that cannot be reached has its answer built from the text (unavailable-response.ts).
+      const response = await send(incoming, subgraph, query, undefined, request.variables, operationName);
       if (response?.data && typeof response.data === 'object' && !response.errors?.length) {
         stats.direct++;
         countPassed(operationName ?? '');
@@ -248,12 +251,13 @@ export function passthroughGateway(gateway: ApolloGateway, supergraphSdl: string
           // Learned from clients' requests only (a warm-up's context skips the plugins that check them).
           if (query !== undefined && !decision.split && !(ctx.context as { warmUp?: boolean }).warmUp) {
             if (!knownAs(query, ctx.request.operationName)) {
-              if (knownCount >= KNOWN_MAX || knownChars + query.length > KNOWN_MAX_CHARS) (known.clear(), (knownCount = 0), (knownChars = 0));
+              const chars = query.length + decision.query.length;
+              if (knownCount >= KNOWN_MAX || knownChars + chars > KNOWN_MAX_CHARS) (known.clear(), (knownCount = 0), (knownChars = 0));
               const byName = known.get(ctx.request.operationName) ?? new Map<string, Known>();
               known.set(ctx.request.operationName, byName);
-              byName.set(query, { decision, operationName: ctx.operation.name?.value });
+              byName.set(query, { subgraph: decision.subgraph, query: decision.query, operationName: ctx.operation.name?.value });
               knownCount++;
-              knownChars += query.length;
+              knownChars += chars;
             }
           }
           const passed = await pass(ctx, decision);

@@ -189,7 +189,8 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   // Apollo's run does; the response cache learns it is a query, as cacheOperationPlugin tells it.
   const direct = served && config.ANGELIS_GATEWAY_APOLLO_TELEMETRY === 'off'
     ? async (request: PlainRequest, context: GatewayContext) => {
-        if (persistedMode === 'safelist' && !(await persisted.safelisted(createHash('sha256').update(request.query).digest('hex')))) return null;
+        // Not listed, or the safelist could not be read: Apollo answers (and refuses) as it does.
+        if (persistedMode === 'safelist' && !(await persisted.safelisted(createHash('sha256').update(request.query).digest('hex')).catch(() => false))) return null;
         if (context.cache) context.cache.operation = 'query';
         return served.answer(request, context);
       }

@@ -96,6 +96,7 @@ describe('query limits', () => {
     const query = `query Mine { offerings { code } }`;
     for (const [body, message] of [
       [{ query, operationName: 'Other' }, 'Unknown operation named "Other".'],
+      [{ query, operationName: '' }, 'Unknown operation named "".'],
       [{ query: `${query} query Second { __typename }` }, 'Must provide operation name if query contains multiple operations.'],
     ] as const) {
       const res = await fetch(fresh.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-angelis-dev-user': 'admin@angelis.test' }, body: JSON.stringify(body) });

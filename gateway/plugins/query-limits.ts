@@ -69,7 +69,7 @@ export function operationResolvedPlugin<C extends object>(): ApolloServerPlugin<
       return {
         async didResolveOperation({ operation, request }) {
           if (operation) return;
-          const message = request.operationName ? `Unknown operation named "${request.operationName}".` : 'Must provide operation name if query contains multiple operations.';
+          const message = request.operationName != null ? `Unknown operation named "${request.operationName}".` : 'Must provide operation name if query contains multiple operations.';
           throw new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } });
         },
       };
