@@ -27,7 +27,7 @@ import { RedisTagVersions } from '../platform/response-cache/versions.ts';
 import { passthroughGateway, type PassthroughContext, type PassthroughStats } from './passthrough.ts';
 import { EntityCache } from './entity-cache.ts';
 import { cacheOperationPlugin, newCollector, operationOf, ResponseCache, type CacheCollector } from './response-cache.ts';
-import { apqRegistrationPlugin, persistedErrorsPlugin, persistedStore, safelistPlugin, warmUp, type GatewayOwnOperation, type PersistedStore } from './persisted-operations.ts';
+import { apqRegistrationPlugin, persistedErrorsPlugin, persistedStore, safelistPlugin, sha256, warmUp, type GatewayOwnOperation, type PersistedStore } from './persisted-operations.ts';
 
 export interface GatewayOptions {
   port?: number;
@@ -190,12 +190,12 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   const direct = served && config.ANGELIS_GATEWAY_APOLLO_TELEMETRY === 'off'
     ? async (request: PlainRequest, context: GatewayContext) => {
         // Not listed, or the safelist could not be read: Apollo answers (and refuses) as it does.
-        if (persistedMode === 'safelist' && !(await persisted.safelisted(createHash('sha256').update(request.query).digest('hex')).catch(() => false))) return null;
+        if (persistedMode === 'safelist' && !(await persisted.safelisted(sha256(request.query)).catch(() => false))) return null;
         if (context.cache) context.cache.operation = 'query';
         return served.answer(request, context);
       }
     : null;
-  // Each request's session check (authenticate.verify), run by `admit` below.
+  // Each request's session check (the authenticator's `confirm`), run by `admit` below.
   const sessionChecks = new WeakMap<GatewayContext, () => Promise<void>>();
   const server = await startHttpServer<GatewayContext>({
     host: config.ANGELIS_GATEWAY_HOST,

@@ -147,57 +147,49 @@ export async function startHttpServer<C extends BaseContext>(o: HttpServerOption
       }
       const admit = o.admit;
       let context = admit ? async () => { const built = await o.context(req); await admit(built); return built; } : () => o.context(req);
+      // Answered before Apollo when it can be: from the response cache, or directly (see `direct`:
+      // a request Apollo already ran, from a client whose Accept header it has answered).
+      const accept = req.headers.accept ?? '';
+      const answered = o.direct && req.method === 'POST' ? answerHeaders.get(accept) : undefined;
+      const plain = answered ? plainRequest(req, body) : null;
+      const lookup = o.responseCache && req.method === 'POST' && text ? o.responseCache : undefined;
+      // The context the cache looked up with (its miss is offered Apollo's answer, or the direct one).
       let cached: C | undefined;
-      // With a cache, the context is built first (the token verified), then `admit` runs alongside the lookup: a hit is answered without Apollo.
-      if (o.responseCache && req.method === 'POST' && text) {
+      if (lookup || plain) {
+        // The context is built once (the token verified), then `admit` runs alongside the cache's lookup; Apollo gets the same context.
+        let built: C | undefined;
         try {
-          cached = await o.context(req);
+          built = await o.context(req);
         } catch (err) {
           // Apollo reports a refused context (UNAUTHENTICATED, RATE_LIMITED) as it always does.
           context = () => Promise.reject(err);
         }
-        if (cached) {
-          const ready = cached;
+        if (built) {
+          const ready = built;
           const admitted = admit ? admit(ready).then(() => null, (err: unknown) => ({ err })) : null;
-          const [refused, hit] = await Promise.all([admitted, o.responseCache.lookup(req, text, body, ready)]);
+          const [refused, hit] = await Promise.all([admitted, lookup ? lookup.lookup(req, text, body, ready) : null]);
           if (refused) {
-            cached = undefined;
             context = () => Promise.reject(refused.err);
           } else {
             context = () => Promise.resolve(ready);
+            if (lookup) cached = ready;
             if (hit) {
               // With the headers Apollo gives such an answer (cache-control: no-store), when it gave them for this Accept header.
-              const apollo = answerHeaders.get(req.headers.accept ?? '');
+              const apollo = answerHeaders.get(accept);
               if (apollo && apollo.some(([k, v]) => k === 'content-type' && v === hit.contentType)) for (const [k, v] of apollo) res.setHeader(k, v);
               else res.setHeader('content-type', hit.contentType);
               res.statusCode = 200;
               return void res.end(hit.body);
             }
-          }
-        }
-      }
-      // Answered without Apollo's pipeline when the request is one it already ran (see `direct`).
-      const accept = req.headers.accept ?? '';
-      const answered = o.direct && req.method === 'POST' ? answerHeaders.get(accept) : undefined;
-      const plain = answered ? plainRequest(req, body) : null;
-      if (plain) {
-        let admitted: C | undefined;
-        try {
-          admitted = cached ?? (await context());
-        } catch (err) {
-          context = () => Promise.reject(err);
-        }
-        if (admitted) {
-          const ready = admitted;
-          context = () => Promise.resolve(ready);
-          const answer = await o.direct!(plain, ready);
-          if (answer) {
-            for (const [k, v] of answered!) res.setHeader(k, v);
-            res.statusCode = 200;
-            // Apollo's own serialisation of a result (prettyJSONStringify).
-            const string = `${JSON.stringify(answer)}\n`;
-            if (cached) o.responseCache!.store(req, text, body, cached, { status: 200, contentType: String(res.getHeader('content-type') ?? 'application/json'), body: string });
-            return void res.end(string);
+            const answer = plain ? await o.direct!(plain, ready) : null;
+            if (answer) {
+              for (const [k, v] of answered!) res.setHeader(k, v);
+              res.statusCode = 200;
+              // Apollo's own serialisation of a result (prettyJSONStringify).
+              const string = `${JSON.stringify(answer)}\n`;
+              if (cached) lookup!.store(req, text, body, cached, { status: 200, contentType: String(res.getHeader('content-type') ?? 'application/json'), body: string });
+              return void res.end(string);
+            }
           }
         }
       }
