@@ -238,6 +238,38 @@ describe('answered without Apollo Server: byte for byte what Apollo answers', ()
     });
   }
 
+  it('hostile text and a page past the first, as every role: direct answers are Apollo\'s bytes', async () => {
+    const admin = role.admin();
+    const firstName = `<script>alert('x')</script> "quoted" \\ back\\slash \u202eolleh ${'ñ'.repeat(3)} {"a":1}`;
+    const hostile = (await okAs(stack, admin, `mutation($r: String!, $f: String!) { createProfile(input: {rut: $r, firstName: $f, lastName: "O'Brien", phone: "+56 9 5555 0002"}) { id } }`, { r: rut(18_700_003), f: firstName })).createProfile.id;
+    await okAs(stack, admin, `mutation($c: ID!, $p: ID!) { hireProfile(input: {companyId: $c, profileId: $p}) { status } }`, { c: ids.A, p: hostile });
+    for (const [who, headers] of Object.entries(callers())) {
+      // Three profiles a page (the hostile one among them for Alpha's manager and the admin), and the page after the first.
+      const page = `query Page_${who}($after: String) { profiles(first: 1, after: $after, search: "") { nodes { id firstName lastName } pageInfo { hasNextPage endCursor } } }`;
+      const first = JSON.parse((await raw(stack.gateway.url, headers, JSON.stringify({ query: page, variables: {} }))).text);
+      const cursor = first.data?.profiles?.pageInfo?.endCursor ?? null;
+      for (const variables of [{}, { after: cursor }, { id: hostile }]) {
+        const query = 'id' in variables ? `query Hostile_${who}($id: ID!) { profile(id: $id) { id firstName lastName } }` : page;
+        const body = JSON.stringify({ query, variables });
+        const once = await raw(stack.gateway.url, headers, body);
+        const before = direct();
+        const again = await raw(stack.gateway.url, headers, body);
+        expect(again, `${who} ${body}`).toEqual(once);
+        const clean = !JSON.parse(once.text).errors;
+        expect(direct() - before, `${who} ${body}`).toBe(clean ? 1 : 0);
+        expect(JSON.parse(once.text)).toEqual((await post(planned.url, headers, query, variables)).body);
+      }
+      if (who === 'admin') {
+        const hostileAnswer = JSON.parse((await raw(stack.gateway.url, headers, JSON.stringify({ query: `query Hostile_${who}($id: ID!) { profile(id: $id) { id firstName lastName } }`, variables: { id: hostile } }))).text);
+        expect(hostileAnswer.data.profile.firstName).toBe(firstName);
+        // The second page is another profile.
+        expect(first.data.profiles.pageInfo.hasNextPage).toBe(true);
+        const second = JSON.parse((await raw(stack.gateway.url, headers, JSON.stringify({ query: page, variables: { after: cursor } }))).text);
+        expect(second.data.profiles.nodes[0].id).not.toBe(first.data.profiles.nodes[0].id);
+      }
+    }
+  });
+
   it('answers only bodies and headers Apollo reads as a plain request, with the content type Apollo chose for the Accept header', async () => {
     const admin = role.admin();
     const query = `query Shapes { companies(first: 2) { nodes { id name } } }`;
