@@ -18,7 +18,8 @@ import { maskErrorsPlugin } from '../platform/graphql/plugins/mask-errors.ts';
 import { startHttpServer, type PlainRequest, type RunningServer } from '../platform/http/server.ts';
 import { subgraphsReady } from './readiness.ts';
 import { subgraphUrls } from './subgraph-urls.ts';
-import { keepAliveFetcher, SubgraphSource } from './subgraph-source.ts';
+import { keepAliveFetcher, SubgraphSource, type CacheStartContext } from './subgraph-source.ts';
+import { CACHE_REDIS_TIMEOUT_MS, withTimeout } from '../platform/response-cache/reads.ts';
 import { openPubSub, type PubSub } from '../platform/redis/pubsub.ts';
 import { notificationStreams, STREAM_PATH, type NotificationStreams } from './notifications/streams.ts';
 import { createHash } from 'node:crypto';
@@ -46,7 +47,7 @@ export interface GatewayOptions {
 }
 
 /** The gateway's request context: the platform's, plus where the request came from (and, for its own in-process operations only, which they are). */
-export interface GatewayContext extends RequestContext, GatewayOwnOperation, PassthroughContext {
+export interface GatewayContext extends RequestContext, GatewayOwnOperation, PassthroughContext, CacheStartContext {
   clientAddress: string;
   /** What the answer's subgraph fetches said about caching it (gateway/response-cache.ts); none when the cache is off. */
   cache?: CacheCollector;
@@ -224,8 +225,12 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
       sessionChecks.set(context, confirm);
       return context;
     },
-    // Before any answer, alongside the response cache's lookup (the same round trip to Redis).
-    admit: (ctx) => admitCaller(ctx.identity, sessionChecks.get(ctx) ?? (() => Promise.resolve()), ctx.clientAddress),
+    // Before any answer, alongside the response cache's lookup (the same round trip to Redis),
+    // and the tag versions' count every subgraph would otherwise read before its data.
+    admit: (ctx) => {
+      if (tagVersions) ctx.cacheStart = withTimeout(tagVersions.start(), CACHE_REDIS_TIMEOUT_MS).catch(() => null);
+      return admitCaller(ctx.identity, sessionChecks.get(ctx) ?? (() => Promise.resolve()), ctx.clientAddress);
+    },
     ...(direct ? { direct } : {}),
   });
   log.info({ url: server.url, subgraphs: urls, persistedOperations: persistedMode, warmed }, 'gateway listening');

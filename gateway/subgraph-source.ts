@@ -10,7 +10,7 @@ import { isUnreachable, UNAVAILABLE_STATUSES, unavailableResponse } from './unav
 import { InflightFetches, mutationDone } from './inflight.ts';
 import { collectFetch, type CacheCollector } from './response-cache.ts';
 import { stillCurrent, type TagVersions } from '../platform/response-cache/versions.ts';
-import { CACHE_REDIS_TIMEOUT_MS, withTimeout } from '../platform/response-cache/reads.ts';
+import { CACHE_REDIS_TIMEOUT_MS, CACHE_START_HEADER, formatCacheStart, withTimeout } from '../platform/response-cache/reads.ts';
 
 /** A subgraph's HTTP answer, as the data source reads it. */
 export interface SubgraphHttpResponse {
@@ -62,6 +62,16 @@ export function keepAliveFetcher(timeoutMs: number, connectionsPerSubgraph = 64)
     };
   };
   return { fetcher, close: () => agent.close() };
+}
+
+/**
+ * What admission leaves in the context for the fetches: the tag versions' count
+ * (platform/response-cache/versions.ts), read in the same Redis round trip as the rate-limit
+ * charge, so a subgraph asked with it need not read it again; null when it could not be read
+ * (the subgraph then reads it itself). Never rejects.
+ */
+export interface CacheStartContext {
+  cacheStart?: Promise<{ epoch: string; count: number } | null>;
 }
 
 /**
@@ -155,6 +165,9 @@ export class SubgraphSource implements GraphQLDataSource<RequestContext> {
       const address = (context as { clientAddress?: string }).clientAddress;
       if (address) headers[CLIENT_ADDRESS_HEADER] = signClientAddress(address, this.identitySecret);
       if (context.identity) headers[IDENTITY_HEADER] = signIdentity(context.identity, this.identitySecret);
+      // The count read when the caller was admitted: the subgraph then takes it rather than asking Redis.
+      const start = await (context as CacheStartContext).cacheStart;
+      if (start) headers[CACHE_START_HEADER] = formatCacheStart(start);
     }
     const { http: _http, ...body } = request;
     const response = await this.fetcher(this.url, { method: 'POST', headers, body: JSON.stringify(body) });

@@ -3,6 +3,8 @@ import { startTestStack, type TestStack } from './support/stack.ts';
 import { okAs, role, rut } from './support/workforce.ts';
 import { companyWithProject, raiseAboutProject } from './support/sse.ts';
 import type { RunningGateway } from '../gateway/server.ts';
+import { CACHE_START_HEADER, parseCacheStart } from '../platform/response-cache/reads.ts';
+import { RedisTagVersions } from '../platform/response-cache/versions.ts';
 
 /**
  * The gateway's response cache, through the gateway, with two instances on one Redis:
@@ -112,6 +114,35 @@ describe('answers from the cache', () => {
     expect((await post(stack.gateway.url, admin, BY_ID, { id: p1 })).data.profile.phone).toBe('+56 9 1000 0000');
     expect(cacheOf(stack.gateway).hits).toBe(hits + 1);
     expect(workforceStatements()).toBe(statements);
+  });
+
+  it("Workforce is sent the count read when the caller was admitted: this Redis's epoch, and at least the count of a write already answered", async () => {
+    const sent = new Map<string, (string | undefined)[]>();
+    const listen = (req: { headers: Record<string, unknown> }) => {
+      const id = req.headers['x-correlation-id'];
+      if (typeof id === 'string') sent.set(id, [...(sent.get(id) ?? []), req.headers[CACHE_START_HEADER] as string | undefined]);
+    };
+    stack.workforce.server.server.on('request', listen);
+    const versions = new RedisTagVersions(stack.store.client, stack.keyPrefix);
+    try {
+      for (const [n, g] of [stack.gateway, b].entries()) {
+        const id = profileIds[2];
+        const written = await post(g.url, admin, UPDATE, { id, phone: `+56 9 4444 000${n}` });
+        expect(written.errors).toBeUndefined();
+        // The write's bump is done before its answer: the count now is at least its version.
+        const after = await versions.start();
+        // A text not asked before, so Workforce is asked.
+        const read = await post(g.url, { ...admin, 'x-correlation-id': `count-sent-${n}` }, `query CountSent${n}($id: ID!) { profile(id: $id) { id phone } }`, { id });
+        expect(read.data.profile.phone).toBe(`+56 9 4444 000${n}`);
+        const values = sent.get(`count-sent-${n}`) ?? [];
+        expect(values).toHaveLength(1);
+        const start = parseCacheStart(values[0]);
+        expect(start?.epoch).toBe(after.epoch);
+        expect(start!.count).toBeGreaterThanOrEqual(after.count);
+      }
+    } finally {
+      stack.workforce.server.server.off('request', listen);
+    }
   });
 
   it('lists are dropped by any write to their tables (a hire shows in the next list)', async () => {

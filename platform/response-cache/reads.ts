@@ -202,13 +202,35 @@ export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   });
 }
 
+/**
+ * The count a gateway read before sending its request (`<count> <epoch>`): read in the same
+ * Redis round trip as its rate-limit charge, so the subgraph need not ask Redis again. Read
+ * before the request was sent, it is read before the subgraph reads any data, which is all
+ * versions.ts asks of it. Not secret and not signed: the answer it goes into goes back to
+ * whoever sent it, so a made-up count can only mislead its own sender.
+ */
+export const CACHE_START_HEADER = 'x-angelis-cache-start';
+
+export function formatCacheStart(start: { epoch: string; count: number }): string {
+  return `${start.count} ${start.epoch}`;
+}
+
+// The count (a Redis integer) and the epoch (versions.ts: a UUID and the server's run_id).
+const START_VALUE = /^(\d{1,15}) ([\w:-]{1,200})$/;
+
+/** The count a request carries (CACHE_START_HEADER), or null for none or one that is not well formed. */
+export function parseCacheStart(value: string | undefined | null): { epoch: string; count: number } | null {
+  const m = value ? START_VALUE.exec(value) : null;
+  return m ? { epoch: m[2], count: Number(m[1]) } : null;
+}
+
 /** The tag every answer of a subgraph carries: bumped when its read model is rebuilt or migrated. */
 export const wholeReadModel = (subgraph: string) => `${subgraph}/all`;
 
 /**
- * Reads the count before a query's data (awaited in didResolveOperation, before
- * execution) and puts the extension on a clean query's answer. Mutations and
- * subscriptions carry none.
+ * Takes the count before a query's data (awaited in didResolveOperation, before
+ * execution): the one the gateway sent (CACHE_START_HEADER), else read from Redis; and
+ * puts the extension on a clean query's answer. Mutations and subscriptions carry none.
  */
 export function cacheTagsPlugin<C extends BaseContext>(subgraph: string, versions: TagVersions): ApolloServerPlugin<C> {
   return {
@@ -216,10 +238,10 @@ export function cacheTagsPlugin<C extends BaseContext>(subgraph: string, version
       const log = logs.getStore();
       if (!log) return;
       return {
-        async didResolveOperation({ operation }) {
+        async didResolveOperation({ operation, request }) {
           if (operation?.operation !== 'query') return log.refuse(operation?.operation ?? 'no operation');
           try {
-            log.start = await withTimeout(versions.start(), CACHE_REDIS_TIMEOUT_MS);
+            log.start = parseCacheStart(request.http?.headers.get(CACHE_START_HEADER)) ?? (await withTimeout(versions.start(), CACHE_REDIS_TIMEOUT_MS));
           } catch {
             log.refuse('Redis unavailable');
           }

@@ -5,6 +5,7 @@ import { IDENTITY_HEADER, identitySecret, serviceIdentity, signIdentity, type Id
 import { createTestDatabase, type TestDatabase } from '../../platform/testing/postgres.ts';
 import { MemoryPubSub } from '../../platform/redis/pubsub.ts';
 import type { TagVersions } from '../../platform/response-cache/versions.ts';
+import { CACHE_START_HEADER, formatCacheStart } from '../../platform/response-cache/reads.ts';
 import { checkDigit } from '../../platform/domain/rut.ts';
 import { bootSubgraph } from '../../platform/service/boot.ts';
 import { workforce, workforceConfig } from './subgraph.ts';
@@ -129,6 +130,32 @@ describe("Workforce's answers and writes", () => {
     }
     expect(order).toEqual(['count read after 0 statements']);
     expect(t.db.statements - statements).toBeGreaterThan(0);
+  });
+
+  it("takes the count the gateway sent instead of reading it, and reads it when what was sent is not a count", async () => {
+    const id = (await ask(`query { companies(first: 1) { nodes { id } } }`)).data.companies.nodes[0].id;
+    const start = versions.start.bind(versions);
+    let reads = 0;
+    versions.start = async () => (reads++, start());
+    const asked = async (sent: string) => {
+      const res = await fetch(service.server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: signIdentity(admin, identitySecret(config)), [CACHE_START_HEADER]: sent },
+        body: JSON.stringify({ query: `query($id: ID!) { company(id: $id) { name } }`, variables: { id } }),
+      });
+      return ((await res.json()) as { extensions: { angelisCache: { epoch: string; count: number } } }).extensions.angelisCache;
+    };
+    try {
+      const sent = formatCacheStart({ epoch: 'gateway-epoch:run1', count: 41 });
+      expect(await asked(sent)).toMatchObject({ epoch: 'gateway-epoch:run1', count: 41 });
+      expect(reads).toBe(0);
+      for (const junk of ['', '41', 'x gateway-epoch', '-1 e', '41 e/x', `41 ${'e'.repeat(201)}`, '1e3 e', '41  e']) {
+        expect(await asked(junk), JSON.stringify(junk)).toMatchObject({ epoch: 'e', count: versions.count });
+      }
+      expect(reads).toBe(8);
+    } finally {
+      versions.start = start;
+    }
   });
 
   it("bumps a write's stream and tables before answering it, retrying while Redis fails, and the write stands when it never succeeds", async () => {
