@@ -11,7 +11,7 @@ import { readModel, type LicenseFilter, type PersonalDataRow, type ProfileCompan
 import { EVERYTHING, type Scope } from './store/visible-rows.ts';
 import { audienceEntriesOf, notificationStore } from './store/notifications.ts';
 
-/** Entities by key, unfiltered. */
+/** Entities by key, unfiltered (each statement `keyed`: its rows for a key do not depend on the other keys). */
 function keyLoaders(q: Queryable) {
   return {
     company: byKey((ids) => readModel.companies(q, ids), (r) => r.id),
@@ -77,7 +77,8 @@ function listLoaders(q: Queryable, scope: Scope, keys: KeyLoaders) {
 
 /** The request's loaders without row filtering (what visibility checks themselves read). */
 export function createRawLoaders(db: Db) {
-  const keys = keyLoaders(db.pool);
+  // Concurrent requests' reads by key go to PostgreSQL together (Db.merged); byKey picks each its own rows.
+  const keys = keyLoaders(db.merged);
   return { ...keys, ...listLoaders(db.pool, EVERYTHING, keys) };
 }
 

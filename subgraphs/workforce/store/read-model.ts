@@ -1,4 +1,4 @@
-import { prepared, run, type Queryable } from '../../../platform/postgres/pool.ts';
+import { keyed, prepared, run, type Queryable } from '../../../platform/postgres/pool.ts';
 import type { Page } from '../../../platform/graphql/pagination.ts';
 import { scopeParams, visible, type Scope } from './visible-rows.ts';
 
@@ -89,15 +89,15 @@ const LICENSE_FILTER = `
   AND ($4::date IS NULL OR (NOT revoked AND expires_on >= $3::date AND expires_on <= $4::date))`;
 
 const Q = {
-  companies: prepared('wf_rm_companies', `SELECT ${COMPANY} FROM companies WHERE id = ANY($1::uuid[])`),
-  projects: prepared('wf_rm_projects', `SELECT ${PROJECT} FROM projects WHERE id = ANY($1::uuid[])`),
-  projectsByFaena: prepared('wf_rm_projects_by_faena', `SELECT ${PROJECT} FROM projects WHERE faena_code = ANY($1::text[])`),
-  assignments: prepared('wf_rm_assignments', `SELECT ${ASSIGNMENT} FROM assignments WHERE id = ANY($1::uuid[])`),
-  profiles: prepared('wf_rm_profiles', `SELECT ${PROFILE} FROM profiles WHERE id = ANY($1::uuid[])`),
-  profilesByRut: prepared('wf_rm_profiles_by_rut', `SELECT ${PROFILE} FROM profiles WHERE rut = ANY($1::text[])`),
-  licenses: prepared('wf_rm_licenses', `SELECT ${LICENSE} FROM licenses WHERE id = ANY($1::uuid[])`),
-  offerings: prepared('wf_rm_offerings', `SELECT ${OFFERING} FROM offerings WHERE id = ANY($1::uuid[])`),
-  subscriptions: prepared('wf_rm_subscriptions', `SELECT ${SUBSCRIPTION} FROM subscriptions WHERE id = ANY($1::uuid[])`),
+  companies: keyed('wf_rm_companies', `SELECT ${COMPANY} FROM companies WHERE id = ANY($1::uuid[])`),
+  projects: keyed('wf_rm_projects', `SELECT ${PROJECT} FROM projects WHERE id = ANY($1::uuid[])`),
+  projectsByFaena: keyed('wf_rm_projects_by_faena', `SELECT ${PROJECT} FROM projects WHERE faena_code = ANY($1::text[])`),
+  assignments: keyed('wf_rm_assignments', `SELECT ${ASSIGNMENT} FROM assignments WHERE id = ANY($1::uuid[])`),
+  profiles: keyed('wf_rm_profiles', `SELECT ${PROFILE} FROM profiles WHERE id = ANY($1::uuid[])`),
+  profilesByRut: keyed('wf_rm_profiles_by_rut', `SELECT ${PROFILE} FROM profiles WHERE rut = ANY($1::text[])`),
+  licenses: keyed('wf_rm_licenses', `SELECT ${LICENSE} FROM licenses WHERE id = ANY($1::uuid[])`),
+  offerings: keyed('wf_rm_offerings', `SELECT ${OFFERING} FROM offerings WHERE id = ANY($1::uuid[])`),
+  subscriptions: keyed('wf_rm_subscriptions', `SELECT ${SUBSCRIPTION} FROM subscriptions WHERE id = ANY($1::uuid[])`),
   allOfferings: prepared('wf_rm_all_offerings', `SELECT ${OFFERING} FROM offerings ORDER BY position`),
   profileCompanies: prepared(
     'wf_rm_profile_companies',
@@ -132,7 +132,7 @@ const Q = {
     'wf_rm_personal_data',
     `SELECT ${PERSONAL_DATA} FROM profile_personal_data WHERE profile_id = ANY($1::uuid[]) AND company_id = $2`,
   ),
-  activeCounts: prepared(
+  activeCounts: keyed(
     'wf_rm_active_counts',
     `SELECT company_id AS "companyId", count(*)::int AS n FROM profile_companies
      WHERE company_id = ANY($1::uuid[]) AND status = 'ACTIVE' GROUP BY company_id`,
