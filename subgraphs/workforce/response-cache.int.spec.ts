@@ -177,4 +177,15 @@ describe("Workforce's answers and writes", () => {
     expect(versions.bumps.some((b) => b.tags.includes(`workforce/s:company-${lost}`))).toBe(false);
     expect((await ask(`query($id: ID!) { company(id: $id) { name } }`, { id: lost })).data.company.name).toBe('Unbumped Ltda');
   }, 20_000);
+
+  it("reads merged across concurrent requests are tagged per request: each answer with its own company's stream only", async () => {
+    const ids: string[] = (await ask(`query { companies(first: 6) { nodes { id } } }`)).data.companies.nodes.map((n: { id: string }) => n.id);
+    expect(ids.length).toBeGreaterThan(2);
+    const merged = t.db.merging.statements;
+    for (let round = 0; round < 5 && t.db.merging.statements === merged; round++) {
+      const answers = await Promise.all(ids.map((id) => ask(`query($id: ID!) { company(id: $id) { id name } }`, { id })));
+      answers.forEach((a, n) => expect(a.extensions?.angelisCache?.tags).toEqual(['workforce/all', `workforce/s:company-${ids[n]}`]));
+    }
+    expect(t.db.merging.statements).toBeGreaterThan(merged);
+  });
 });
