@@ -77,7 +77,7 @@ describe('Db pool', () => {
 });
 
 describe('merged key reads (Db.merged)', () => {
-  const BY_ID = keyed('test_merged_by_id', 'SELECT id, name FROM merged_probe WHERE id = ANY($1::uuid[])');
+  const BY_ID = keyed('test_merged_by_id', 'id', 'SELECT id, name FROM merged_probe WHERE id = ANY($1::uuid[])');
   const ids = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
   let db: Db;
   beforeAll(async () => {
@@ -99,6 +99,9 @@ describe('merged key reads (Db.merged)', () => {
     expect(db.statements - statements).toBe(1);
     expect(db.merging.statements - merged).toBe(1);
     expect(results.map((r, n) => names(r as never, asks[n]))).toEqual([['row 0'], ['row 1', 'row 2'], ['row 2', null], ['row 0']]);
+    // Only the rows of its own keys, as the statement alone would give.
+    expect(results.map((r) => r.rows.map((row) => row.id).sort())).toEqual([[ids[0]], [ids[1], ids[2]].sort(), [ids[2]], [ids[0]]]);
+    expect(results.map((r) => r.rowCount)).toEqual([1, 2, 1, 1]);
     expect(seen).toEqual(asks.map((keys, n) => ({ request: `r${n}`, keys })));
     // Each request holds rows of its own: changing one changes no other request's.
     (results[0].rows[0] as { name: string }).name = 'changed';
@@ -119,7 +122,7 @@ describe('merged key reads (Db.merged)', () => {
     const statements = db.statements;
     const merged = db.merging.statements;
     const plain = prepared('test_not_keyed', 'SELECT id, name FROM merged_probe WHERE id = ANY($1::uuid[])');
-    const two = keyed('test_keyed_two', 'SELECT id, name FROM merged_probe WHERE id = ANY($1::uuid[]) AND name <> $2');
+    const two = keyed('test_keyed_two', 'id', 'SELECT id, name FROM merged_probe WHERE id = ANY($1::uuid[]) AND name <> $2');
     await Promise.all([
       run(db.merged, plain, [[ids[0]]]),
       run(db.merged, plain, [[ids[1]]]),

@@ -19,17 +19,19 @@ export function prepared(name: string, text: string): Prepared {
   return { name, text };
 }
 
-/** Names of `keyed` statements: the ones Db.merged may send for several requests at once. */
-const KEYED = new Set<string>();
+/** `keyed` statements by name, with the column of their rows that holds the key: the ones Db.merged may send for several requests at once. */
+const KEYED = new Map<string, string>();
 
 /**
- * A statement whose one parameter is an array of keys (`WHERE id = ANY($1)`) and whose rows
- * for a key do not depend on which other keys are asked with it (no LIMIT, no ORDER that
- * matters, no aggregate across keys): reads of it by concurrent requests may be sent as one
- * (Db.merged). The caller must pick its own keys' rows out of what it gets.
+ * A statement whose one parameter is an array of keys (`WHERE id = ANY($1)`), each row
+ * carrying its key in column `key`, and whose rows for a key do not depend on which other
+ * keys are asked with it (no LIMIT, no ORDER that matters, no aggregate across keys): reads
+ * of it by concurrent requests may be sent as one (Db.merged). A request then gets the rows
+ * whose key equals one it asked, as asked: a loader mapping rows to its keys by that column
+ * (platform/graphql/loaders.ts) finds exactly what it finds when the statement runs alone.
  */
-export function keyed(name: string, text: string): Prepared {
-  KEYED.add(name);
+export function keyed(name: string, key: string, text: string): Prepared {
+  KEYED.set(name, key);
   return prepared(name, text);
 }
 
@@ -45,6 +47,8 @@ interface MergedAsk {
 interface MergedBatch {
   name: string;
   text: string;
+  /** The rows' key column. */
+  key: string;
   asks: MergedAsk[];
   keys: number;
   sent: boolean;
@@ -147,8 +151,8 @@ export class Db {
    * turn of the event loop sent as one statement for all their keys: one round trip and one
    * socket write instead of one per request (on a by-id read, the write alone was about a
    * third of Workforce's CPU). Each asker is observed as having sent its own keys (the
-   * response cache's read log tags exactly what it asked), and gets the rows as copies of
-   * its own. When the server refuses the merged statement (say one request's malformed id),
+   * response cache's read log tags exactly what it asked), and gets copies of the rows of
+   * its own keys. When the server refuses the merged statement (say one request's malformed id),
    * each asker's keys are sent alone, so a request fails only by its own keys. Any other
    * statement goes to the pool as it is. For reads outside transactions only.
    */
@@ -179,7 +183,7 @@ export class Db {
         batch = undefined;
       }
       if (!batch) {
-        batch = { name, text: config.text as string, asks: [], keys: 0, sent: false };
+        batch = { name, text: config.text as string, key: KEYED.get(name)!, asks: [], keys: 0, sent: false };
         this.pending.set(name, batch);
         const scheduled = batch;
         setImmediate(() => void this.sendMerged(scheduled));
@@ -199,7 +203,17 @@ export class Db {
     this.merging.requests += asks.length;
     try {
       const result = await this.sendQuiet(batch, [...new Set(asks.flatMap((a) => a.keys))]);
-      for (const a of asks) a.resolve({ ...result, rows: result.rows.map((r) => ({ ...r })) });
+      const byKey = new Map<unknown, pg.QueryResultRow[]>();
+      for (const row of result.rows) {
+        const rows = byKey.get(row[batch.key]);
+        if (rows) rows.push(row);
+        else byKey.set(row[batch.key], [row]);
+      }
+      // Each request's own rows, as copies: what one request does with its rows reaches no other.
+      for (const a of asks) {
+        const rows = [...new Set(a.keys)].flatMap((k) => byKey.get(k) ?? []).map((r) => ({ ...r }));
+        a.resolve({ ...result, rows, rowCount: rows.length });
+      }
     } catch (err) {
       // Lost connection or timed out: asking again, once per request, would only add load.
       if (isConnectionError(err) || sqlState(err) === '57014') return void asks.forEach((a) => a.reject(err));

@@ -89,15 +89,15 @@ const LICENSE_FILTER = `
   AND ($4::date IS NULL OR (NOT revoked AND expires_on >= $3::date AND expires_on <= $4::date))`;
 
 const Q = {
-  companies: keyed('wf_rm_companies', `SELECT ${COMPANY} FROM companies WHERE id = ANY($1::uuid[])`),
-  projects: keyed('wf_rm_projects', `SELECT ${PROJECT} FROM projects WHERE id = ANY($1::uuid[])`),
-  projectsByFaena: keyed('wf_rm_projects_by_faena', `SELECT ${PROJECT} FROM projects WHERE faena_code = ANY($1::text[])`),
-  assignments: keyed('wf_rm_assignments', `SELECT ${ASSIGNMENT} FROM assignments WHERE id = ANY($1::uuid[])`),
-  profiles: keyed('wf_rm_profiles', `SELECT ${PROFILE} FROM profiles WHERE id = ANY($1::uuid[])`),
-  profilesByRut: keyed('wf_rm_profiles_by_rut', `SELECT ${PROFILE} FROM profiles WHERE rut = ANY($1::text[])`),
-  licenses: keyed('wf_rm_licenses', `SELECT ${LICENSE} FROM licenses WHERE id = ANY($1::uuid[])`),
-  offerings: keyed('wf_rm_offerings', `SELECT ${OFFERING} FROM offerings WHERE id = ANY($1::uuid[])`),
-  subscriptions: keyed('wf_rm_subscriptions', `SELECT ${SUBSCRIPTION} FROM subscriptions WHERE id = ANY($1::uuid[])`),
+  companies: keyed('wf_rm_companies', 'id', `SELECT ${COMPANY} FROM companies WHERE id = ANY($1::uuid[])`),
+  projects: keyed('wf_rm_projects', 'id', `SELECT ${PROJECT} FROM projects WHERE id = ANY($1::uuid[])`),
+  projectsByFaena: keyed('wf_rm_projects_by_faena', 'faenaCode', `SELECT ${PROJECT} FROM projects WHERE faena_code = ANY($1::text[])`),
+  assignments: keyed('wf_rm_assignments', 'id', `SELECT ${ASSIGNMENT} FROM assignments WHERE id = ANY($1::uuid[])`),
+  profiles: keyed('wf_rm_profiles', 'id', `SELECT ${PROFILE} FROM profiles WHERE id = ANY($1::uuid[])`),
+  profilesByRut: keyed('wf_rm_profiles_by_rut', 'rut', `SELECT ${PROFILE} FROM profiles WHERE rut = ANY($1::text[])`),
+  licenses: keyed('wf_rm_licenses', 'id', `SELECT ${LICENSE} FROM licenses WHERE id = ANY($1::uuid[])`),
+  offerings: keyed('wf_rm_offerings', 'id', `SELECT ${OFFERING} FROM offerings WHERE id = ANY($1::uuid[])`),
+  subscriptions: keyed('wf_rm_subscriptions', 'id', `SELECT ${SUBSCRIPTION} FROM subscriptions WHERE id = ANY($1::uuid[])`),
   allOfferings: prepared('wf_rm_all_offerings', `SELECT ${OFFERING} FROM offerings ORDER BY position`),
   profileCompanies: prepared(
     'wf_rm_profile_companies',
@@ -133,7 +133,7 @@ const Q = {
     `SELECT ${PERSONAL_DATA} FROM profile_personal_data WHERE profile_id = ANY($1::uuid[]) AND company_id = $2`,
   ),
   activeCounts: keyed(
-    'wf_rm_active_counts',
+    'wf_rm_active_counts', 'companyId',
     `SELECT company_id AS "companyId", count(*)::int AS n FROM profile_companies
      WHERE company_id = ANY($1::uuid[]) AND status = 'ACTIVE' GROUP BY company_id`,
   ),
