@@ -164,7 +164,11 @@ export async function startGateway(config: Config, log: Logger, options: Gateway
   };
   const admitCaller = async (identity: Identity | null, confirm: () => Promise<void>, clientAddress: string) => {
     const [session, charge] = await Promise.allSettled([confirm(), limit(identity, clientAddress)]);
-    if (session.status === 'rejected') throw session.reason;
+    if (session.status === 'rejected') {
+      // A revoked session's token no longer speaks for its user: the request counts against its address only.
+      if (identity) await limit.unchargeIdentity(identity, charge).catch((err: unknown) => log.warn({ err }, 'could not take back a rate-limit charge'));
+      throw session.reason;
+    }
     if (charge.status === 'rejected') throw charge.reason;
   };
   const pubsub = options.pubsub ?? (await openPubSub(config, log));

@@ -93,10 +93,13 @@ export class ConflictError extends AngelisError {
 export class RateLimitedError extends AngelisError {
   readonly code = ErrorCode.RATE_LIMITED;
   readonly retryAfterSeconds: number;
+  /** Which of the counters charged together refused (0-based; those after it were not charged), when known. */
+  readonly counter?: number;
 
-  constructor(retryAfterSeconds: number) {
+  constructor(retryAfterSeconds: number, counter?: number) {
     super(ErrorCode.RATE_LIMITED, `Too many requests; retry in ${retryAfterSeconds}s`, { retryAfterSeconds });
     this.retryAfterSeconds = retryAfterSeconds;
+    if (counter !== undefined) this.counter = counter;
   }
 }
 

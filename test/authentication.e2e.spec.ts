@@ -11,6 +11,7 @@ import { startTestStack, type TestStack } from './support/stack.ts';
 let stack: TestStack;
 let signingKey: CryptoKey;
 let otherKey: CryptoKey;
+let jwks: ReturnType<typeof createLocalJWKSet>;
 const liveSessions = new Set<string>(['s-live']);
 const ISSUER = 'angelis-ciam';
 const AUDIENCE = 'angelis';
@@ -41,8 +42,9 @@ beforeAll(async () => {
   signingKey = pair.privateKey;
   otherKey = (await generateKeyPair('ES256')).privateKey;
   const jwk: JWK = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+  jwks = createLocalJWKSet({ keys: [jwk] });
   stack = await startTestStack('auth', {
-    gateway: { auth: { jwks: createLocalJWKSet({ keys: [jwk] }), sessionActive: async (sid) => liveSessions.has(sid) } },
+    gateway: { auth: { jwks, sessionActive: async (sid) => liveSessions.has(sid) } },
   });
 });
 afterAll(async () => stack?.stop());
@@ -123,6 +125,31 @@ describe('gateway authentication', () => {
     expect(cache.stats.hits).toBe(hits + 2);
     expect([refused.status, refused.body.errors[0].extensions.code, refused.body.data]).toEqual([401, 'UNAUTHENTICATED', undefined]);
     expect(refused.body.errors[0].message).toMatch(/session has ended/);
+  });
+});
+
+describe('rate limits and revoked sessions', () => {
+  it("an old token whose session was revoked cannot use up its user's limit: only its address is charged", async () => {
+    // Three requests a window per user; the address's limit out of the way.
+    const gateway = await stack.startGateway(
+      { auth: { jwks, sessionActive: async (sid: string) => liveSessions.has(sid) } },
+      { ANGELIS_GATEWAY_RATE_LIMIT_PER_IDENTITY: 3, ANGELIS_GATEWAY_RATE_LIMIT_PER_ADDRESS: 1_000 },
+    );
+    const user = { ...admin, userId: `u-limited-${Date.now()}` };
+    liveSessions.add('s-current');
+    const revoked = await token(signingKey, claimsOf({ ...user, sessionId: 's-stolen' }) as never);
+    const current = await token(signingKey, claimsOf({ ...user, sessionId: 's-current' }) as never);
+    for (let i = 0; i < 10; i++) {
+      const res = await call(`Bearer ${revoked}`, {}, gateway.url);
+      expect([res.status, res.body.errors[0].extensions.code]).toEqual([401, 'UNAUTHENTICATED']);
+    }
+    // The user's own three requests of the window are still theirs, and the fourth is refused.
+    for (let i = 0; i < 3; i++) expect((await call(`Bearer ${current}`, {}, gateway.url)).status).toBe(200);
+    const fourth = await call(`Bearer ${current}`, {}, gateway.url);
+    expect([fourth.status, fourth.body.errors[0].extensions.code]).toEqual([429, 'RATE_LIMITED']);
+    // Over the limit, a revoked token is still told its session ended, and takes back only its own hit.
+    expect((await call(`Bearer ${revoked}`, {}, gateway.url)).status).toBe(401);
+    expect((await call(`Bearer ${current}`, {}, gateway.url)).status).toBe(429);
   });
 });
 

@@ -19,9 +19,10 @@ export interface RateLimits {
  */
 export function rateLimiter(store: KeyValueStore, limits: RateLimits, prefix = 'angelis:gateway:rate:') {
   const charge = fixedWindowLimiter(store, limits.windowMs);
-  return async (identity: Identity | null, address: string): Promise<void> => {
+  const identityKey = (identity: Identity) => `${prefix}identity:${identity.userId}`;
+  const limit = async (identity: Identity | null, address: string): Promise<void> => {
     const counters = [{ key: `${prefix}address:${address}`, limit: limits.perAddress }];
-    if (identity) counters.push({ key: `${prefix}identity:${identity.userId}`, limit: limits.perIdentity });
+    if (identity) counters.push({ key: identityKey(identity), limit: limits.perIdentity });
     try {
       await charge(counters);
     } catch (err) {
@@ -31,4 +32,15 @@ export function rateLimiter(store: KeyValueStore, limits: RateLimits, prefix = '
       throw err;
     }
   };
+  /**
+   * Takes back what `limit` charged to `identity`, given how it ended: for a token that
+   * turned out not to speak for its user (its session was revoked), so whoever holds an old
+   * token cannot use up the user's limit. The address keeps its charge. Nothing when the
+   * identity's counter was not charged (the address refused first) or the outcome is unknown.
+   */
+  const unchargeIdentity = async (identity: Identity, outcome: PromiseSettledResult<void>): Promise<void> => {
+    const charged = outcome.status === 'fulfilled' || (outcome.reason instanceof RateLimitedError && outcome.reason.counter === 1);
+    if (charged) await store.uncharge(identityKey(identity));
+  };
+  return Object.assign(limit, { unchargeIdentity });
 }

@@ -17,6 +17,6 @@ export interface WindowCounter {
 export function fixedWindowLimiter(store: KeyValueStore, windowMs: number) {
   return async (counters: readonly WindowCounter[]): Promise<void> => {
     const refused = await store.charge(counters, windowMs);
-    if (refused) throw new RateLimitedError(Math.max(1, Math.ceil((refused.ttlMs > 0 ? refused.ttlMs : windowMs) / 1000)));
+    if (refused) throw new RateLimitedError(Math.max(1, Math.ceil((refused.ttlMs > 0 ? refused.ttlMs : windowMs) / 1000)), refused.refused);
   };
 }

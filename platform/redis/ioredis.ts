@@ -14,6 +14,10 @@ const CHARGE = luaScript<[number, number]>(`for i = 1, #KEYS do
   if n > tonumber(ARGV[i + 1]) then return {i, ttl} end
 end
 return {0, 0}`);
+// DECR keeps the key's expiry: the window stays as it was.
+const UNCHARGE = luaScript<number>(`local n = tonumber(redis.call('GET', KEYS[1]))
+if n and n > 0 then return redis.call('DECR', KEYS[1]) end
+return 0`);
 const COMPARE_AND_SET = luaScript<number>(`if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end
 return 0`);
@@ -82,6 +86,10 @@ export class RedisKeyValueStore implements KeyValueStore {
     if (counters.length === 0) return null;
     const [index, ttlMs] = await CHARGE(this.client, counters.map((c) => c.key), [windowMs, ...counters.map((c) => c.limit)]);
     return index === 0 ? null : { refused: index - 1, ttlMs };
+  }
+
+  async uncharge(key: string) {
+    await UNCHARGE(this.client, [key], []);
   }
 
   ttl(key: string) {

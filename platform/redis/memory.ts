@@ -103,6 +103,12 @@ export class MemoryKeyValueStore implements KeyValueStore {
     return null;
   }
 
+  async uncharge(key: string) {
+    const e = this.live(key);
+    const n = Number(this.string(key));
+    if (e && n > 0) this.entries.set(key, { value: String(n - 1), expiresAt: e.expiresAt });
+  }
+
   async ttl(key: string) {
     const e = this.live(key);
     if (!e) return -2;

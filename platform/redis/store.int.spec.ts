@@ -42,6 +42,26 @@ function contract(name: string, open: () => Promise<KeyValueStore>) {
       await expect(charge([counters[0]])).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
     });
 
+    it('takes a hit back within its window, never below zero, and nothing once the window ended; a refusal names its counter', async () => {
+      const charge = fixedWindowLimiter(store, 60_000);
+      const counter = k('uncharge');
+      await charge([{ key: counter, limit: 5 }]);
+      await charge([{ key: counter, limit: 5 }]);
+      const ttl = await store.ttl(counter);
+      await store.uncharge(counter);
+      expect(await store.get(counter)).toBe('1');
+      // Still the same window.
+      expect(await store.ttl(counter)).toBeGreaterThan(0);
+      expect(await store.ttl(counter)).toBeLessThanOrEqual(ttl);
+      await store.uncharge(counter);
+      await store.uncharge(counter);
+      expect(await store.get(counter)).toBe('0');
+      await store.uncharge(k('never-charged'));
+      expect(await store.get(k('never-charged'))).toBeNull();
+      const refused = await charge([{ key: k('first'), limit: 5 }, { key: counter, limit: 0 }]).then(() => null, (err) => err);
+      expect(refused.counter).toBe(1);
+    });
+
     it('charges counters in one step: in order, stopping at the first over its limit, atomically under concurrency', async () => {
       const a = k('charge-a');
       const b = k('charge-b');

@@ -27,6 +27,11 @@ export interface KeyValueStore {
    * has left. A new counter expires after `windowMs`.
    */
   charge(counters: readonly { key: string; limit: number }[], windowMs: number): Promise<{ refused: number; ttlMs: number } | null>;
+  /**
+   * Takes one hit back from a fixed-window counter (a charge that should not have counted),
+   * keeping its window; nothing when the counter is gone (its window ended) or at 0.
+   */
+  uncharge(key: string): Promise<void>;
   /** Milliseconds left: -2 when the key is absent, -1 when it never expires. */
   ttl(key: string): Promise<number>;
   /** Adds a member to a set and (re)sets the set's expiry. */
