@@ -44,21 +44,35 @@ afterAll(async () => stack?.stop());
 const BY_ID = `query($id: ID!) { profile(id: $id) { id rut fullName email phone version companies { company { id name } } } }`;
 const HOSTILE = ['not-a-uuid', "' OR 1=1 --", '\u202eabc', '00000000-0000-0000-0000-000000000000'];
 
+type Ask = { who: string; headers: Record<string, string>; query: string; variables: Record<string, unknown> };
+type Answer = { data?: any; errors?: unknown };
+
+/** Each request's answer alone (one at a time): what the concurrent rounds must give. */
+async function answersAlone(asks: Ask[]): Promise<Answer[]> {
+  const alone: Answer[] = [];
+  for (const a of asks) alone.push(await gqlAs(stack, a.headers, a.query, a.variables));
+  return alone;
+}
+
+/** Three rounds of every request at once: each answer equal to its answer alone, and reads merged. */
+async function expectSameTogether(asks: Ask[], alone: Answer[]): Promise<void> {
+  const db = stack.database.db;
+  const merged = db.merging.statements;
+  for (let round = 0; round < 3; round++) {
+    const together = await Promise.all(asks.map((a) => gqlAs(stack, a.headers, a.query, a.variables)));
+    together.forEach((r, n) => expect(r, `${asks[n].who}: ${JSON.stringify(asks[n].variables)}`).toEqual(alone[n]));
+  }
+  expect(db.merging.statements).toBeGreaterThan(merged);
+}
+
 describe('reads merged across concurrent requests', () => {
   it('every role gets, concurrently, exactly what it gets alone, hostile ids included', async () => {
-    const asks = Object.entries(callers).flatMap(([who, headers]) => [...ids, ...HOSTILE].map((id) => ({ who, headers, id })));
-    const alone: { data?: any; errors?: unknown }[] = [];
-    for (const a of asks) alone.push(await gqlAs(stack, a.headers, BY_ID, { id: a.id }));
+    const asks = Object.entries(callers).flatMap(([who, headers]) => [...ids, ...HOSTILE].map((id) => ({ who, headers, query: BY_ID, variables: { id } })));
+    const alone = await answersAlone(asks);
     // Some are refused or null (another company's profile, a malformed id): not all alike.
     expect(alone.filter((r) => r.data?.profile).length).toBeGreaterThan(asks.length / 5);
     expect(alone.filter((r) => !r.data?.profile).length).toBeGreaterThan(asks.length / 5);
-    const db = stack.database.db;
-    const merged = db.merging.statements;
-    for (let round = 0; round < 3; round++) {
-      const together = await Promise.all(asks.map((a) => gqlAs(stack, a.headers, BY_ID, { id: a.id })));
-      together.forEach((r, n) => expect(r, `${asks[n].who} asking ${JSON.stringify(asks[n].id)}`).toEqual(alone[n]));
-    }
-    expect(db.merging.statements).toBeGreaterThan(merged);
+    await expectSameTogether(asks, alone);
   }, 60_000);
 });
 
@@ -89,7 +103,7 @@ describe('reads merged across concurrent requests, across subgraphs and pages', 
       expect(page.pageInfo.hasNextPage).toBe(true);
       return page.pageInfo.endCursor;
     };
-    const asks: { who: string; headers: Record<string, string>; query: string; variables: Record<string, unknown> }[] = [];
+    const asks: Ask[] = [];
     for (const [who, headers] of Object.entries(callers)) {
       for (const c of companies) {
         for (const query of [USERS, PROFILES]) {
@@ -98,18 +112,11 @@ describe('reads merged across concurrent requests, across subgraphs and pages', 
         }
       }
     }
-    const alone: { data?: any; errors?: unknown }[] = [];
-    for (const a of asks) alone.push(await gqlAs(stack, a.headers, a.query, a.variables));
+    const alone = await answersAlone(asks);
     // The hostile names came back whole where the caller may see them, and some callers see nothing.
     const seen = JSON.stringify(alone);
     for (const name of NAMES) expect(seen).toContain(JSON.stringify(name).slice(1, -1));
     expect(alone.some((r) => JSON.stringify(r.data).includes('"nodes":[]') || r.errors)).toBe(true);
-    const db = stack.database.db;
-    const merged = db.merging.statements;
-    for (let round = 0; round < 3; round++) {
-      const together = await Promise.all(asks.map((a) => gqlAs(stack, a.headers, a.query, a.variables)));
-      together.forEach((r, n) => expect(r, `${asks[n].who}: ${JSON.stringify(asks[n].variables)}`).toEqual(alone[n]));
-    }
-    expect(db.merging.statements).toBeGreaterThan(merged);
+    await expectSameTogether(asks, alone);
   }, 60_000);
 });
